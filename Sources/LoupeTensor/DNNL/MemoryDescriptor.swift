@@ -1,0 +1,125 @@
+import CDNNL
+
+/// A Swift value wrapping `dnnl_memory_desc_t`: logical dimensions plus a physical layout.
+///
+/// A tensor's storage is always described by one of these. *Plain* means dense row-major
+/// (for a 4-D tensor, NCHW); convolutions may choose a blocked layout such as `nChw8c`, which
+/// the next oneDNN op consumes as it is.
+struct MemoryDescriptor {
+    var raw: dnnl_memory_desc_t
+
+    init(raw: dnnl_memory_desc_t) {
+        self.raw = raw
+    }
+
+    /// Dense row-major Float32 memory for `shape`. A scalar (`[]`) is stored as `[1]`.
+    static func plain(_ shape: [Int]) throws -> MemoryDescriptor {
+        let dims = shape.isEmpty ? [1] : shape
+        var strides = [Int](repeating: 1, count: dims.count)
+        for axis in stride(from: dims.count - 2, through: 0, by: -1) {
+            strides[axis] = strides[axis + 1] * Swift.max(dims[axis + 1], 1)
+        }
+        return try strided(dims, strides: strides)
+    }
+
+    /// Float32 memory with explicit element strides (used for permuted views).
+    static func strided(_ dims: [Int], strides: [Int]) throws -> MemoryDescriptor {
+        guard dims.count <= Int(DNNL_MAX_NDIMS) else {
+            throw TensorError.invalidArgument(op: "memory", message: "at most \(DNNL_MAX_NDIMS) dimensions are supported, got \(dims.count)")
+        }
+        var raw = dnnl_memory_desc_t()
+        var d = dimsTuple(dims)
+        var s = dimsTuple(strides)
+        let status = withUnsafePointer(to: &d) { dp in
+            withUnsafePointer(to: &s) { sp in
+                dp.withMemoryRebound(to: Int64.self, capacity: Int(DNNL_MAX_NDIMS)) { dims64 in
+                    sp.withMemoryRebound(to: Int64.self, capacity: Int(DNNL_MAX_NDIMS)) { strides64 in
+                        dnnl_memory_desc_init_by_strides(&raw, Int32(dims.count), dims64, dnnl_f32, strides64)
+                    }
+                }
+            }
+        }
+        try check(status, op: "memory")
+        return MemoryDescriptor(raw: raw)
+    }
+
+    /// Memory whose layout the consuming primitive chooses (`format_tag_any`).
+    static func any(_ shape: [Int]) throws -> MemoryDescriptor {
+        try tagged(shape, tag: dnnl_format_tag_any)
+    }
+
+    static func tagged(_ shape: [Int], tag: dnnl_format_tag_t) throws -> MemoryDescriptor {
+        var raw = dnnl_memory_desc_t()
+        var d = dimsTuple(shape)
+        let status = withUnsafePointer(to: &d) { dp in
+            dp.withMemoryRebound(to: Int64.self, capacity: Int(DNNL_MAX_NDIMS)) {
+                dnnl_memory_desc_init_by_tag(&raw, Int32(shape.count), $0, dnnl_f32, tag)
+            }
+        }
+        try check(status, op: "memory")
+        return MemoryDescriptor(raw: raw)
+    }
+
+    /// The region `dims` at `offsets` inside this memory.
+    func submemory(dims: [Int], offsets: [Int]) throws -> MemoryDescriptor {
+        var out = dnnl_memory_desc_t()
+        var parent = raw
+        var d = dimsTuple(dims)
+        var o = dimsTuple(offsets)
+        let status = withUnsafePointer(to: &d) { dp in
+            withUnsafePointer(to: &o) { op in
+                dp.withMemoryRebound(to: Int64.self, capacity: Int(DNNL_MAX_NDIMS)) { d64 in
+                    op.withMemoryRebound(to: Int64.self, capacity: Int(DNNL_MAX_NDIMS)) { o64 in
+                        dnnl_memory_desc_init_submemory(&out, &parent, d64, o64)
+                    }
+                }
+            }
+        }
+        try check(status, op: "submemory")
+        return MemoryDescriptor(raw: out)
+    }
+
+    var dims: [Int] {
+        var tuple = raw.dims
+        return withUnsafeBytes(of: &tuple) { buffer in
+            Array(buffer.bindMemory(to: Int64.self).prefix(Int(raw.ndims)).map(Int.init))
+        }
+    }
+
+    /// Bytes needed to hold memory in this layout (including any block padding).
+    var byteCount: Int { dnnl_memory_desc_get_size(withUnsafePointer(to: raw) { $0 }) }
+
+    /// A stable text key for caches: the raw bytes of the descriptor.
+    var key: String {
+        withUnsafeBytes(of: raw) { bytes in
+            var hasher = FNV1a()
+            hasher.combine(bytes)
+            return String(hasher.value, radix: 36)
+        }
+    }
+
+    static func == (lhs: MemoryDescriptor, rhs: MemoryDescriptor) -> Bool {
+        var l = lhs.raw, r = rhs.raw
+        return dnnl_memory_desc_equal(&l, &r) != 0
+    }
+}
+
+/// 64-bit FNV-1a, for descriptor cache keys.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func combine(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+    }
+}
+
+/// Packs dimensions into oneDNN's fixed-size `dnnl_dims_t` tuple.
+func dimsTuple(_ values: [Int]) -> dnnl_dims_t {
+    var tuple = dnnl_dims_t(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &tuple) { buffer in
+        let p = buffer.bindMemory(to: Int64.self)
+        for (i, v) in values.prefix(Int(DNNL_MAX_NDIMS)).enumerated() { p[i] = Int64(v) }
+    }
+    return tuple
+}

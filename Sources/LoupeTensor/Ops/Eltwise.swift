@@ -1,0 +1,97 @@
+import CDNNL
+
+/// The oneDNN elementwise functions Loupe uses, with PyTorch's gradient conventions.
+enum EltwiseFunction: Hashable {
+    case relu
+    /// `min(max(x, low), high)` with a zero gradient at and beyond the bounds, as `hardtanh`.
+    case clip(low: Float, high: Float)
+    case silu
+    case sigmoid
+    case tanh
+    case geluErf
+    case geluTanh
+    case exp
+    case log
+    case abs
+    case sqrt
+    case square
+    /// `alpha * x + beta`.
+    case linear(alpha: Float, beta: Float)
+    /// `alpha * x ^ beta`.
+    case pow(alpha: Float, beta: Float)
+
+    var algorithm: (dnnl_alg_kind_t, Float, Float) {
+        switch self {
+        case .relu: return (dnnl_eltwise_relu, 0, 0)
+        case let .clip(low, high): return (dnnl_eltwise_clip_v2, low, high)
+        case .silu: return (dnnl_eltwise_swish, 1, 0)
+        case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
+        case .tanh: return (dnnl_eltwise_tanh, 0, 0)
+        case .geluErf: return (dnnl_eltwise_gelu_erf, 0, 0)
+        case .geluTanh: return (dnnl_eltwise_gelu_tanh, 0, 0)
+        case .exp: return (dnnl_eltwise_exp, 0, 0)
+        case .log: return (dnnl_eltwise_log, 0, 0)
+        case .abs: return (dnnl_eltwise_abs, 0, 0)
+        case .sqrt: return (dnnl_eltwise_sqrt, 0, 0)
+        case .square: return (dnnl_eltwise_square, 0, 0)
+        case let .linear(alpha, beta): return (dnnl_eltwise_linear, alpha, beta)
+        case let .pow(alpha, beta): return (dnnl_eltwise_pow, alpha, beta)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .relu: return "relu"
+        case .clip: return "clip"
+        case .silu: return "silu"
+        case .sigmoid: return "sigmoid"
+        case .tanh: return "tanh"
+        case .geluErf: return "gelu"
+        case .geluTanh: return "gelu(tanh)"
+        case .exp: return "exp"
+        case .log: return "log"
+        case .abs: return "abs"
+        case .sqrt: return "sqrt"
+        case .square: return "square"
+        case .linear: return "linear"
+        case .pow: return "pow"
+        }
+    }
+}
+
+extension Tensor {
+    /// Applies `function` elementwise on oneDNN, keeping the input's memory layout.
+    func eltwise(_ function: EltwiseFunction) throws -> Tensor {
+        let (algorithm, alpha, beta) = function.algorithm
+        let data = storage.descriptor
+        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
+        let primitive = try PrimitiveCache.primitive("eltwise_fwd", key: key) { engine in
+            var op = dnnl_eltwise_desc_t()
+            var md = data.raw
+            try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, algorithm, &md, alpha, beta), op: function.name)
+            return try makeDescriptor(&op, engine: engine, kind: function.name)
+        }
+        let out = Storage(uninitialized: try primitive.memory(dnnl_query_dst_md))
+        try primitive.execute([(DNNL_ARG_SRC, storage), (DNNL_ARG_DST, out)])
+        let input = self
+        return Tensor.result(function.name, shape: shape, storage: out, inputs: [self]) { gradOutput, _ in
+            [try input.eltwiseBackward(function, gradOutput: gradOutput, forward: primitive)]
+        }
+    }
+
+    private func eltwiseBackward(_ function: EltwiseFunction, gradOutput: Tensor, forward: Primitive) throws -> Tensor {
+        let (algorithm, alpha, beta) = function.algorithm
+        let data = storage.descriptor
+        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
+        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: key) { engine in
+            var op = dnnl_eltwise_desc_t()
+            var diff = data.raw, md = data.raw
+            try check(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &md, alpha, beta), op: function.name)
+            return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: function.name)
+        }
+        let diffDst = try gradOutput.storage.converted(to: primitive.memory(dnnl_query_diff_dst_md))
+        let diffSrc = Storage(uninitialized: try primitive.memory(dnnl_query_diff_src_md))
+        try primitive.execute([(DNNL_ARG_SRC, storage), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
+        return Tensor(shape: shape, storage: diffSrc)
+    }
+}

@@ -1,0 +1,41 @@
+import CDNNL
+
+extension Tensor {
+    /// `exp(x) / Σ exp(x)` along `axis`, as `torch.softmax`.
+    public func softmax(axis: Int = -1) throws -> Tensor {
+        try softmax(dnnl_softmax_accurate, axis: axis, name: "softmax")
+    }
+
+    /// `x − log Σ exp(x)` along `axis`, as `torch.log_softmax`.
+    public func logSoftmax(axis: Int = -1) throws -> Tensor {
+        try softmax(dnnl_softmax_log, axis: axis, name: "log_softmax")
+    }
+
+    private func softmax(_ algorithm: dnnl_alg_kind_t, axis: Int, name: String) throws -> Tensor {
+        let a = try normalizedAxis(axis, op: name)
+        if rank == 0 { return try reshaped(to: [1]).softmax(algorithm, axis: 0, name: name).reshaped(to: []) }
+        try checkNoNaN(op: name, name: "input")
+        let source = try contiguous().detached()
+        let data = source.storage.descriptor
+        let forward = try PrimitiveCache.primitive("softmax_fwd", key: "\(algorithm.rawValue)|\(a)|\(data.key)") { engine in
+            var op = dnnl_softmax_v2_desc_t()
+            var s = data.raw, d = data.raw
+            try check(dnnl_softmax_v2_forward_desc_init(&op, dnnl_forward_training, algorithm, &s, &d, Int32(a)), op: name)
+            return try makeDescriptor(&op, engine: engine, kind: name)
+        }
+        let dst = Storage(uninitialized: data)
+        try forward.execute([(DNNL_ARG_SRC, source.storage), (DNNL_ARG_DST, dst)])
+        return Tensor.result(name, shape: shape, storage: dst, inputs: [self]) { g, _ in
+            let primitive = try PrimitiveCache.primitive("softmax_bwd", key: "\(algorithm.rawValue)|\(a)|\(data.key)") { engine in
+                var op = dnnl_softmax_v2_desc_t()
+                var diffSrc = data.raw, diffDst = data.raw, d = data.raw
+                try check(dnnl_softmax_v2_backward_desc_init(&op, algorithm, &diffSrc, &diffDst, &d, Int32(a)), op: name)
+                return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: name)
+            }
+            let diffDst = try g.contiguous().storage
+            let diffSrc = Storage(uninitialized: data)
+            try primitive.execute([(DNNL_ARG_DST, dst), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
+            return [Tensor(shape: source.shape, storage: diffSrc)]
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CDNNL
+import Foundation
+
+/// Memory owned by one or more tensors: 64-byte aligned, never written after it is filled.
+final class Buffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
+    private var conversions: [String: Storage] = [:]
+    private let lock = NSLock()
+
+    init(byteCount: Int) {
+        self.byteCount = Swift.max(byteCount, 4)
+        var raw: UnsafeMutableRawPointer?
+        if posix_memalign(&raw, 64, self.byteCount) != 0 || raw == nil {
+            // Allocation failure leaves no way to continue; mirror Swift's own behaviour.
+            raw = UnsafeMutableRawPointer.allocate(byteCount: self.byteCount, alignment: 64)
+        }
+        pointer = raw.unsafelyUnwrapped
+    }
+
+    var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+
+    /// A converted copy, made once per target layout (for weights read by many executions).
+    func cachedConversion(_ key: String, make: () throws -> Storage) rethrows -> Storage {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = conversions[key] { return hit }
+        let made = try make()
+        conversions[key] = made
+        return made
+    }
+
+    deinit { free(pointer) }
+}
+
+/// A buffer seen through a memory descriptor: the physical side of a ``Tensor``.
+struct Storage: @unchecked Sendable {
+    let descriptor: MemoryDescriptor
+    let buffer: Buffer
+
+    /// New zero-filled memory in the given layout.
+    init(zeroed descriptor: MemoryDescriptor) {
+        self.descriptor = descriptor
+        let bytes = descriptor.byteCount
+        buffer = Buffer(byteCount: bytes)
+        memset(buffer.pointer, 0, bytes)
+    }
+
+    /// New uninitialised memory in the given layout (the caller fills every byte).
+    init(uninitialized descriptor: MemoryDescriptor) {
+        self.descriptor = descriptor
+        buffer = Buffer(byteCount: descriptor.byteCount)
+    }
+
+    init(descriptor: MemoryDescriptor, buffer: Buffer) {
+        self.descriptor = descriptor
+        self.buffer = buffer
+    }
+
+    /// This memory reordered into `target` layout; `self` when it already has that layout.
+    func converted(to target: MemoryDescriptor, cache: Bool = false) throws -> Storage {
+        if descriptor == target { return self }
+        if cache {
+            return try buffer.cachedConversion(target.key) { try reorder(to: target) }
+        }
+        return try reorder(to: target)
+    }
+
+    private func reorder(to target: MemoryDescriptor) throws -> Storage {
+        let out = Storage(uninitialized: target)
+        try reorder(into: out)
+        return out
+    }
+
+    /// Copies this memory into `destination` (which may be a region of a larger buffer that the
+    /// caller owns and has not yet handed to any tensor), converting the layout on the way.
+    func reorder(into destination: Storage) throws {
+        let primitive = try PrimitiveCache.primitive("reorder", key: descriptor.key + ">" + destination.descriptor.key) { engine in
+            var pd: dnnl_primitive_desc_t?
+            var src = descriptor.raw, dst = destination.descriptor.raw
+            try check(dnnl_reorder_primitive_desc_create(&pd, &src, engine, &dst, engine, nil), op: "reorder")
+            guard let pd else { throw TensorError.dnnl(op: "reorder", status: "no primitive descriptor") }
+            return pd
+        }
+        try primitive.execute([(DNNL_ARG_FROM, self), (DNNL_ARG_TO, destination)])
+    }
+}
