@@ -22,11 +22,15 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
+        .target(name: "CPeakFLOPS"),
+
         .target(name: "LoupeTensor", dependencies: ["CDNNL"]),
+        .target(name: "LoupeBench", dependencies: ["LoupeTensor", "CPeakFLOPS"]),
         .executableTarget(
             name: "loupe",
             dependencies: [
                 "LoupeTensor",
+                "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,24 +1,28 @@
 import CDNNL
 import Foundation
 
-/// The process-wide oneDNN CPU engine and stream, and the lock that serialises execution.
+/// The process-wide oneDNN CPU engine and stream, and the one thread that talks to them.
 ///
-/// oneDNN parallelises each primitive over all cores with OpenMP, so running two primitives at
-/// once would only oversubscribe the machine; execution is therefore serialised. Everything
-/// that touches oneDNN goes through this type and through ``check(_:op:)``.
+/// oneDNN parallelises each primitive over all cores with OpenMP, and both OpenMP's thread team
+/// and oneDNN's scratchpads belong to the calling thread. Calls arriving from whichever Swift
+/// worker thread a task happens to run on made gemm-based convolutions fail at random, so every
+/// primitive is created and executed on one long-lived thread, one call at a time. Everything
+/// that touches oneDNN goes through ``run(_:)`` and ``check(_:op:)``.
 final class DNNL: @unchecked Sendable {
     static let shared: DNNL? = try? DNNL()
 
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
-    let lock = NSRecursiveLock()
-    private(set) var counters: [String: Int] = [:]
+    private let worker: SerialThread
 
     private init() throws {
+        worker = SerialThread(name: "loupe.onednn")
         var engine: dnnl_engine_t?
-        try check(dnnl_engine_create(&engine, dnnl_cpu, 0), op: "dnnl_engine_create")
         var stream: dnnl_stream_t?
-        try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), op: "dnnl_stream_create")
+        try worker.run {
+            try check(dnnl_engine_create(&engine, dnnl_cpu, 0), op: "dnnl_engine_create")
+            try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), op: "dnnl_stream_create")
+        }
         guard let engine, let stream else { throw TensorError.dnnl(op: "dnnl_engine_create", status: "no engine") }
         self.engine = engine
         self.stream = stream
@@ -30,8 +34,62 @@ final class DNNL: @unchecked Sendable {
         return shared
     }
 
-    func count(_ kind: String) {
-        counters[kind, default: 0] += 1
+    /// Runs `body` on the oneDNN thread (inline when already there) and returns its result.
+    func run<R>(_ body: () throws -> R) throws -> R {
+        try worker.run(body)
+    }
+}
+
+/// A thread that runs submitted closures one at a time, in order; callers block until theirs is done.
+final class SerialThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let submit = NSLock()
+    private var job: (() -> Void)?
+    private var finished = false
+    private var thread: Thread?
+
+    init(name: String) {
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while job == nil { condition.wait() }
+            var current = job
+            condition.unlock()
+            current?()
+            current = nil  // the caller's closure must not outlive its call
+            condition.lock()
+            job = nil
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    func run<R>(_ body: () throws -> R) throws -> R {
+        if Thread.current === thread { return try body() }
+        submit.lock()
+        defer { submit.unlock() }
+        var result: Result<R, Error>?
+        withoutActuallyEscaping(body) { body in
+            let work = { result = Result { try body() } }
+            withoutActuallyEscaping(work) { work in
+                condition.lock()
+                finished = false
+                job = work
+                condition.broadcast()
+                while !finished { condition.wait() }
+                condition.unlock()
+            }
+        }
+        guard let result else { throw TensorError.dnnl(op: "run", status: "the oneDNN thread returned no result") }
+        return try result.get()
     }
 }
 
@@ -55,17 +113,34 @@ private func statusName(_ status: dnnl_status_t) -> String {
     }
 }
 
-/// Counts of oneDNN primitive executions by kind since the process started.
+/// Counts oneDNN primitive executions by kind while a body runs.
 ///
-/// Kinds are the primitive names used in the cache, such as `"conv_fwd"`,
-/// `"conv_bwd_data"` and `"conv_bwd_weights"`. Tests use this to show that an input gradient
-/// never runs a weight-gradient kernel.
-public enum KernelCounters {
-    /// A snapshot of the counters.
-    public static func snapshot() -> [String: Int] {
-        guard let dnnl = DNNL.shared else { return [:] }
-        dnnl.lock.lock()
-        defer { dnnl.lock.unlock() }
-        return dnnl.counters
+/// Kinds are the primitive names of the cache: `"conv_fwd"`, `"conv_bwd_data"`,
+/// `"conv_bwd_weights"`, `"reorder"`, `"eltwise_fwd"`, …. Counting is scoped to the calling task,
+/// so concurrent work elsewhere in the process does not show up. Tests use it to show that an
+/// input gradient never runs a weight-gradient kernel, and that activations stay in oneDNN's
+/// layout between consecutive ops.
+public final class KernelCounter: @unchecked Sendable {
+    @TaskLocal static var current: KernelCounter?
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    /// Runs `body` and returns its result with the kernels it executed.
+    public static func counting<R>(_ body: () throws -> R) rethrows -> (result: R, kernels: [String: Int]) {
+        let counter = KernelCounter()
+        let result = try $current.withValue(counter, operation: body)
+        return (result, counter.snapshot())
+    }
+
+    func record(_ kind: String) {
+        lock.lock()
+        counts[kind, default: 0] += 1
+        lock.unlock()
+    }
+
+    func snapshot() -> [String: Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
     }
 }

@@ -87,7 +87,10 @@ struct MemoryDescriptor {
     }
 
     /// Bytes needed to hold memory in this layout (including any block padding).
-    var byteCount: Int { dnnl_memory_desc_get_size(withUnsafePointer(to: raw) { $0 }) }
+    var byteCount: Int {
+        var copy = raw
+        return dnnl_memory_desc_get_size(&copy)
+    }
 
     /// A stable text key for caches: the raw bytes of the descriptor.
     var key: String {

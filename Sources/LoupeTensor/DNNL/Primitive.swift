@@ -28,8 +28,12 @@ final class Primitive: @unchecked Sendable {
     /// Runs the primitive on `arguments` (oneDNN argument index → storage) and waits for it.
     func execute(_ arguments: [(Int32, Storage)]) throws {
         let dnnl = try DNNL.instance()
-        dnnl.lock.lock()
-        defer { dnnl.lock.unlock() }
+        let counter = KernelCounter.current
+        try dnnl.run { try execute(arguments, on: dnnl) }
+        counter?.record(kind)
+    }
+
+    private func execute(_ arguments: [(Int32, Storage)], on dnnl: DNNL) throws {
         var memories: [dnnl_memory_t?] = []
         memories.reserveCapacity(arguments.count)
         defer { for m in memories { dnnl_memory_destroy(m) } }
@@ -43,7 +47,6 @@ final class Primitive: @unchecked Sendable {
         }
         try check(dnnl_primitive_execute(primitive, dnnl.stream, Int32(args.count), args), op: kind)
         try check(dnnl_stream_wait(dnnl.stream), op: kind)
-        dnnl.count(kind)
     }
 
     deinit {
@@ -54,6 +57,7 @@ final class Primitive: @unchecked Sendable {
 
 /// The cache of primitives, keyed by kind and a description of shapes and attributes.
 enum PrimitiveCache {
+    /// Touched only on the oneDNN thread.
     nonisolated(unsafe) private static var entries: [String: Primitive] = [:]
 
     /// Returns the cached primitive for `key`, creating its descriptor with `make` on first use.
@@ -61,21 +65,19 @@ enum PrimitiveCache {
         _ kind: String, key: String, make: (dnnl_engine_t) throws -> dnnl_primitive_desc_t
     ) throws -> Primitive {
         let dnnl = try DNNL.instance()
-        dnnl.lock.lock()
-        defer { dnnl.lock.unlock() }
-        let full = kind + "|" + key
-        if let hit = entries[full] { return hit }
-        let made = try Primitive(kind: kind, descriptor: try make(dnnl.engine))
-        entries[full] = made
-        return made
+        return try dnnl.run {
+            let full = kind + "|" + key
+            if let hit = entries[full] { return hit }
+            let made = try Primitive(kind: kind, descriptor: try make(dnnl.engine))
+            entries[full] = made
+            return made
+        }
     }
 
     /// Number of primitives created so far (for tests and benchmarks).
     static var count: Int {
         guard let dnnl = DNNL.shared else { return 0 }
-        dnnl.lock.lock()
-        defer { dnnl.lock.unlock() }
-        return entries.count
+        return (try? dnnl.run { entries.count }) ?? 0
     }
 }
 

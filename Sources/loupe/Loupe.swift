@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Loupe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loupe",
+        abstract: "Look inside neural networks and publish what you find.",
+        subcommands: [Bench.self]
+    )
+}
