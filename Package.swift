@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "Loupe",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoupeTensor", targets: ["LoupeTensor"]),
         .executable(name: "loupe", targets: ["loupe"]),

@@ -41,15 +41,23 @@ or from saved output:
 `--json OUT` also writes the merged numbers, the summary, the torch version,
 thread count and CPU model to OUT. The Loupe command is split with shlex (no
 shell), runs before any PyTorch timing, and its stderr passes through.
-Timings are only meaningful on an otherwise idle machine: with 2 OpenMP
-threads on 2 cores, any other busy process can make a PyTorch call 10-30x
-slower (a barrier waits for a descheduled thread). The `other` column gives
-the CPU share other processes used while each row was timed and flags rows
-above 10%. PyTorch 1.13 on NCHW tensors reorders to oneDNN's blocked layout
-and back on every call and allocates fresh outputs, so for large activations
-its numbers include page faults (counted per call in the --json output);
-`MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000` in the
-environment removes those if you want kernel-only numbers.
+Two things distort PyTorch's numbers on a small VM, and the script deals
+with both:
+
+* Other busy processes. With 2 OpenMP threads on 2 cores, anything else
+  running makes a PyTorch call 10-30x slower (a barrier waits for whichever
+  thread got descheduled). The `other` column gives the CPU share others used
+  while each row was timed and flags rows above 10%; rerun on an idle machine.
+* Page faults. PyTorch allocates every output (and oneDNN blocked-layout
+  temporaries) afresh per call. With glibc's default, dynamic mmap threshold,
+  buffers above 128 KiB are mmap'ed and freed each call, so every call faults
+  in and zeroes them: a 1x144x56x56 depthwise conv went from 0.3 ms to 3 ms,
+  and the result depended on which shapes ran before. So by default the
+  script calls mallopt (M_MMAP_MAX=0, M_TRIM_THRESHOLD=max) in its own process
+  before importing torch, which keeps freed memory for reuse; pass
+  --malloc-default to measure with glibc's defaults. (Loupe's command runs in
+  its own process and is not affected.) Faults per call are in the --json
+  output.
 """
 
 import argparse
@@ -209,11 +217,10 @@ def backward_data_call(torch, F, x, weight, grad_output, stride, padding, groups
       "autograd": x.requires_grad_(True); y = F.conv2d(...) built once per
                   repetition in untimed setup; time torch.autograd.grad(y, x, g).
                   Adds the engine's per-call overhead (matters for tiny shapes).
-      "conv2d_input": torch.nn.grad.conv2d_input. NOT representative in torch
-                  1.13: it passes a zero-stride expanded dummy input, which is
-                  cloned to a full contiguous tensor each call, and on this
-                  machine it was several times slower than the two above for
-                  depthwise shapes.
+      "conv2d_input": torch.nn.grad.conv2d_input. Not kernel-only in torch
+                  1.13: it passes a zero-stride expanded dummy input, which
+                  convolution_backward clones into a full input-sized tensor
+                  (allocation + copy) on every call.
     """
     aten_stride, aten_padding = [stride, stride], [padding, padding]
     if via == "aten":
@@ -310,7 +317,9 @@ def print_report(rows, summary, peak, meta):
     print(f"Loupe vs PyTorch {meta['torch_version']} convolutions, float32, "
           f"{meta['threads']} thread(s), {meta['cpu_model']}")
     print(f"Loupe peak {peak:.1f} GFLOP/s; ratio = Loupe time / PyTorch time "
-          f"(< 1: Loupe faster); backward-data timed via {meta['backward_data_via']}")
+          f"(< 1: Loupe faster)")
+    print(f"PyTorch backward-data via {meta['backward_data_via']}; malloc "
+          f"{'tuned (no per-call page faults)' if meta['malloc_tuned'] else 'glibc defaults'}")
     print()
     sw = max(len("shape"), max(len(r["shape"]) for r in rows))
     head = (f"{'shape':<{sw}}  {'GFLOP':>6}  {'fwd L':>7} {'fwd PT':>7} {'ratio':>6}  "
@@ -347,6 +356,24 @@ def print_report(rows, summary, peak, meta):
         print(f"WARNING: {s['contended_shape_count']}/{n} shapes were timed while other "
               f"processes used > {100 * CONTENDED:.0f}% of the CPUs; their PyTorch numbers "
               "are too low. Rerun on an idle machine.")
+
+
+def tune_malloc():
+    """Stop glibc returning big buffers to the kernel between calls.
+
+    Returns True on success (glibc only). M_MMAP_MAX=0 serves every
+    allocation from the heap; M_TRIM_THRESHOLD=max never trims it, so a
+    buffer freed by one call is reused, already faulted in, by the next.
+    """
+    import ctypes
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 class OtherLoad:
@@ -421,6 +448,9 @@ def main(argv=None):
                    help="minimum timed calls per measurement (default 3)")
     p.add_argument("--warmup", type=int, default=2,
                    help="untimed calls before each measurement (default 2)")
+    p.add_argument("--malloc-default", action="store_true",
+                   help="keep glibc's malloc defaults for PyTorch (per-call page "
+                        "faults on large outputs are then part of its timings)")
     p.add_argument("--bwd-via", choices=("aten", "autograd", "conv2d_input"), default="aten",
                    help="how PyTorch's backward-data is invoked (default aten; "
                         "see backward_data_call)")
@@ -447,6 +477,11 @@ def main(argv=None):
         peak, convs = parse_loupe(text)
     except InputError as e:
         fail(str(e))
+
+    malloc_tuned = False if args.malloc_default else tune_malloc()
+    if not args.malloc_default and not malloc_tuned:
+        print(f"{PROG}: warning: could not tune malloc (not glibc?); PyTorch timings "
+              "may include per-call page faults", file=sys.stderr)
 
     try:
         import torch
@@ -503,6 +538,7 @@ def main(argv=None):
         "threads": threads,
         "cpu_model": cpu_model(),
         "backward_data_via": args.bwd_via,
+        "malloc_tuned": malloc_tuned,
     }
     print_report(rows, summary, peak, meta)
 

@@ -1,5 +1,6 @@
 import CDNNL
 import Foundation
+import Synchronization
 
 /// The process-wide oneDNN CPU engine and stream, and the one thread that talks to them.
 ///
@@ -41,12 +42,23 @@ final class DNNL: @unchecked Sendable {
 }
 
 /// A thread that runs submitted closures one at a time, in order; callers block until theirs is done.
+///
+/// Handing work over costs two thread wake-ups. Most ops take microseconds, so both sides first
+/// poll briefly (yielding the core) and only then sleep on a condition variable; the polling is
+/// bounded in time so that a long convolution never competes with a spinning caller.
 final class SerialThread: @unchecked Sendable {
+    private enum State: Int { case idle, submitted, finished }
+
+    private let state = Atomic<Int>(State.idle.rawValue)
+    private let workerSleeping = Atomic<Bool>(false)
+    private let callerSleeping = Atomic<Bool>(false)
     private let condition = NSCondition()
     private let submit = NSLock()
     private var job: (() -> Void)?
-    private var finished = false
     private var thread: Thread?
+
+    /// How long each side polls before it sleeps.
+    private static let pollSeconds = 30e-6
 
     init(name: String) {
         let thread = Thread { [unowned self] in self.loop() }
@@ -56,19 +68,40 @@ final class SerialThread: @unchecked Sendable {
         thread.start()
     }
 
-    private func loop() {
-        while true {
+    /// Waits until `state` holds `target`, polling first, then sleeping; `sleeping` tells the
+    /// other side to wake us.
+    private func wait(for target: State, sleeping: borrowing Atomic<Bool>) {
+        let deadline = monotonicSeconds() + Self.pollSeconds
+        while state.load(ordering: .sequentiallyConsistent) != target.rawValue {
+            if monotonicSeconds() < deadline {
+                sched_yield()
+                continue
+            }
             condition.lock()
-            while job == nil { condition.wait() }
-            var current = job
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            while state.load(ordering: .sequentiallyConsistent) != target.rawValue { condition.wait() }
+            sleeping.store(false, ordering: .sequentiallyConsistent)
             condition.unlock()
-            current?()
-            current = nil  // the caller's closure must not outlive its call
+        }
+    }
+
+    private func publish(_ newState: State, waking sleeping: borrowing Atomic<Bool>) {
+        state.store(newState.rawValue, ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .sequentiallyConsistent) {
             condition.lock()
-            job = nil
-            finished = true
             condition.broadcast()
             condition.unlock()
+        }
+    }
+
+    private func loop() {
+        while true {
+            wait(for: .submitted, sleeping: workerSleeping)
+            var current = job
+            current?()
+            current = nil  // the caller's closure must not outlive its call
+            job = nil
+            publish(.finished, waking: callerSleeping)
         }
     }
 
@@ -80,17 +113,21 @@ final class SerialThread: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             let work = { result = Result { try body() } }
             withoutActuallyEscaping(work) { work in
-                condition.lock()
-                finished = false
                 job = work
-                condition.broadcast()
-                while !finished { condition.wait() }
-                condition.unlock()
+                publish(.submitted, waking: workerSleeping)
+                wait(for: .finished, sleeping: callerSleeping)
+                state.store(State.idle.rawValue, ordering: .sequentiallyConsistent)
             }
         }
         guard let result else { throw TensorError.dnnl(op: "run", status: "the oneDNN thread returned no result") }
         return try result.get()
     }
+}
+
+private func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
 /// Throws ``TensorError/dnnl(op:status:)`` unless `status` is `dnnl_success`.
