@@ -132,7 +132,11 @@ def out_size(size, k, stride, padding):
 
 
 def parse_loupe(text):
-    """Validate Loupe's JSON; return (peak_gflops, list of normalised convs)."""
+    """Validate Loupe's JSON.
+
+    Returns (peak_gflops, normalised convs, Loupe's other top-level fields,
+    e.g. threads, peak_kernel, dispatch_microseconds).
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -172,7 +176,8 @@ def parse_loupe(text):
         conv["gflop_per_call"] = (2 * c["n"] * c["c_out"] * oh * ow
                                   * (c["c_in"] // c["groups"]) * c["k"] * c["k"]) / 1e9
         out.append(conv)
-    return float(peak), out
+    extras = {k: v for k, v in data.items() if k not in ("peak_gflops", "convs")}
+    return float(peak), out, extras
 
 
 # ---------------------------------------------------------------- PyTorch timing
@@ -314,8 +319,14 @@ def summarise(rows):
 
 
 def print_report(rows, summary, peak, meta):
+    loupe_threads = meta["loupe_threads"]
     print(f"Loupe vs PyTorch {meta['torch_version']} convolutions, float32, "
-          f"{meta['threads']} thread(s), {meta['cpu_model']}")
+          f"PyTorch {meta['threads']} thread(s)"
+          + (f", Loupe {loupe_threads}" if loupe_threads is not None else "")
+          + f", {meta['cpu_model']}")
+    if is_int(loupe_threads) and loupe_threads != meta["threads"]:
+        print(f"WARNING: Loupe reports {loupe_threads} thread(s) but PyTorch ran with "
+              f"{meta['threads']}; pass --threads {loupe_threads} for a like-for-like comparison")
     print(f"Loupe peak {peak:.1f} GFLOP/s; ratio = Loupe time / PyTorch time "
           f"(< 1: Loupe faster)")
     print(f"PyTorch backward-data via {meta['backward_data_via']}; malloc "
@@ -474,7 +485,7 @@ def main(argv=None):
             text, source = read_loupe_command(args.loupe)
         else:
             text, source = read_loupe_file(args.loupe_json)
-        peak, convs = parse_loupe(text)
+        peak, convs, loupe_meta = parse_loupe(text)
     except InputError as e:
         fail(str(e))
 
@@ -539,6 +550,7 @@ def main(argv=None):
         "cpu_model": cpu_model(),
         "backward_data_via": args.bwd_via,
         "malloc_tuned": malloc_tuned,
+        "loupe_threads": loupe_meta.get("threads"),
     }
     print_report(rows, summary, peak, meta)
 
@@ -547,6 +559,7 @@ def main(argv=None):
             "generator": GENERATOR,
             "loupe_source": source,
             "peak_gflops": peak,
+            "loupe_meta": loupe_meta,
             **meta,
             "logical_cpus": os.cpu_count(),
             "mkldnn_enabled": bool(torch.backends.mkldnn.is_available()

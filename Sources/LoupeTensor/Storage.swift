@@ -10,15 +10,50 @@ final class Buffer: @unchecked Sendable {
 
     init(byteCount: Int) {
         self.byteCount = Swift.max(byteCount, 4)
-        var raw: UnsafeMutableRawPointer?
-        if posix_memalign(&raw, 64, self.byteCount) != 0 || raw == nil {
-            // Allocation failure leaves no way to continue; mirror Swift's own behaviour.
-            raw = UnsafeMutableRawPointer.allocate(byteCount: self.byteCount, alignment: 64)
-        }
-        pointer = raw.unsafelyUnwrapped
+        pointer = BufferPool.shared.take(self.byteCount)
     }
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+
+    private var knownClean = false
+
+    /// Whether any element is NaN. Buffers are never written after they are filled, so a clean
+    /// answer is kept.
+    var containsNaN: Bool {
+        lock.lock()
+        let clean = knownClean
+        lock.unlock()
+        if clean { return false }
+        let found = Buffer.scanForNaN(floats, count: byteCount / MemoryLayout<Float>.stride)
+        if !found {
+            lock.lock()
+            knownClean = true
+            lock.unlock()
+        }
+        return found
+    }
+
+    /// A vectorised scan: sixteen lanes at a time, with an early exit every 4096 elements.
+    private static func scanForNaN(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        let raw = UnsafeRawPointer(p)
+        let lanes = 16, chunk = 4096
+        var i = 0
+        while i + lanes <= count {
+            let end = Swift.min(count - (count - i) % lanes, i + chunk)
+            var unordered = SIMDMask<SIMD16<Int32>>(repeating: false)
+            while i < end {
+                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                unordered .|= v .!= v
+                i += lanes
+            }
+            if any(unordered) { return true }
+        }
+        while i < count {
+            if p[i].isNaN { return true }
+            i += 1
+        }
+        return false
+    }
 
     /// A converted copy, made once per target layout (for weights read by many executions).
     func cachedConversion(_ key: String, make: () throws -> Storage) rethrows -> Storage {
@@ -30,7 +65,7 @@ final class Buffer: @unchecked Sendable {
         return made
     }
 
-    deinit { free(pointer) }
+    deinit { BufferPool.shared.give(pointer, byteCount: byteCount) }
 }
 
 /// A buffer seen through a memory descriptor: the physical side of a ``Tensor``.

@@ -3,15 +3,12 @@ extension Tensor {
     /// Throws ``TensorError/notANumber(op:input:shape:)`` if any element is NaN.
     ///
     /// Scans the raw buffer, whatever its layout: block padding is zero, never NaN.
+    /// The scan runs once per buffer: a clean result is remembered, so weights and an image that
+    /// is fed again are not scanned again.
     func checkNoNaN(op: String, name: String) throws {
-        let n = storage.buffer.byteCount / MemoryLayout<Float>.stride
-        let p = storage.buffer.floats
-        var seen = false
-        for i in 0..<n where p[i] != p[i] {
-            seen = true
-            break
+        if storage.buffer.containsNaN {
+            throw TensorError.notANumber(op: op, input: name, shape: shape)
         }
-        if seen { throw TensorError.notANumber(op: op, input: name, shape: shape) }
     }
 
     func checkRank(_ expected: Int, op: String, name: String, layout: String) throws {
