@@ -10,10 +10,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoupeTensor", targets: ["LoupeTensor"]),
+        .library(name: "LoupeImage", targets: ["LoupeImage"]),
+        .library(name: "LoupeModels", targets: ["LoupeModels"]),
         .executable(name: "loupe", targets: ["loupe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (Debian packages). oneDNN ships no pkg-config file.
@@ -25,17 +29,38 @@ let package = Package(
         .target(name: "CPeakFLOPS"),
 
         .target(name: "LoupeTensor", dependencies: ["CDNNL"]),
-        .target(name: "LoupeBench", dependencies: ["LoupeTensor", "CPeakFLOPS"]),
+        .target(name: "LoupeImage", dependencies: ["LoupeTensor", "CPNG", "CTurboJPEG"]),
+        .target(
+            name: "LoupeModels",
+            dependencies: [
+                "LoupeTensor", "LoupeImage", "ZIPFoundation",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeModels", "CPeakFLOPS"]),
         .executableTarget(
             name: "loupe",
             dependencies: [
                 "LoupeTensor",
+                "LoupeImage",
+                "LoupeModels",
                 "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .target(name: "LoupeTestSupport", dependencies: ["LoupeTensor"], path: "Tests/LoupeTestSupport"),
+        .testTarget(
+            name: "LoupeImageTests",
+            dependencies: ["LoupeImage", "LoupeTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LoupeModelsTests",
+            dependencies: ["LoupeModels", "LoupeTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "LoupeTensorTests",
             dependencies: ["LoupeTensor", "LoupeTestSupport"],

@@ -1,0 +1,1 @@
+/// Images: decode, encode, resize, crop and normalise.
