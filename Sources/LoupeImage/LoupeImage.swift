@@ -1,1 +1,0 @@
-/// Images: decode, encode, resize, crop and normalise.

@@ -1,0 +1,75 @@
+import LoupeTensor
+
+/// A model's input pipeline: how a photo becomes the `[1, 3, size, size]` tensor the model was
+/// trained on.
+///
+/// It mirrors a torchvision `transforms.Compose` of `Resize`, optionally `CenterCrop`, `ToTensor`
+/// and `Normalize`, and produces the same numbers (see ``RGBImage/resized(width:height:)``).
+/// Preprocessing belongs to the model descriptor, so a model carries its own.
+public struct Preprocessing: Sendable, Hashable, Codable {
+    /// How the photo is brought to ``size``×``size``.
+    public enum ResizeMode: Sendable, Hashable, Codable {
+        /// `Resize(resize)` then `CenterCrop(size)`: the shorter side to `resize`, keeping the
+        /// aspect ratio, then the central square (ImageNet's evaluation transform is 256 then 224).
+        case shorterSideThenCenterCrop(resize: Int)
+        /// `Resize((size, size))`: both sides to ``Preprocessing/size``, distorting the aspect
+        /// ratio, without a crop.
+        case exact
+    }
+
+    /// The side of the square input, in pixels.
+    public var size: Int
+    /// How the photo is resized (and cropped) to ``size``.
+    public var resize: ResizeMode
+    /// Per-channel mean subtracted after scaling to 0…1 (red, green, blue).
+    public var mean: [Float]
+    /// Per-channel standard deviation divided by after subtracting the mean.
+    public var std: [Float]
+
+    /// A pipeline producing `size`×`size` inputs.
+    public init(size: Int, resize: ResizeMode, mean: [Float], std: [Float]) {
+        self.size = size
+        self.resize = resize
+        self.mean = mean
+        self.std = std
+    }
+
+    /// ImageNet evaluation: `Resize(256)`, `CenterCrop(224)`, `ToTensor()`,
+    /// `Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])`.
+    public static let imagenet = Preprocessing(
+        size: 224, resize: .shorterSideThenCenterCrop(resize: 256), mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+
+    /// The resized (and cropped) picture the model sees, before normalisation.
+    ///
+    /// - Throws: ``ImageError/invalidArgument(op:message:)`` when ``size`` or the resize target is
+    ///   not positive.
+    public func preparedImage(from image: RGBImage) throws -> RGBImage {
+        switch resize {
+        case let .shorterSideThenCenterCrop(shorterSide):
+            return try image.resized(shorterSide: shorterSide).centerCropped(width: size, height: size)
+        case .exact:
+            return try image.resized(width: size, height: size)
+        }
+    }
+
+    /// The `[1, 3, size, size]` input tensor for `image`: resized, cropped and normalised.
+    ///
+    /// - Throws: ``ImageError/invalidArgument(op:message:)`` for an invalid pipeline (a
+    ///   non-positive size, means or standard deviations that are not three finite values, a zero
+    ///   standard deviation).
+    public func tensor(from image: RGBImage) throws -> Tensor {
+        try preparedImage(from: image).tensor(mean: mean, std: std)
+    }
+
+    /// The input tensor for an image that is already ``size``×``size``: only normalised, never
+    /// resampled (`loupe predict --no-resize`).
+    ///
+    /// - Throws: ``ImageError/sizeMismatch(expectedWidth:expectedHeight:width:height:)`` naming both
+    ///   sizes when the image is another size; the errors of ``RGBImage/tensor(mean:std:)``.
+    public func tensorWithoutResizing(from image: RGBImage) throws -> Tensor {
+        guard image.width == size, image.height == size else {
+            throw ImageError.sizeMismatch(expectedWidth: size, expectedHeight: size, width: image.width, height: image.height)
+        }
+        return try image.tensor(mean: mean, std: std)
+    }
+}

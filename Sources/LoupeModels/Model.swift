@@ -1,0 +1,125 @@
+import Foundation
+import LoupeImage
+import LoupeTensor
+
+/// A network with its weights, preprocessing and class names: what `loupe predict` runs and
+/// what interpretability methods look inside.
+public final class Model: @unchecked Sendable {
+    /// The name shown in captions: a registry name (`efficientnet-lite0`) or the architecture.
+    public let name: String
+    public let architecture: Architecture
+    /// The module tree, named as PyTorch names it.
+    public let network: any Module
+    public var preprocessing: Preprocessing
+    /// Class names by output index.
+    public let labels: [String]
+
+    /// A model with unloaded weights.
+    public init(architecture: Architecture, name: String? = nil, labels: [String] = ImageNet.labels) {
+        self.architecture = architecture
+        self.name = name ?? architecture.rawValue
+        network = architecture.build(classes: labels.isEmpty ? 1000 : labels.count)
+        preprocessing = architecture.preprocessing
+        self.labels = labels
+    }
+
+    /// `architecture` with the weights in the checkpoint at `url` (zip or legacy `.pth`, or
+    /// safetensors), loaded strictly.
+    public convenience init(architecture: Architecture, weights url: URL, name: String? = nil) throws {
+        self.init(architecture: architecture, name: name)
+        let stateDict = try Checkpoint.load(contentsOf: url)
+        do {
+            try load(stateDict)
+        } catch let error as ModelError {
+            throw error.inFile(url.path)
+        }
+    }
+
+    /// Fills every parameter from `stateDict` by dotted key.
+    ///
+    /// - Throws: ``ModelError/shapeMismatch(model:key:expected:found:)``,
+    ///   ``ModelError/missingKeys(model:keys:)`` or ``ModelError/unexpectedKeys(model:keys:)``,
+    ///   naming the keys; nothing is changed when it throws.
+    public func load(_ stateDict: StateDict) throws {
+        let named = network.namedParameters
+        var missing: [String] = []
+        for (key, parameter) in named {
+            guard let tensor = stateDict[key] else {
+                if !parameter.isOptional { missing.append(key) }
+                continue
+            }
+            guard tensor.shape == parameter.shape || (parameter.shape.isEmpty && tensor.count == 1) else {
+                throw ModelError.shapeMismatch(model: name, key: key, expected: parameter.shape, found: tensor.shape)
+            }
+        }
+        let known = Set(named.map(\.key))
+        let unexpected = stateDict.keys.filter { !known.contains($0) }
+        if !missing.isEmpty { throw ModelError.missingKeys(model: name, keys: missing) }
+        if !unexpected.isEmpty { throw ModelError.unexpectedKeys(model: name, keys: unexpected) }
+        for (key, parameter) in named {
+            parameter.value = stateDict[key]
+        }
+    }
+
+    /// The dotted names of every layer, in forward order (`conv1`, `layer1.0.conv2`, …).
+    public var layerNames: [String] {
+        network.namedModules.map(\.name).filter { !$0.isEmpty }
+    }
+
+    /// The layer called `name`.
+    ///
+    /// - Throws: ``ModelError/unknownLayer(model:name:suggestions:)`` listing the nearest names.
+    public func layer(named name: String) throws -> any Module {
+        if let match = network.namedModules.first(where: { $0.name == name && !name.isEmpty }) { return match.module }
+        throw ModelError.unknownLayer(model: self.name, name: name, suggestions: closestNames(to: name, in: layerNames))
+    }
+
+    /// The network's output (logits) for a batch `[N, 3, H, W]` of preprocessed images.
+    ///
+    /// `hook` sees every named layer's output by dotted name and may replace it.
+    public func callAsFunction(_ input: Tensor, hook: ForwardContext.Hook? = nil) throws -> Tensor {
+        var context = ForwardContext(hook: hook)
+        return try network.forward(input, context: &context)
+    }
+
+    /// The logits and the outputs of the named layers (the last output when a layer runs twice,
+    /// as torchvision's shared `relu` does).
+    public func forward(_ input: Tensor, capturing layers: Set<String>) throws -> (logits: Tensor, activations: [String: Tensor]) {
+        for name in layers { _ = try layer(named: name) }
+        var captured: [String: Tensor] = [:]
+        let logits = try self(input) { name, output in
+            if layers.contains(name) { captured[name] = output }
+            return output
+        }
+        return (logits, captured)
+    }
+
+    /// Number of parameter and buffer values loaded (PyTorch's `sum(p.numel())` over the state dict).
+    public var parameterCount: Int {
+        network.namedParameters.reduce(0) { $0 + ($1.parameter.value?.count ?? 0) }
+    }
+}
+
+extension ModelError {
+    /// The same error with the model name replaced by the checkpoint path, for messages that
+    /// should name the file.
+    func inFile(_ path: String) -> ModelError {
+        switch self {
+        case let .missingKeys(model, keys): return .missingKeys(model: "\(path) (for \(model))", keys: keys)
+        case let .unexpectedKeys(model, keys): return .unexpectedKeys(model: "\(path) (for \(model))", keys: keys)
+        case let .shapeMismatch(model, key, expected, found):
+            return .shapeMismatch(model: "\(path) (for \(model))", key: key, expected: expected, found: found)
+        default: return self
+        }
+    }
+}
+
+/// ImageNet-1k's class names.
+public enum ImageNet {
+    /// The 1000 class names in index order, as torchvision lists them.
+    public static let labels: [String] = {
+        guard let url = Bundle.module.url(forResource: "imagenet_classes", withExtension: "txt", subdirectory: "Resources"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }()
+}

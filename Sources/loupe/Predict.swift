@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import LoupeImage
+import LoupeModels
+import LoupeTensor
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Classify an image: the top classes with logits and probabilities.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var imageOptions: ImageOptions
+
+    @Option(help: "How many classes to show.")
+    var top = 5
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        do {
+            let model = try modelOptions.load()
+            let (_, input) = try imageOptions.input(for: model)
+            let result = try Prediction(model: model, input: input, top: top)
+            if json {
+                try printJSON(result, model: model)
+            } else {
+                printTable(result)
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func printTable(_ result: Prediction) {
+        print("rank  class                                     logit   probability")
+        for (rank, p) in result.top.enumerated() {
+            let label = p.label.count > 40 ? String(p.label.prefix(39)) + "…" : p.label
+            print(String(format: "%4d  %@ %8.3f   %10.4f", rank + 1, label.padding(toLength: 41, withPad: " ", startingAt: 0), p.logit, p.probability))
+        }
+    }
+
+    private func printJSON(_ result: Prediction, model: Model) throws {
+        let p = imageOptions.preprocessing(for: model)
+        let resize: String
+        switch p.resize {
+        case let .shorterSideThenCenterCrop(size): resize = imageOptions.noResize ? "none" : "shorter side to \(size), centre crop"
+        case .exact: resize = imageOptions.noResize ? "none" : "exact"
+        }
+        let object: [String: Any] = [
+            "model": model.name,
+            "image": imageOptions.image,
+            "preprocessing": ["size": p.size, "resize": resize, "mean": p.mean.map(Double.init), "std": p.std.map(Double.init)],
+            "predictions": result.top.map {
+                ["index": $0.index, "label": $0.label, "logit": Double($0.logit), "probability": Double($0.probability)] as [String: Any]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The top classes of one image.
+struct Prediction {
+    struct Entry {
+        let index: Int
+        let label: String
+        let logit: Float
+        let probability: Float
+    }
+
+    let top: [Entry]
+
+    init(model: Model, input: Tensor, top k: Int) throws {
+        let logits = try GradMode.withoutGrad { try model(input) }
+        let probabilities = try logits.softmax(axis: -1)
+        let (values, indices) = try logits.topK(min(max(k, 1), logits.shape.last ?? 1), axis: -1)
+        let p = try probabilities.scalars
+        top = try zip(values.scalars, indices).map { logit, index in
+            Entry(index: index, label: index < model.labels.count ? model.labels[index] : "class \(index)",
+                  logit: logit, probability: p[index])
+        }
+    }
+}
