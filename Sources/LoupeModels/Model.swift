@@ -78,8 +78,10 @@ public final class Model: @unchecked Sendable {
     ///
     /// `hook` sees every named layer's output by dotted name and may replace it.
     public func callAsFunction(_ input: Tensor, hook: ForwardContext.Hook? = nil) throws -> Tensor {
-        var context = ForwardContext(hook: hook)
-        return try network.forward(input, context: &context)
+        try Engine.run {
+            var context = ForwardContext(hook: hook)
+            return try network.forward(input, context: &context)
+        }
     }
 
     /// The logits and the outputs of the named layers (the last output when a layer runs twice,

@@ -140,7 +140,15 @@ extension Checkpoint {
     /// Each storage's bytes are fetched once through `storageBytes` (with its key) and released
     /// after the last tensor that uses them.
     ///
-    /// - Parameter bigEndian: whether the storages hold big-endian elements.
+    /// - Parameters:
+    ///   - tensors: the keyed tensors to read.
+    ///   - file: the checkpoint, for errors.
+    ///   - bigEndian: whether the storages hold big-endian elements.
+    ///   - storageBytes: the bytes of the storage with a given key.
+    /// - Returns: the tensors as Float32.
+    /// - Throws: ``ModelError/unsupportedDType(file:key:dtype:)`` for element types Loupe does not
+    ///   convert, ``ModelError/truncated(file:detail:)`` for storages shorter than they claim, and
+    ///   whatever `storageBytes` throws.
     static func materialize(
         _ tensors: [(String, TensorReference)], file: String, bigEndian: Bool = false,
         storageBytes: (String) throws -> Data

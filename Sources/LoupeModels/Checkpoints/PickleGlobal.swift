@@ -52,8 +52,13 @@ enum PickleGlobal: Equatable {
 
     /// Looks up `module.name`.
     ///
-    /// - Parameter allowsTorchScript: whether `__torch__.*` classes and `torch.jit._pickle`
-    ///   helpers are allowed (only in TorchScript archives).
+    /// - Parameters:
+    ///   - module: the module the pickle names (`torch._utils`).
+    ///   - name: the name within it (`_rebuild_tensor_v2`).
+    ///   - allowsTorchScript: whether `__torch__.*` classes and `torch.jit._pickle` helpers are
+    ///     allowed (only in TorchScript archives).
+    ///   - file: the checkpoint, for errors.
+    /// - Returns: the inert tag standing for the global.
     /// - Throws: ``ModelError/forbiddenGlobal(file:module:name:)`` for anything else.
     static func resolve(module: String, name: String, allowsTorchScript: Bool, file: String) throws -> PickleGlobal {
         switch (module, name) {

@@ -114,7 +114,7 @@ final class PickleDict: PickleBox {
 
 /// An object of a TorchScript class, kept as its class name and its attributes.
 final class PickleRecord: PickleBox {
-    /// The qualified class name, e.g. `__torch__.torch.nn.modules.conv.Conv2d`.
+    /// The qualified class name, such as `__torch__.torch.nn.modules.conv.Conv2d`.
     let className: String
     /// The state `BUILD` gave it (a dict of attributes for modules), `None` before that.
     var state: PickleValue = .none

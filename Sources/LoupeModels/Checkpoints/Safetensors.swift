@@ -58,7 +58,8 @@ enum Safetensors {
             var reader = ByteReader(raw, file: file)
             let claimed = try reader.littleEndian(8, "the safetensors header length")
             guard claimed <= UInt64(headerLimit) else {
-                throw ModelError.notACheckpoint(file: file, reason: "the safetensors header claims \(claimed) bytes (the limit is \(headerLimit))")
+                throw ModelError.notACheckpoint(
+                    file: file, reason: "the safetensors header claims \(claimed) bytes (the limit is \(headerLimit))")
             }
             let length = try reader.length(claimed, "the safetensors header")
             return (length, 8 + length)
@@ -83,7 +84,8 @@ enum Safetensors {
             guard range.upperBound <= dataLength else {
                 throw ModelError.truncated(
                     file: file,
-                    detail: "tensor \(name) has data_offsets [\(range.lowerBound), \(range.upperBound)] but the data holds \(dataLength) byte(s)")
+                    detail: "tensor \(name) has data_offsets [\(range.lowerBound), \(range.upperBound)] "
+                        + "but the data holds \(dataLength) byte(s)")
             }
             let layout = try StridedLayout.contiguous(entry.shape, file: file, what: "tensor \(name)")
             let (length, overflow) = layout.count.multipliedReportingOverflow(by: type.byteSize)

@@ -26,8 +26,12 @@ struct StridedLayout: Equatable {
     /// A validated layout.
     ///
     /// - Parameters:
+    ///   - shape: the tensor's size, outermost first.
+    ///   - strides: the step in storage elements along each dimension.
+    ///   - offset: the storage element holding the first element.
     ///   - storageCount: how many elements the storage holds.
-    ///   - file: the checkpoint, for errors; `what` names the tensor.
+    ///   - file: the checkpoint, for errors.
+    ///   - what: names the tensor in errors.
     /// - Throws: ``ModelError/notACheckpoint(file:reason:)`` when the view is malformed or
     ///   reaches outside the storage.
     init(shape: [Int], strides: [Int], offset: Int, storageCount: Int, file: String, what: String) throws {
@@ -57,7 +61,8 @@ struct StridedLayout: Equatable {
                 last = sum
             }
             guard last < storageCount else {
-                throw bad("size \(shape), stride \(strides) and offset \(offset) reach element \(last) of a storage holding \(storageCount)")
+                throw bad(
+                    "size \(shape), stride \(strides) and offset \(offset) reach element \(last) of a storage holding \(storageCount)")
             }
             extent = last + 1
             if count > extent - offset, count > Self.repeatedElementLimit {
@@ -112,6 +117,8 @@ extension StridedLayout {
     ///   - type: the storage's element type; only float32, float16, bfloat16 and int64 convert.
     ///   - bigEndian: whether elements are stored most significant byte first.
     ///   - key: the tensor's key, for errors.
+    ///   - file: the checkpoint, for errors.
+    /// - Returns: the selected elements as a dense Float32 tensor of this layout's shape.
     /// - Throws: ``ModelError/unsupportedDType(file:key:dtype:)`` for other element types,
     ///   ``ModelError/truncated(file:detail:)`` when `bytes` ends before the layout's extent.
     func tensor(from bytes: UnsafeRawBufferPointer, type: ElementType, bigEndian: Bool = false,

@@ -39,7 +39,8 @@ enum TorchLegacy {
                 }
                 let format = try plain.load(from: &reader)
                 guard format.intValue == version else {
-                    throw ModelError.unsupportedPickle(file: file, detail: "legacy format version \(format.summary); Loupe reads \(version)")
+                    throw ModelError.unsupportedPickle(
+                        file: file, detail: "legacy format version \(format.summary); Loupe reads \(version)")
                 }
                 _ = try plain.load(from: &reader)  // system information
                 let main = Unpickler(file: file, arena: arena) { id in
@@ -76,7 +77,8 @@ enum TorchLegacy {
         if let known = roots[rootKey] {
             guard known.type == type, known.count == count else {
                 throw ModelError.notACheckpoint(
-                    file: file, reason: "storage \(rootKey) is described both as \(known.count) \(known.type.name) and \(count) \(type.name) elements")
+                    file: file,
+                    reason: "storage \(rootKey) is described both as \(known.count) \(known.type.name) and \(count) \(type.name) elements")
             }
             root = known
         } else {

@@ -52,7 +52,7 @@ struct Unpickler {
             return value
         }
         func top() throws -> PickleValue {
-            guard let value = stack.last else { throw malformed("the pickle stack is empty") }
+            guard let value = stack.last, stack.count > (marks.last ?? 0) else { throw malformed("the pickle stack is empty") }
             return value
         }
         func popToMark() throws -> [PickleValue] {

@@ -14,6 +14,10 @@
 /// - Throws: ``TensorError/gradient(_:)`` when `output` does not depend on an input or an input
 ///   does not require a gradient; any error from a backward operation.
 public func grad(of output: Tensor, wrt inputs: [Tensor], seed: Tensor? = nil) throws -> [Tensor] {
+    try Engine.run { try backward(from: output, to: inputs, seed: seed) }
+}
+
+private func backward(from output: Tensor, to inputs: [Tensor], seed: Tensor?) throws -> [Tensor] {
     guard let root = output.record else {
         throw TensorError.gradient("the output of shape \(output.shape) does not require a gradient; mark an input with requiringGrad()")
     }

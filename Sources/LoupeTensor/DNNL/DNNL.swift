@@ -36,8 +36,29 @@ final class DNNL: @unchecked Sendable {
     }
 
     /// Runs `body` on the oneDNN thread (inline when already there) and returns its result.
+    ///
+    /// The caller's task-local state (gradient mode, kernel counter) goes with it.
     func run<R>(_ body: () throws -> R) throws -> R {
-        try worker.run(body)
+        if worker.isCurrent { return try body() }
+        let gradEnabled = GradMode.isEnabled
+        let counter = KernelCounter.current
+        return try worker.run {
+            try GradMode.$isEnabled.withValue(gradEnabled) {
+                try KernelCounter.$current.withValue(counter, operation: body)
+            }
+        }
+    }
+}
+
+/// Access to the thread that runs every oneDNN primitive.
+public enum Engine {
+    /// Runs `body` on the oneDNN thread, so that the operations inside it run there directly
+    /// instead of each being handed over from the calling thread.
+    ///
+    /// Every operation is correct without this; it is a speed-up for sequences of operations,
+    /// such as a network's forward pass or a backward pass. Nested calls run inline.
+    public static func run<R>(_ body: () throws -> R) throws -> R {
+        try DNNL.instance().run(body)
     }
 }
 
@@ -105,8 +126,11 @@ final class SerialThread: @unchecked Sendable {
         }
     }
 
+    /// Whether the calling thread is this one.
+    var isCurrent: Bool { Thread.current === thread }
+
     func run<R>(_ body: () throws -> R) throws -> R {
-        if Thread.current === thread { return try body() }
+        if isCurrent { return try body() }
         submit.lock()
         defer { submit.unlock() }
         var result: Result<R, Error>?

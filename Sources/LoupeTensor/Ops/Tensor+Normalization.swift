@@ -33,17 +33,20 @@ extension Tensor {
         let input = self
         return Tensor.result("batch_norm", shape: shape, storage: dst, inputs: [self, weight, bias]) { g, needs in
             var gradients: [Tensor?] = [nil, nil, nil]
-            let shaped = [1, c] + [Int](repeating: 1, count: input.rank - 2)
             if needs[0] {
-                // In inference the statistics are constants: the input gradient is g scaled per
-                // channel by weight / √(var + eps), one broadcast multiply on oneDNN. (oneDNN 2.6 has
-                // no backward batch norm with global statistics.)
-                let factor = try (weight.detached() / (variance.detached() + epsilon).sqrt()).reshaped(to: shaped)
-                gradients[0] = try g.detached() * factor
+                // In inference the statistics are constants, so the input gradient is g scaled per
+                // channel by weight / √(var + eps): a batch norm of g with mean 0, the same variance
+                // and weight, and no shift, on oneDNN's JIT kernel in g's layout. (oneDNN 2.6 has no
+                // backward batch norm with global statistics, and its per-channel binary multiply on
+                // blocked memory falls back to the reference kernel.)
+                let zeros = try Tensor.zeros([c])
+                gradients[0] = try g.detached().batchNorm(mean: zeros, variance: variance.detached(), weight: weight.detached(),
+                                                          bias: zeros, epsilon: epsilon)
             }
             // For the affine parameters: d/dweight = Σ g · x̂ and d/dbias = Σ g over all but the channel axis.
             let axes = input.shape.indices.filter { $0 != 1 }
             if needs[1] {
+                let shaped = [1, c] + [Int](repeating: 1, count: input.rank - 2)
                 let scale = try (variance.detached() + epsilon).sqrt().reshaped(to: shaped)
                 let normalized = try (input.detached() - mean.detached().reshaped(to: shaped)) / scale
                 gradients[1] = try (g * normalized).sum(axes: axes)

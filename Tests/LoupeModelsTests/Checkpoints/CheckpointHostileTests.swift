@@ -1,7 +1,7 @@
 import Foundation
 import LoupeTensor
-@testable import LoupeModels
 import Testing
+@testable import LoupeModels
 
 /// The case of a ``ModelError``, without its payload.
 enum ModelErrorKind: String, Sendable {
@@ -228,7 +228,8 @@ func loadError(_ url: URL) -> ModelError? {
         for field in [32, 40, 48] {
             for value in [UInt64(1) << 63, UInt64.max, UInt64(original.count) + 1] {
                 var bytes = original
-                bytes.replaceSubrange((record + field)..<(record + field + 8), with: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+                let littleEndian = (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+                bytes.replaceSubrange((record + field)..<(record + field + 8), with: littleEndian)
                 #expect(kind(bytes) == .notACheckpoint, "field +\(field) = \(value)")
             }
         }

@@ -1,8 +1,8 @@
 import Foundation
 import LoupeTensor
 import LoupeTestSupport
-@testable import LoupeModels
 import Testing
+@testable import LoupeModels
 
 /// The URL of a file in `Fixtures/checkpoints/`, written by `Scripts/parity/checkpoints.py`.
 func checkpointFixture(_ name: String) throws -> URL {

@@ -1,0 +1,85 @@
+import Foundation
+import LoupeModels
+import LoupeTensor
+
+/// Batch-1 forward and input-gradient times of whole networks, and the process's peak memory.
+///
+/// Run one model per process when comparing peak memory: the peak is the process's high-water
+/// mark (`ru_maxrss`).
+public enum ModelBenchmark {
+    public struct Result: Codable, Sendable {
+        public var model: String
+        public var weights: String
+        /// Median of batch-1 forward passes without gradient recording.
+        public var forward_ms: Double
+        /// Median of a forward pass recording the tape plus the gradient of the top logit with
+        /// respect to the input (what a saliency map costs).
+        public var input_gradient_ms: Double
+        /// The process's peak resident memory after the measurements.
+        public var peak_rss_mib: Double
+    }
+
+    /// The models `loupe bench models` measures by default.
+    public static let standardModels = ["resnet50", "resnet18", "efficientnet-lite0"]
+
+    /// Measures `name`: a store model (real weights) or an architecture (seeded random weights).
+    public static func run(_ name: String, budget: Double = 2, progress: (String) -> Void = { _ in }) throws -> Result {
+        let model: Model
+        let weights: String
+        if (try? ModelStore.entry(named: name)) != nil {
+            model = try Model(named: name, progress: progress)
+            weights = "pretrained"
+        } else {
+            model = Model(architecture: try Architecture(named: name))
+            try model.load(randomWeights(for: model))
+            weights = "random"
+        }
+        var rng = SplitMix(seed: 0)
+        let size = model.preprocessing.size
+        let input = try Tensor.randomNormal([1, 3, size, size], using: &rng)
+        let forward = try GradMode.withoutGrad {
+            try Timing.median(warmup: 2, minimumRepetitions: 5, budget: budget) { _ = try model(input) }
+        }
+        let gradient = try Timing.median(warmup: 2, minimumRepetitions: 5, budget: budget) {
+            let x = input.requiringGrad()
+            let logits = try model(x)
+            let top = try logits.detached().argmax(axis: 1)[0]
+            _ = try grad(of: logits[0][top], wrt: [x])
+        }
+        return Result(model: name, weights: weights, forward_ms: forward * 1e3, input_gradient_ms: gradient * 1e3,
+                      peak_rss_mib: peakResidentMiB())
+    }
+
+    /// Seeded weights of the right shapes, with unit variances for batch norm.
+    static func randomWeights(for model: Model) throws -> StateDict {
+        var rng = SplitMix(seed: 1)
+        var sd = StateDict()
+        for (key, parameter) in model.network.namedParameters {
+            let fanIn = parameter.shape.dropFirst().reduce(1, *)
+            sd[key] = key.hasSuffix("running_var") || key.hasSuffix(".weight") && parameter.shape.count == 1
+                ? try Tensor.full(parameter.shape, value: 1)
+                : try Tensor.randomNormal(parameter.shape, standardDeviation: Float(1 / Double(max(fanIn, 1)).squareRoot()), using: &rng)
+        }
+        return sd
+    }
+
+    /// The process's peak resident set in MiB.
+    public static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+}
+
+/// SplitMix64, for reproducible benchmark inputs.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
