@@ -36,15 +36,25 @@ extension Tensor {
         if let bias, bias.shape != [weight.shape[0]] {
             throw TensorError.shapeMismatch(op: "linear", shapes: [weight.shape, bias.shape], expected: "the bias must be [\(weight.shape[0])]")
         }
-        let rows = try reshaped(to: [-1, shape[rank - 1]])
-        var out = try rows.matmul(weight.transposedView())
-        if let bias { out = try out + bias }
-        return try out.reshaped(to: Array(shape.dropLast()) + [weight.shape[0]])
+        try checkNoNaN(op: "linear", name: "input")
+        let features = shape[rank - 1]
+        let rows = try contiguous().reshaped(to: [-1, features]).detached()
+        let w = try weight.contiguous().detached()
+        // x · Wᵀ with W read through transposed strides: no copy of the weight.
+        var out = try Tensor.matmulKernel(rows, transposed: false, w, transposed: true)
+        let outputShape = Array(shape.dropLast()) + [weight.shape[0]]
+        out = try out.reshaped(to: outputShape)
+        let inputShape = shape
+        let product = Tensor.result("linear", shape: outputShape, storage: out.storage, inputs: [self, weight]) { g, needs in
+            let g2 = try g.contiguous().reshaped(to: [-1, w.shape[0]])
+            return [
+                needs[0] ? try Tensor.matmulKernel(g2, transposed: false, w, transposed: false).reshaped(to: inputShape) : nil,
+                needs[1] ? try Tensor.matmulKernel(g2, transposed: true, rows, transposed: false) : nil,
+            ]
+        }
+        guard let bias else { return product }
+        return try product + bias
     }
-
-    /// The last two axes swapped. For a matrix this is a strided view oneDNN reads directly in
-    /// ``matmul(_:)``; the gradient is transposed back.
-    func transposedView() throws -> Tensor { try transposed(-2, -1) }
 
     /// Prepends unit batch axes so the tensor has `batchRank` batch axes before its matrix axes.
     private func reshaped(toBatch batchRank: Int) throws -> Tensor {
