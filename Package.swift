@@ -56,6 +56,7 @@ let package = Package(
             dependencies: ["LoupeImage", "LoupeTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "LoupeCLITests", dependencies: ["loupe"]),
         .testTarget(
             name: "LoupeModelsTests",
             dependencies: ["LoupeModels", "LoupeTestSupport"],

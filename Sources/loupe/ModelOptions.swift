@@ -61,12 +61,15 @@ struct ImageOptions: ParsableArguments {
         return p
     }
 
-    /// The decoded image and the model input made from it.
-    func input(for model: Model) throws -> (RGBImage, Tensor) {
-        let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
-        let decoded = try RGBImage(contentsOf: url)
+    /// The decoded image (decode it before loading a model: it is the cheaper check).
+    func decode() throws -> RGBImage {
+        try RGBImage(contentsOf: URL(fileURLWithPath: (image as NSString).expandingTildeInPath))
+    }
+
+    /// The model input made from `decoded`.
+    func input(from decoded: RGBImage, for model: Model) throws -> Tensor {
         let p = preprocessing(for: model)
-        return (decoded, noResize ? try p.tensorWithoutResizing(from: decoded) : try p.tensor(from: decoded))
+        return noResize ? try p.tensorWithoutResizing(from: decoded) : try p.tensor(from: decoded)
     }
 }
 

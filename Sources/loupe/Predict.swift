@@ -18,8 +18,9 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         do {
+            let image = try imageOptions.decode()
             let model = try modelOptions.load()
-            let (_, input) = try imageOptions.input(for: model)
+            let input = try imageOptions.input(from: image, for: model)
             let result = try Prediction(model: model, input: input, top: top)
             if json {
                 try printJSON(result, model: model)
