@@ -34,7 +34,7 @@ public enum ModelBenchmark {
             try model.load(randomWeights(for: model))
             weights = "random"
         }
-        var rng = SplitMix(seed: 0)
+        var rng = SplitMix64(seed: 0)
         let size = model.preprocessing.size
         let input = try Tensor.randomNormal([1, 3, size, size], using: &rng)
         let forward = try GradMode.withoutGrad {
@@ -52,7 +52,7 @@ public enum ModelBenchmark {
 
     /// Seeded weights of the right shapes, with unit variances for batch norm.
     static func randomWeights(for model: Model) throws -> StateDict {
-        var rng = SplitMix(seed: 1)
+        var rng = SplitMix64(seed: 1)
         var sd = StateDict()
         for (key, parameter) in model.network.namedParameters {
             let fanIn = parameter.shape.dropFirst().reduce(1, *)
@@ -68,18 +68,5 @@ public enum ModelBenchmark {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
-    }
-}
-
-/// SplitMix64, for reproducible benchmark inputs.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

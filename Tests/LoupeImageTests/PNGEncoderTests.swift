@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import LoupeImage
+import LoupeTensor
 
 /// PNG encoding: round trips, deterministic bytes, argument checks.
 @Suite struct PNGEncoderTests {

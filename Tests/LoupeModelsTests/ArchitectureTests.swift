@@ -46,7 +46,7 @@ import Testing
 
     /// Random weights of the right shapes for `architecture`.
     static func randomStateDict(_ architecture: Architecture, seed: UInt64 = 1) throws -> StateDict {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var sd = StateDict()
         for (key, parameter) in architecture.build().namedParameters {
             let isVariance = key.hasSuffix("running_var")
@@ -113,7 +113,7 @@ import Testing
     @Test func namedLayerOutputsAreCaptured() throws {
         let model = Model(architecture: .resnet18)
         try model.load(try Self.randomStateDict(.resnet18))
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let image = try Tensor.randomNormal([1, 3, 64, 64], using: &rng)
         let (logits, activations) = try model.forward(image, capturing: ["conv1", "layer4", "layer2.1.bn2"])
         #expect(logits.shape == [1, 1000])
@@ -137,18 +137,5 @@ import Testing
             Issue.record("unexpected \(error)")
         }
         #expect((try? Architecture(named: "EfficientNet-Lite0")) == .efficientnet_lite0)
-    }
-}
-
-/// SplitMix64, for seeded test tensors.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
