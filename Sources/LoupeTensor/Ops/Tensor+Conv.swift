@@ -52,22 +52,10 @@ struct ConvolutionGeometry: Hashable {
         groups == 1 ? weight : [groups, weight[0] / groups] + weight[1...]
     }
 
-    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) rethrows -> R {
-        var s = dimsTuple(stride)
-        var d = dimsTuple(dilation.map { $0 - 1 })  // oneDNN counts dilation from 0
-        var l = dimsTuple([padding.top, padding.left])
-        var r = dimsTuple([padding.bottom, padding.right])
-        return try withUnsafeBytes(of: &s) { sp in
-            try withUnsafeBytes(of: &d) { dp in
-                try withUnsafeBytes(of: &l) { lp in
-                    try withUnsafeBytes(of: &r) { rp in
-                        try body(sp.bindMemory(to: Int64.self).baseAddress.unsafelyUnwrapped,
-                                 dp.bindMemory(to: Int64.self).baseAddress.unsafelyUnwrapped,
-                                 lp.bindMemory(to: Int64.self).baseAddress.unsafelyUnwrapped,
-                                 rp.bindMemory(to: Int64.self).baseAddress.unsafelyUnwrapped)
-                    }
-                }
-            }
+    /// Calls `body` with oneDNN's strides, dilations (counted from 0) and left/right paddings.
+    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) throws -> R {
+        try withDimsArrays([stride, dilation.map { $0 - 1 }, [padding.top, padding.left], [padding.bottom, padding.right]]) { a in
+            try body(a[0], a[1], a[2], a[3])
         }
     }
 }

@@ -12,18 +12,10 @@ struct PoolingGeometry: Hashable {
 
     var key: String { "\(input)|\(kernel)|\(stride)|\(dilation)|\(paddingLeft)|\(paddingRight)" }
 
-    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) rethrows -> R {
-        var s = dimsTuple(stride), k = dimsTuple(kernel), d = dimsTuple(dilation.map { $0 - 1 })
-        var l = dimsTuple(paddingLeft), r = dimsTuple(paddingRight)
-        func base(_ b: UnsafeRawBufferPointer) -> UnsafePointer<Int64> { b.bindMemory(to: Int64.self).baseAddress.unsafelyUnwrapped }
-        return try withUnsafeBytes(of: &s) { sp in
-            try withUnsafeBytes(of: &k) { kp in
-                try withUnsafeBytes(of: &d) { dp in
-                    try withUnsafeBytes(of: &l) { lp in
-                        try withUnsafeBytes(of: &r) { rp in try body(base(sp), base(kp), base(dp), base(lp), base(rp)) }
-                    }
-                }
-            }
+    /// Calls `body` with oneDNN's strides, kernel, dilations (counted from 0) and paddings.
+    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) throws -> R {
+        try withDimsArrays([stride, kernel, dilation.map { $0 - 1 }, paddingLeft, paddingRight]) { a in
+            try body(a[0], a[1], a[2], a[3], a[4])
         }
     }
 }
