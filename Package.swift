@@ -12,12 +12,14 @@ let package = Package(
         .library(name: "LoupeTensor", targets: ["LoupeTensor"]),
         .library(name: "LoupeImage", targets: ["LoupeImage"]),
         .library(name: "LoupeModels", targets: ["LoupeModels"]),
+        .library(name: "LoupeNotebook", targets: ["LoupeNotebook"]),
         .executable(name: "loupe", targets: ["loupe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries (Debian packages). oneDNN ships no pkg-config file.
@@ -38,6 +40,10 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        .target(
+            name: "LoupeNotebook",
+            dependencies: ["LoupeImage", "LoupeModels", "CCMark", .product(name: "Yams", package: "Yams")]
+        ),
         .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeModels", "CPeakFLOPS"]),
         .executableTarget(
             name: "loupe",
@@ -57,6 +63,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LoupeCLITests", dependencies: ["loupe"]),
+        .testTarget(
+            name: "LoupeNotebookTests",
+            dependencies: ["LoupeNotebook", "LoupeTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "LoupeModelsTests",
             dependencies: ["LoupeModels", "LoupeTestSupport"],

@@ -1,0 +1,1 @@
+/// Notebooks: parse, plan, run and render.
