@@ -66,11 +66,22 @@ struct ImageOptions: ParsableArguments {
         try RGBImage(contentsOf: URL(fileURLWithPath: (image as NSString).expandingTildeInPath))
     }
 
-    /// The model input made from `decoded`.
+    /// The model input made from `decoded`; errors name the image file.
     func input(from decoded: RGBImage, for model: Model) throws -> Tensor {
         let p = preprocessing(for: model)
-        return noResize ? try p.tensorWithoutResizing(from: decoded) : try p.tensor(from: decoded)
+        do {
+            return noResize ? try p.tensorWithoutResizing(from: decoded) : try p.tensor(from: decoded)
+        } catch {
+            throw FileError(path: image, underlying: error)
+        }
     }
+}
+
+/// An error about a file whose own message does not name it.
+struct FileError: Error, CustomStringConvertible {
+    let path: String
+    let underlying: Error
+    var description: String { "\(path): \(underlying)" }
 }
 
 /// Prints `error` as one paragraph on standard error and exits with 1.
