@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import LoupeNotebook
+
+@Suite struct ReportHTMLEscapingTests {
+    @Test func escapesTheFiveCharacters() {
+        #expect(escapeHTML("a & b < c > d \" e ' f") == "a &amp; b &lt; c &gt; d &quot; e &#39; f")
+        #expect(escapeHTML("plain – text ✓") == "plain – text ✓")
+        #expect(escapeHTML("&amp;") == "&amp;amp;")
+        #expect(escapeHTML("") == "")
+    }
+
+    @Test func userTextIsEscapedEverywhere() throws {
+        let html = HTMLRenderer().render(try ReportSampleData.hostileReport())
+        let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"
+        #expect(!html.contains("<script"))
+        #expect(!html.contains(ReportSampleData.hostile))
+        #expect(!html.contains("alert('x')"))
+        // Title, authors, description, heading, source, table header and cell, captions (table,
+        // image, group, heatmap), alt text, text, error output, failure message, skip reason,
+        // version, model name and hash, image path and hash.
+        let expectedPieces = [
+            "<title>\(escaped)</title>",
+            "<h1 class=\"report-title\">\(escaped)</h1>",
+            "<p class=\"authors\">\(escaped)</p>",
+            "<p class=\"description\">\(escaped)</p>",
+            "<h2 class=\"cell-heading\">\(escaped)</h2>",
+            "<span class=\"cell-id\">\(escaped)</span>",
+            "<pre><code>\(escaped)</code></pre>",
+            "<th>\(escaped)</th>",
+            "<td>\(escaped)</td>",
+            "<figcaption>\(escaped)</figcaption>",
+            "alt=\"\(escaped)\"",
+            "<pre class=\"text\">\(escaped)</pre>",
+            "<div class=\"error\" role=\"alert\">\(escaped)</div>",
+            "<strong>Cell failed:</strong> \(escaped)</div>",
+            "<p class=\"skipped-note\">Skipped: \(escaped)</p>",
+            "Rendered by Loupe \(escaped).",
+            "<tr><td>\(escaped)</td><td><code>\(escaped)</code></td></tr>",
+            "<figcaption>\(escaped) <span class=\"facts\">",
+            "Could not draw heatmap “\(escaped)”: heatmap: expected 2×2 = 4 values, found 2",
+        ]
+        for piece in expectedPieces {
+            #expect(html.contains(piece), "missing \(piece)")
+        }
+        // The cell id becomes a safe anchor: only [A-Za-z0-9_-].
+        let anchor = CellResult(id: ReportSampleData.hostile, source: "", outputs: []).anchor
+        #expect(anchor == "cell--script-alert--x----script-----quoted-")
+        #expect(html.contains("id=\"\(anchor)\""))
+    }
+}
