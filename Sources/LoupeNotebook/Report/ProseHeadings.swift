@@ -13,7 +13,7 @@ public struct TOCEntry: Sendable, Equatable {
 
 /// Gives prose `<h1>`–`<h3>` headings ids and collects them for the table of contents.
 ///
-/// Ids are `h-` plus a slug of the heading's text, made unique with `-2`, `-3`… in document
+/// Ids are `h-` plus ``slug(for:)`` of the heading's text, made unique with `-2`, `-3`… in document
 /// order, so they are deterministic. A heading that already has an `id` keeps it.
 struct HeadingAnchors {
     private var used: Set<String> = []
@@ -25,19 +25,7 @@ struct HeadingAnchors {
 
     /// A fresh id based on `text`.
     mutating func uniqueID(for text: String) -> String {
-        var slug = ""
-        var lastWasDash = true
-        for scalar in text.lowercased().unicodeScalars {
-            if scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)) {
-                slug.unicodeScalars.append(scalar)
-                lastWasDash = false
-            } else if !lastWasDash {
-                slug += "-"
-                lastWasDash = true
-            }
-        }
-        while slug.hasSuffix("-") { slug.removeLast() }
-        let base = "h-" + (slug.isEmpty ? "section" : String(slug.prefix(60)))
+        let base = "h-" + String(slug(for: text).prefix(60))
         var candidate = base
         var counter = 2
         while used.contains(candidate) {
