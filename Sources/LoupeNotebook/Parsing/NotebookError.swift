@@ -2,7 +2,7 @@
 ///
 /// Structural failures throw; non-fatal problems are returned as ``Diagnostic``s. Other stages
 /// (plan, execute, render) add their own cases here.
-public enum NotebookError: Error, CustomStringConvertible {
+public enum NotebookError: Error, CustomStringConvertible, Equatable {
     /// The front matter opened with `---` on line 1 but no closing `---` line follows.
     case unclosedFrontMatter(file: String, line: Int)
     /// The front matter is not valid YAML, or is not a mapping.
@@ -12,6 +12,16 @@ public enum NotebookError: Error, CustomStringConvertible {
     case invalidFrontMatter(file: String, line: Int, message: String)
     /// libcmark failed to render Markdown (an internal failure, not a user mistake).
     case markdownRenderingFailed(byteCount: Int)
+    /// A heatmap's value count is not `width × height`.
+    case heatmapSizeMismatch(width: Int, height: Int, count: Int)
+    /// A heatmap's size is not positive.
+    case heatmapInvalidSize(width: Int, height: Int)
+    /// A heatmap's value range is empty, reversed or not finite.
+    case heatmapInvalidRange(lower: Float, upper: Float)
+    /// A heatmap's gamma is not a positive finite number.
+    case heatmapInvalidGamma(Float)
+    /// Writing the report file failed (the previous report, if any, is untouched).
+    case writeFailed(path: String, reason: String)
 
     /// A compiler-style message naming the file and line where that applies.
     public var description: String {
@@ -23,6 +33,16 @@ public enum NotebookError: Error, CustomStringConvertible {
             return "\(file):\(line): error: invalid front matter: \(message)"
         case let .markdownRenderingFailed(byteCount):
             return "internal error: cmark returned no HTML for \(byteCount) bytes of Markdown"
+        case let .heatmapSizeMismatch(width, height, count):
+            return "heatmap: expected \(width)×\(height) = \(width * height) values, found \(count)"
+        case let .heatmapInvalidSize(width, height):
+            return "heatmap: expected a positive size, found \(width)×\(height)"
+        case let .heatmapInvalidRange(lower, upper):
+            return "heatmap: expected a finite range with lower < upper, found [\(lower), \(upper)]"
+        case let .heatmapInvalidGamma(gamma):
+            return "heatmap: expected a positive finite gamma, found \(gamma)"
+        case let .writeFailed(path, reason):
+            return "could not write report to \(path): \(reason)"
         }
     }
 }

@@ -84,7 +84,7 @@ extension Heatmap {
     public func shownRange() throws -> ClosedRange<Float> {
         if let range {
             guard range.lowerBound.isFinite, range.upperBound.isFinite, range.lowerBound < range.upperBound else {
-                throw ReportError.heatmapInvalidRange(lower: range.lowerBound, upper: range.upperBound)
+                throw NotebookError.heatmapInvalidRange(lower: range.lowerBound, upper: range.upperBound)
             }
             return range
         }
@@ -111,14 +111,14 @@ extension Heatmap {
 
     /// The map and its colour bar as PNG files.
     ///
-    /// - Throws: ``ReportError`` for a wrong value count, size, range or gamma;
+    /// - Throws: ``NotebookError`` for a wrong value count, size, range or gamma;
     ///   ``ImageError`` when PNG encoding fails.
     public func rendered() throws -> RenderedHeatmap {
-        guard width > 0, height > 0 else { throw ReportError.heatmapInvalidSize(width: width, height: height) }
+        guard width > 0, height > 0 else { throw NotebookError.heatmapInvalidSize(width: width, height: height) }
         guard values.count == width * height else {
-            throw ReportError.heatmapSizeMismatch(width: width, height: height, count: values.count)
+            throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: values.count)
         }
-        if let gamma, !(gamma.isFinite && gamma > 0) { throw ReportError.heatmapInvalidGamma(gamma) }
+        if let gamma, !(gamma.isFinite && gamma > 0) { throw NotebookError.heatmapInvalidGamma(gamma) }
         let range = try shownRange()
 
         var pixels = [UInt8]()

@@ -13,20 +13,20 @@ import Darwin
 /// directory is created when missing. On failure the temporary file is removed and the target is
 /// left as it was.
 ///
-/// - Throws: ``ReportError/writeFailed(path:reason:)`` saying which step failed.
+/// - Throws: ``NotebookError/writeFailed(path:reason:)`` saying which step failed.
 public func writeAtomically(_ html: String, to url: URL) throws {
     let target = url.standardizedFileURL
     let directory = target.deletingLastPathComponent()
     do {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     } catch {
-        throw ReportError.writeFailed(path: target.path, reason: "cannot create directory \(directory.path): \(error.localizedDescription)")
+        throw NotebookError.writeFailed(path: target.path, reason: "cannot create directory \(directory.path): \(error.localizedDescription)")
     }
     let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
     let data = Data(html.utf8)
     do {
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw ReportError.writeFailed(path: target.path, reason: "cannot create temporary file \(temporary.path)")
+            throw NotebookError.writeFailed(path: target.path, reason: "cannot create temporary file \(temporary.path)")
         }
         let handle = try FileHandle(forWritingTo: temporary)
         do {
@@ -35,15 +35,15 @@ public func writeAtomically(_ html: String, to url: URL) throws {
             try handle.close()
         } catch {
             try? handle.close()
-            throw ReportError.writeFailed(path: target.path, reason: "writing \(temporary.path): \(error.localizedDescription)")
+            throw NotebookError.writeFailed(path: target.path, reason: "writing \(temporary.path): \(error.localizedDescription)")
         }
         guard rename(temporary.path, target.path) == 0 else {
             let reason = String(cString: strerror(errno))
-            throw ReportError.writeFailed(path: target.path, reason: "renaming the temporary file over it: \(reason)")
+            throw NotebookError.writeFailed(path: target.path, reason: "renaming the temporary file over it: \(reason)")
         }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
-        if let error = error as? ReportError { throw error }
-        throw ReportError.writeFailed(path: target.path, reason: error.localizedDescription)
+        if let error = error as? NotebookError { throw error }
+        throw NotebookError.writeFailed(path: target.path, reason: error.localizedDescription)
     }
 }

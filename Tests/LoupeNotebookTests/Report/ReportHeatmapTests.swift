@@ -42,16 +42,16 @@ import Testing
     }
 
     @Test func invalidHeatmapsThrow() {
-        #expect(throws: ReportError.heatmapSizeMismatch(width: 2, height: 2, count: 3)) {
+        #expect(throws: NotebookError.heatmapSizeMismatch(width: 2, height: 2, count: 3)) {
             try Heatmap(values: [1, 2, 3], width: 2, height: 2, caption: "c").rendered()
         }
-        #expect(throws: ReportError.heatmapInvalidSize(width: 0, height: 2)) {
+        #expect(throws: NotebookError.heatmapInvalidSize(width: 0, height: 2)) {
             try Heatmap(values: [], width: 0, height: 2, caption: "c").rendered()
         }
-        #expect(throws: ReportError.heatmapInvalidRange(lower: 1, upper: 1)) {
+        #expect(throws: NotebookError.heatmapInvalidRange(lower: 1, upper: 1)) {
             try Heatmap(values: [1], width: 1, height: 1, range: 1...1, caption: "c").rendered()
         }
-        #expect(throws: ReportError.heatmapInvalidGamma(-1)) {
+        #expect(throws: NotebookError.heatmapInvalidGamma(-1)) {
             try Heatmap(values: [1], width: 1, height: 1, gamma: -1, caption: "c").rendered()
         }
     }

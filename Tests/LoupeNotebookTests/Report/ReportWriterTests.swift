@@ -34,7 +34,7 @@ import Testing
         let old = target.appendingPathComponent("old.txt")
         try Data("old".utf8).write(to: old)
 
-        let error = #expect(throws: ReportError.self) {
+        let error = #expect(throws: NotebookError.self) {
             try writeAtomically("<p>new</p>", to: target)
         }
         guard case let .writeFailed(path, reason)? = error else {
@@ -52,7 +52,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let blocker = root.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)
-        #expect(throws: ReportError.self) {
+        #expect(throws: NotebookError.self) {
             try writeAtomically("<p>new</p>", to: blocker.appendingPathComponent("report.html"))
         }
         #expect(try String(contentsOf: blocker, encoding: .utf8) == "x")
