@@ -69,7 +69,6 @@ Fairness:
 
 import argparse
 import json
-import math
 import os
 import re
 import resource
@@ -83,7 +82,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 # Shared helpers from the sister script (kept unmodified; it imports nothing heavy).
-from ops_vs_torch import CONTENDED, OtherLoad, cpu_model, time_median, tune_malloc  # noqa: E402
+from ops_vs_torch import (CONTENDED, OtherLoad, cpu_model, is_number, time_median, tune_malloc,  # noqa: E402
+                          write_json)
 
 PROG = "models_vs_torch"
 GENERATOR = "Scripts/bench/models_vs_torch.py"
@@ -109,10 +109,6 @@ def fail(message):
     print(f"{PROG}: error: {message}", file=sys.stderr)
     sys.exit(1)
 
-
-def is_number(v):
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(v))
 
 
 def normalise_model(name):
@@ -660,9 +656,7 @@ def main(argv=None):
             "predict": predict,
         }
         try:
-            with open(args.json, "w", encoding="utf-8") as f:
-                json.dump(merged, f, indent=2)
-                f.write("\n")
+            write_json(args.json, merged)
         except OSError as e:
             fail(f"cannot write {args.json}: {e}")
     if predict is not None and not predict["top1_ok"]:

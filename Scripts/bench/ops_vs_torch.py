@@ -118,6 +118,13 @@ def read_loupe_file(path):
         raise InputError(f"cannot read {path}: {e}")
 
 
+def write_json(path, data):
+    """Writes `data` as indented JSON with a final newline (raises OSError)."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+
+
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -571,9 +578,7 @@ def main(argv=None):
             "summary": summary,
         }
         try:
-            with open(args.json, "w", encoding="utf-8") as f:
-                json.dump(merged, f, indent=2)
-                f.write("\n")
+            write_json(args.json, merged)
         except OSError as e:
             fail(f"cannot write {args.json}: {e}")
 

@@ -59,10 +59,4 @@ extension Tensor {
         let record = GradRecord(op: op, parents: inputs.map(\.record), backward: backward)
         return Tensor(shape: shape, storage: storage, record: record)
     }
-
-    /// Wraps a result computed from other tensor operations (a composite), keeping the record
-    /// those operations made.
-    func renamed(_ shape: [Int]) -> Tensor {
-        Tensor(shape: shape, storage: storage, record: record)
-    }
 }

@@ -74,11 +74,6 @@ enum PrimitiveCache {
         }
     }
 
-    /// Number of primitives created so far (for tests and benchmarks).
-    static var count: Int {
-        guard let dnnl = DNNL.shared else { return 0 }
-        return (try? dnnl.run { entries.count }) ?? 0
-    }
 }
 
 /// Creates a primitive descriptor from an operation descriptor (`dnnl_convolution_desc_t`, …).

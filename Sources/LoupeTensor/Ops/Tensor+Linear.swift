@@ -13,8 +13,8 @@ extension Tensor {
         let batch = try broadcastShape(Array(shape.dropLast(2)), Array(other.shape.dropLast(2)), op: "matmul")
         try checkNoNaN(op: "matmul", name: "left operand")
         try other.checkNoNaN(op: "matmul", name: "right operand")
-        let a = try contiguous().reshaped(toBatch: batch.count)
-        let b = try other.contiguous().reshaped(toBatch: batch.count)
+        let a = try contiguous().reshaped(toRank: batch.count + 2)
+        let b = try other.contiguous().reshaped(toRank: batch.count + 2)
         let out = try Tensor.matmulKernel(a, transposed: false, b, transposed: false)
         let (left, right) = (self, other)
         return Tensor.result("matmul", shape: out.shape, storage: out.storage, inputs: [self, other]) { g, needs in
@@ -56,10 +56,6 @@ extension Tensor {
         return try product + bias
     }
 
-    /// Prepends unit batch axes so the tensor has `batchRank` batch axes before its matrix axes.
-    private func reshaped(toBatch batchRank: Int) throws -> Tensor {
-        try reshaped(toRank: batchRank + 2)
-    }
 
     /// `a × b` on oneDNN, either operand optionally transposed through its strides. Both are
     /// dense row-major with equal ranks; batch axes broadcast.
