@@ -22,6 +22,8 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     case heatmapInvalidGamma(Float)
     /// Writing the report file failed (the previous report, if any, is untouched).
     case writeFailed(path: String, reason: String)
+    /// Encoding a report as a Jupyter notebook failed (an internal failure, not a user mistake).
+    case notebookEncodingFailed(reason: String)
 
     /// A compiler-style message naming the file and line where that applies.
     public var description: String {
@@ -34,7 +36,9 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
         case let .markdownRenderingFailed(byteCount):
             return "internal error: cmark returned no HTML for \(byteCount) bytes of Markdown"
         case let .heatmapSizeMismatch(width, height, count):
-            return "heatmap: expected \(width)×\(height) = \(width * height) values, found \(count)"
+            let (expected, overflow) = width.multipliedReportingOverflow(by: height)
+            let total = overflow ? "more than \(Int.max)" : "\(expected)"
+            return "heatmap: expected \(width)×\(height) = \(total) values, found \(count)"
         case let .heatmapInvalidSize(width, height):
             return "heatmap: expected a positive size, found \(width)×\(height)"
         case let .heatmapInvalidRange(lower, upper):
@@ -43,6 +47,8 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             return "heatmap: expected a positive finite gamma, found \(gamma)"
         case let .writeFailed(path, reason):
             return "could not write report to \(path): \(reason)"
+        case let .notebookEncodingFailed(reason):
+            return "internal error: could not encode the report as a Jupyter notebook: \(reason)"
         }
     }
 }

@@ -44,12 +44,30 @@ public struct CellResult: Sendable, Equatable {
         self.status = status
     }
 
+    /// Whether the cell is a block of prose rather than a directive: it has no source, at least
+    /// one output, only ``CellOutput/prose(html:)`` outputs and status ``Status/ok``.
+    ///
+    /// Renderers show a prose block as text alone: no cell id, time or cache badge in HTML, and
+    /// a markdown cell (not a code cell) in a Jupyter notebook.
+    public var isProseBlock: Bool {
+        guard source.isEmpty, !outputs.isEmpty, status == .ok else { return false }
+        return outputs.allSatisfy { output in
+            if case .prose = output { return true }
+            return false
+        }
+    }
+
     /// The HTML `id` of the cell's section: `cell-` followed by ``id`` with every character
     /// outside `[A-Za-z0-9_-]` replaced by `-`.
     public var anchor: String {
-        "cell-" + String(String.UnicodeScalarView(id.unicodeScalars.map { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
-                ? scalar : "-"
-        }))
+        "cell-" + identifierCharacters(id)
     }
+}
+
+/// `text` with every character outside `[A-Za-z0-9_-]` replaced by `-`.
+func identifierCharacters(_ text: String) -> String {
+    String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
+            ? scalar : "-"
+    }))
 }

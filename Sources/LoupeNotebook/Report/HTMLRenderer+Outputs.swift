@@ -28,7 +28,8 @@ extension HTMLRenderer {
         }
     }
 
-    private func renderTable(_ table: Table) -> String {
+    /// A table as a captioned `<figure>`; every cell, header and the caption are escaped.
+    func renderTable(_ table: Table) -> String {
         var html = "<figure class=\"figure table\">\n<div class=\"scroll\"><table>\n"
         if !table.columns.isEmpty {
             html += "<thead><tr>" + table.columns.map { "<th>\(escapeHTML($0))</th>" }.joined() + "</tr></thead>\n"
@@ -49,6 +50,17 @@ extension HTMLRenderer {
         "data:image/png;base64," + png.base64EncodedString()
     }
 
+    /// The plain-text facts under a heatmap: size, data extent, colour map, shown range and gamma.
+    static func heatmapFacts(_ heatmap: Heatmap, rendered: RenderedHeatmap) -> String {
+        var facts = "\(heatmap.width)×\(heatmap.height) values"
+        if let extent = rendered.dataExtent {
+            facts += " from \(formatValue(extent.lowerBound)) to \(formatValue(extent.upperBound))"
+        }
+        facts += "; colour map \(heatmap.colorMap.rawValue) over [\(rendered.lowerLabel), \(rendered.upperLabel)]"
+        if let gamma = heatmap.gamma { facts += ", gamma \(formatValue(gamma))" }
+        return facts
+    }
+
     private func renderHeatmap(_ heatmap: Heatmap) -> String {
         let rendered: RenderedHeatmap
         do {
@@ -56,12 +68,7 @@ extension HTMLRenderer {
         } catch {
             return "<div class=\"error\" role=\"alert\">Could not draw heatmap “\(escapeHTML(heatmap.caption))”: \(escapeHTML(String(describing: error)))</div>\n"
         }
-        var facts = "\(heatmap.width)×\(heatmap.height) values"
-        if let extent = rendered.dataExtent {
-            facts += " from \(formatValue(extent.lowerBound)) to \(formatValue(extent.upperBound))"
-        }
-        facts += "; colour map \(heatmap.colorMap.rawValue) over [\(rendered.lowerLabel), \(rendered.upperLabel)]"
-        if let gamma = heatmap.gamma { facts += ", gamma \(formatValue(gamma))" }
+        let facts = Self.heatmapFacts(heatmap, rendered: rendered)
         var html = "<figure class=\"figure heatmap\">\n"
         html += "\(imageTag(rendered.map, class: "map"))\n"
         html += "<div class=\"colorbar\"><img class=\"bar\" src=\"\(dataURL(rendered.colorBar))\" width=\"256\" height=\"12\" alt=\"colour bar, \(heatmap.colorMap.rawValue)\">"

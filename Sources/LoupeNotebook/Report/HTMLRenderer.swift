@@ -3,12 +3,18 @@ import Foundation
 /// Renders a ``Report`` as one self-contained HTML page.
 ///
 /// The page has inline CSS only, images as `data:image/png;base64,…` URLs and no reference to
-/// anything outside itself (no fonts, scripts or style sheets to fetch). It reads on a phone
-/// (viewport meta, a maximum width, images that shrink to fit) and prints cleanly. All user text
-/// goes through ``escapeHTML(_:)``; only ``CellOutput/prose(html:)`` is inserted as HTML.
+/// anything outside itself (no fonts, scripts or style sheets to fetch), and its
+/// Content-Security-Policy (``contentSecurityPolicy``) makes the browser refuse any other fetch
+/// should one slip in. It reads on a phone (viewport meta, a maximum width, images that shrink to
+/// fit) and prints cleanly. All user text goes through ``escapeHTML(_:)``; only
+/// ``CellOutput/prose(html:)`` is inserted as HTML.
 ///
 /// The output depends only on the report: the same report always gives the same bytes.
 public struct HTMLRenderer: Sendable {
+    /// The page's Content-Security-Policy: nothing may load except `data:` images and the
+    /// inline style sheet (no scripts, frames, fonts, connections or remote images).
+    public static let contentSecurityPolicy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
     /// A renderer.
     public init() {}
 
@@ -30,6 +36,7 @@ public struct HTMLRenderer: Sendable {
             <html lang="en">
             <head>
             <meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="generator" content="Loupe \(escapeHTML(report.provenance.loupeVersion))">
             <title>\(escapeHTML(report.title))</title>
@@ -79,19 +86,9 @@ public struct HTMLRenderer: Sendable {
             html += "<h2 class=\"cell-heading\">\(escapeHTML(heading))</h2>\n"
             toc.append(TOCEntry(level: 2, html: escapeHTML(heading), anchor: anchor))
         }
-        html += "<div class=\"cell-meta\"><span class=\"cell-id\">\(escapeHTML(cell.id))</span>"
-        if let duration = cell.duration {
-            html += " <span class=\"time\">\(Self.formatDuration(duration))</span>"
+        if !cell.isProseBlock {
+            html += renderCellMeta(cell)
         }
-        if cell.cached {
-            html += " <span class=\"cached\" title=\"from cache\">cached</span>"
-        }
-        switch cell.status {
-        case .ok: break
-        case .failed: html += " <span class=\"badge failed\">failed</span>"
-        case .skipped: html += " <span class=\"badge skipped\">skipped</span>"
-        }
-        html += "</div>\n"
         if !cell.source.isEmpty {
             html += "<details class=\"source\"><summary>Source</summary><pre><code>\(escapeHTML(cell.source))</code></pre></details>\n"
         }
@@ -109,6 +106,23 @@ public struct HTMLRenderer: Sendable {
         return html
     }
 
+    /// The line under a directive cell's heading: its id, time, cache badge and status badge.
+    private func renderCellMeta(_ cell: CellResult) -> String {
+        var html = "<div class=\"cell-meta\"><span class=\"cell-id\">\(escapeHTML(cell.id))</span>"
+        if let duration = cell.duration {
+            html += " <span class=\"time\">\(Self.formatDuration(duration))</span>"
+        }
+        if cell.cached {
+            html += " <span class=\"cached\" title=\"from cache\">cached</span>"
+        }
+        switch cell.status {
+        case .ok: break
+        case .failed: html += " <span class=\"badge failed\">failed</span>"
+        case .skipped: html += " <span class=\"badge skipped\">skipped</span>"
+        }
+        return html + "</div>\n"
+    }
+
     /// A duration as the report prints it: milliseconds below one second, else seconds.
     static func formatDuration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "–" }
@@ -118,7 +132,8 @@ public struct HTMLRenderer: Sendable {
         return "\(whole / 60) min \(whole % 60) s"
     }
 
-    private func renderProvenance(_ provenance: Provenance) -> String {
+    /// The provenance footer: the Loupe version and tables of model and image hashes.
+    func renderProvenance(_ provenance: Provenance) -> String {
         var html = "<footer class=\"provenance\">\n<h2>Provenance</h2>\n"
         html += "<p>Rendered by Loupe \(escapeHTML(provenance.loupeVersion)).</p>\n"
         if !provenance.models.isEmpty {

@@ -115,7 +115,8 @@ extension Heatmap {
     ///   ``ImageError`` when PNG encoding fails.
     public func rendered() throws -> RenderedHeatmap {
         guard width > 0, height > 0 else { throw NotebookError.heatmapInvalidSize(width: width, height: height) }
-        guard values.count == width * height else {
+        let (expectedCount, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, values.count == expectedCount else {
             throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: values.count)
         }
         if let gamma, !(gamma.isFinite && gamma > 0) { throw NotebookError.heatmapInvalidGamma(gamma) }

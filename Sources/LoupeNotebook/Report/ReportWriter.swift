@@ -8,13 +8,23 @@ import Darwin
 /// Writes `html` to `url` so that the file there is always either the old report or the whole
 /// new one, never a partial write.
 ///
-/// The text goes, as UTF-8, to a hidden temporary file in the same directory, is flushed to
-/// disk, and is then renamed over the target (`rename(2)` is atomic within one file system). The
+/// The text is written as UTF-8 by the `Data` overload of this function.
+///
+/// - Throws: ``NotebookError/writeFailed(path:reason:)`` saying which step failed.
+public func writeAtomically(_ html: String, to url: URL) throws {
+    try writeAtomically(Data(html.utf8), to: url)
+}
+
+/// Writes `data` (an HTML report, a `.ipynb` notebook…) to `url` so that the file there is
+/// always either the old content or the whole new one, never a partial write.
+///
+/// The bytes go to a hidden temporary file in the same directory, are flushed to disk, and the
+/// file is then renamed over the target (`rename(2)` is atomic within one file system). The
 /// directory is created when missing. On failure the temporary file is removed and the target is
 /// left as it was.
 ///
 /// - Throws: ``NotebookError/writeFailed(path:reason:)`` saying which step failed.
-public func writeAtomically(_ html: String, to url: URL) throws {
+public func writeAtomically(_ data: Data, to url: URL) throws {
     let target = url.standardizedFileURL
     let directory = target.deletingLastPathComponent()
     do {
@@ -23,7 +33,6 @@ public func writeAtomically(_ html: String, to url: URL) throws {
         throw NotebookError.writeFailed(path: target.path, reason: "cannot create directory \(directory.path): \(error.localizedDescription)")
     }
     let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
-    let data = Data(html.utf8)
     do {
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw NotebookError.writeFailed(path: target.path, reason: "cannot create temporary file \(temporary.path)")

@@ -34,6 +34,37 @@ import Testing
         }
     }
 
+    @Test func contentSecurityPolicyFollowsTheCharset() throws {
+        let html = HTMLRenderer().render(try ReportSampleData.small())
+        #expect(html.contains("""
+            <meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+
+            """))
+        #expect(html.components(separatedBy: "Content-Security-Policy").count == 2)
+    }
+
+    @Test func proseBlocksHaveNoCellMeta() throws {
+        let html = HTMLRenderer().render(try ReportSampleData.small())
+        #expect(html.contains("<section class=\"cell\" id=\"cell-intro\">\n<div class=\"prose\">\n<h1 id=\"h-introduction\">"))
+        #expect(!html.contains("<span class=\"cell-id\">intro</span>"))
+        // Directive cells keep it, and so do source-less cells with other outputs, failures or
+        // nothing at all.
+        #expect(html.contains("<span class=\"cell-id\">predict</span>"))
+        let cells = [
+            CellResult(id: "map", source: "", outputs: [.text("t")]),
+            CellResult(id: "mixed", source: "", outputs: [.prose(html: "<p>p</p>"), .text("t")]),
+            CellResult(id: "bad", source: "", outputs: [.prose(html: "<p>p</p>")], status: .failed("f")),
+            CellResult(id: "empty", source: "", outputs: []),
+        ]
+        #expect(cells.allSatisfy { !$0.isProseBlock })
+        #expect(CellResult(id: "p", source: "", outputs: [.prose(html: "a"), .prose(html: "b")], duration: 1, cached: true).isProseBlock)
+        let other = HTMLRenderer().render(Report(title: "t", cells: cells, provenance: Provenance(loupeVersion: "v")))
+        for cell in cells {
+            #expect(other.contains("<span class=\"cell-id\">\(cell.id)</span>"))
+        }
+    }
+
     @Test func sameReportGivesSameBytes() throws {
         let first = HTMLRenderer().render(try ReportSampleData.small())
         let second = HTMLRenderer().render(try ReportSampleData.small())
