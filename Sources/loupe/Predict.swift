@@ -21,7 +21,7 @@ struct Predict: ParsableCommand {
             let image = try imageOptions.decode()
             let model = try modelOptions.load()
             let input = try imageOptions.input(from: image, for: model)
-            let result = try Prediction(model: model, input: input, top: top)
+            let result = try model.topClasses(for: input, count: top)
             if json {
                 try printJSON(result, model: model)
             } else {
@@ -32,15 +32,15 @@ struct Predict: ParsableCommand {
         }
     }
 
-    private func printTable(_ result: Prediction) {
+    private func printTable(_ result: [ClassScore]) {
         print("rank  class                                     logit   probability")
-        for (rank, p) in result.top.enumerated() {
+        for (rank, p) in result.enumerated() {
             let label = p.label.count > 40 ? String(p.label.prefix(39)) + "…" : p.label
             print(String(format: "%4d  %@ %8.3f   %10.4f", rank + 1, label.padding(toLength: 41, withPad: " ", startingAt: 0), p.logit, p.probability))
         }
     }
 
-    private func printJSON(_ result: Prediction, model: Model) throws {
+    private func printJSON(_ result: [ClassScore], model: Model) throws {
         let p = imageOptions.preprocessing(for: model)
         let resize: String
         switch p.resize {
@@ -51,34 +51,11 @@ struct Predict: ParsableCommand {
             "model": model.name,
             "image": imageOptions.image,
             "preprocessing": ["size": p.size, "resize": resize, "mean": p.mean.map(Double.init), "std": p.std.map(Double.init)],
-            "predictions": result.top.map {
+            "predictions": result.map {
                 ["index": $0.index, "label": $0.label, "logit": Double($0.logit), "probability": Double($0.probability)] as [String: Any]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// The top classes of one image.
-struct Prediction {
-    struct Entry {
-        let index: Int
-        let label: String
-        let logit: Float
-        let probability: Float
-    }
-
-    let top: [Entry]
-
-    init(model: Model, input: Tensor, top k: Int) throws {
-        let logits = try GradMode.withoutGrad { try model(input) }
-        let probabilities = try logits.softmax(axis: -1)
-        let (values, indices) = try logits.topK(min(max(k, 1), logits.shape.last ?? 1), axis: -1)
-        let p = try probabilities.scalars
-        top = try zip(values.scalars, indices).map { logit, index in
-            Entry(index: index, label: index < model.labels.count ? model.labels[index] : "class \(index)",
-                  logit: logit, probability: p[index])
-        }
     }
 }
