@@ -42,7 +42,10 @@ let package = Package(
         ),
         .target(
             name: "LoupeNotebook",
-            dependencies: ["LoupeImage", "LoupeModels", "CCMark", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "LoupeTensor", "LoupeImage", "LoupeModels", "CCMark",
+                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeModels", "CPeakFLOPS"]),
         .executableTarget(
@@ -51,6 +54,7 @@ let package = Package(
                 "LoupeTensor",
                 "LoupeImage",
                 "LoupeModels",
+                "LoupeNotebook",
                 "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

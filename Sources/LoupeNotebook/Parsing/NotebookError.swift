@@ -25,6 +25,11 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     /// Encoding a report as a Jupyter notebook failed (an internal failure, not a user mistake).
     case notebookEncodingFailed(reason: String)
 
+    /// The notebook file cannot be read.
+    case unreadableNotebook(path: String, reason: String)
+    /// `--set` names a param the notebook's front matter does not declare.
+    case unknownParam(file: String, name: String, suggestions: [String])
+
     /// A compiler-style message naming the file and line where that applies.
     public var description: String {
         switch self {
@@ -45,6 +50,11 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             return "heatmap: expected a finite range with lower < upper, found [\(lower), \(upper)]"
         case let .heatmapInvalidGamma(gamma):
             return "heatmap: expected a positive finite gamma, found \(gamma)"
+        case let .unreadableNotebook(path, reason):
+            return "\(path): error: cannot read the notebook: \(reason)"
+        case let .unknownParam(file, name, suggestions):
+            let hint = suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?"
+            return "\(file): error: --set \(name)=…: the notebook has no param '\(name)'\(hint)"
         case let .writeFailed(path, reason):
             return "could not write report to \(path): \(reason)"
         case let .notebookEncodingFailed(reason):

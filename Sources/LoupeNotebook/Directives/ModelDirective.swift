@@ -1,0 +1,114 @@
+import Foundation
+import LoupeModels
+
+/// `{model} net`: loads a network, from the model store or from an architecture and a
+/// checkpoint file.
+struct ModelDirective: Directive {
+    static let name = "model"
+    static let summary = "Loads a pretrained network: a store model (downloaded and checked on first use), or an architecture with a PyTorch checkpoint."
+    static let argument = ArgumentSpec.requiredName(.model)
+    static let options = [
+        OptionSpec("name", .choice(ModelStore.entries.map(\.name)), optional: true,
+                   help: "A model from the store (`loupe models list`). The default when neither `name` nor `arch` is given is \(ModelStore.defaultModel)."),
+        OptionSpec("arch", .text, optional: true,
+                   help: "An architecture: resnet18…152, vgg11…19 (with `_bn` for batch norm), alexnet, mobilenet_v2, efficientnet_lite0…4. With `weights`, the checkpoint to load; alone, the store's pretrained weights for it."),
+        OptionSpec("weights", .file, optional: true,
+                   help: "A checkpoint for `arch`: PyTorch `.pth` (zip or legacy) or `.safetensors`, relative to the notebook."),
+    ]
+    static let example = """
+        ```{model} net
+        :name: efficientnet-lite0
+        ```
+        """
+
+    private enum Source {
+        case store(ModelStore.Entry)
+        case file(Architecture, URL, written: String)
+    }
+
+    private let source: Source
+    private let cellName: String
+
+    init(_ options: CellOptions) throws {
+        cellName = options.name ?? ""
+        let name = try options.optionalText("name")
+        let arch = try options.optionalText("arch")
+        let weights = try options.optionalText("weights")
+        switch (name, arch, weights) {
+        case (_?, _?, _), (_?, _, _?):
+            throw CellError.invalid("give either ':name:' or ':arch:' (with or without ':weights:'), not both")
+        case let (name?, nil, nil):
+            source = .store(try ModelStore.entry(named: name))
+        case let (nil, arch?, weights?):
+            source = .file(try Architecture(named: arch), try options.file("weights"), written: weights)
+        case let (nil, arch?, nil):
+            let architecture = try Architecture(named: arch)
+            guard let entry = ModelStore.entries.first(where: { $0.architecture == architecture }) else {
+                let stored = ModelStore.entries.map(\.architecture.rawValue).joined(separator: ", ")
+                throw CellError.invalid("the store has no pretrained weights for '\(arch)' (it has \(stored)); give ':weights:' with a checkpoint")
+            }
+            source = .store(entry)
+        case (nil, nil, _?):
+            throw CellError.invalid("':weights:' needs ':arch:' to say which network the checkpoint is for")
+        case (nil, nil, nil):
+            source = .store(try ModelStore.entry(named: ModelStore.defaultModel))
+        }
+    }
+
+    func cacheKeyMaterial() throws -> [String] {
+        switch source {
+        case let .store(entry): ["store \(entry.name) sha256 \(entry.sha256)"]
+        case let .file(architecture, _, _): ["architecture \(architecture.rawValue)"]
+        }
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let model: Model
+        let written: String
+        let sha256: String
+        switch source {
+        case let .store(entry):
+            model = try Model(named: entry.name, progress: context.log)
+            written = entry.name
+            sha256 = entry.sha256
+        case let .file(architecture, url, path):
+            model = try Model(architecture: architecture, weights: url)
+            written = path
+            sha256 = try FileHasher.digest(contentsOf: url)
+        }
+        let loaded = LoadedModel(model: model, source: written, sha256: sha256)
+        let p = model.preprocessing
+        let resize: String
+        switch p.resize {
+        case let .shorterSideThenCenterCrop(side): resize = "shorter side to \(side), centre crop \(p.size)×\(p.size)"
+        case .exact: resize = "resize to \(p.size)×\(p.size)"
+        }
+        let table = Table(
+            caption: "Model \(cellName): \(loaded.caption)",
+            columns: ["Property", "Value"],
+            rows: [
+                ["architecture", model.architecture.rawValue],
+                ["weights", written],
+                ["parameters", Self.grouped(model.parameterCount)],
+                ["classes", String(model.labels.count)],
+                ["input", resize],
+                ["normalisation", "mean \(Self.list(p.mean)), std \(Self.list(p.std))"],
+            ])
+        return CellRun(outputs: [.table(table)], value: loaded,
+                       provenance: CellProvenance(models: [Provenance.Model(name: written, sha256: sha256)]))
+    }
+
+    private static func grouped(_ number: Int) -> String {
+        let digits = Array(String(number))
+        var text = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0, (digits.count - offset) % 3 == 0 { text.append(",") }
+            text.append(digit)
+        }
+        return text
+    }
+
+    private static func list(_ values: [Float]) -> String {
+        "(" + values.map { String(format: "%.3f", $0) }.joined(separator: ", ") + ")"
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// `{predict}`: the model's top classes for an image, as a table.
+struct PredictDirective: Directive {
+    static let name = "predict"
+    static let summary = "Classifies an image: the top classes with their logits and probabilities."
+    static let options = [
+        OptionSpec("model", .reference(.model), help: "The `{model}` cell to use; the front matter's `defaults: model:` can supply it."),
+        OptionSpec("image", .reference(.image), help: "The `{image}` (or `{mix}`) cell to classify; `defaults: image:` can supply it."),
+        OptionSpec("top", .integer(1...1000), default: "5", help: "How many classes to list."),
+    ]
+    static let example = """
+        ```{predict}
+        :model: net
+        :image: photo
+        :top: 5
+        ```
+        """
+
+    /// The table's columns; index pages find prediction tables by them.
+    static let columns = ["Rank", "Class", "Index", "Logit", "Probability"]
+
+    private let modelName: String
+    private let imageName: String
+    private let top: Int
+
+    init(_ options: CellOptions) throws {
+        modelName = try options.reference("model")
+        imageName = try options.reference("image")
+        top = try options.integer("top")
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let model = try context.value(LoadedModel.self, named: modelName)
+        let image = try context.value(LoadedImage.self, named: imageName)
+        let classes = try model.model.topClasses(for: try image.input(for: model.model), count: top)
+        let rows: [[String]] = classes.enumerated().map { rank, score in
+            let logit = String(format: "%.3f", score.logit)
+            let probability = String(format: "%.4f", score.probability)
+            return [String(rank + 1), score.label, String(score.index), logit, probability]
+        }
+        let table = Table(
+            caption: "Top-\(classes.count) classes of \(model.caption) for \(image.source)",
+            columns: Self.columns, rows: rows)
+        return CellRun(outputs: [.table(table)])
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LoupeImage
+import LoupeModels
+import LoupeTensor
+
+/// A model a `{model}` cell loaded.
+public struct LoadedModel: NotebookValue {
+    public static let kind = ValueKind.model
+    /// The network.
+    public let model: Model
+    /// How the notebook names the weights: a store name or the weights path as written.
+    public let source: String
+    /// The SHA-256 of the weights file.
+    public let sha256: String
+
+    public init(model: Model, source: String, sha256: String) {
+        self.model = model
+        self.source = source
+        self.sha256 = sha256
+    }
+
+    /// A short description for captions: the architecture and, for files, the path.
+    public var caption: String {
+        source == model.name ? source : "\(model.architecture.rawValue) (\(source))"
+    }
+}
+
+/// An image an `{image}` or `{mix}` cell made.
+public struct LoadedImage: NotebookValue {
+    public static let kind = ValueKind.image
+    /// The pixels.
+    public let image: RGBImage
+    /// Where it came from, for captions ("dog.jpg", "mix of cat and dog").
+    public let source: String
+    /// Whether the cell already resized it to a model input size: consumers then only normalise
+    /// it, as `loupe predict --no-resize` does.
+    public let isPrepared: Bool
+
+    public init(image: RGBImage, source: String, isPrepared: Bool) {
+        self.image = image
+        self.source = source
+        self.isPrepared = isPrepared
+    }
+
+    /// The model input: the model's own resize and crop unless the image is prepared, then
+    /// normalisation.
+    public func input(for model: Model) throws -> Tensor {
+        isPrepared ? try model.preprocessing.tensorWithoutResizing(from: image) : try model.preprocessing.tensor(from: image)
+    }
+
+    /// The image as the model sees it (resized and cropped), without normalisation.
+    public func modelView(for model: Model) throws -> RGBImage {
+        isPrepared ? image : try model.preprocessing.preparedImage(from: image)
+    }
+}
+
+/// What a running cell can reach: the values of the cells it names, the notebook's folder, and
+/// a channel for progress messages.
+public final class CellContext: @unchecked Sendable {
+    private let resolve: (String) throws -> any NotebookValue
+    /// The notebook's folder.
+    public let baseDirectory: URL
+    /// Reports slow steps (such as a model download) to the terminal.
+    public let log: (String) -> Void
+
+    init(baseDirectory: URL, log: @escaping (String) -> Void, resolve: @escaping (String) throws -> any NotebookValue) {
+        self.baseDirectory = baseDirectory
+        self.log = log
+        self.resolve = resolve
+    }
+
+    /// The value an earlier cell defined under `name`, computing it if it came from the cache.
+    ///
+    /// - Throws: ``CellError/wrongKind(option:name:expected:found:)`` when the value is of another
+    ///   type (the planner checks kinds first, so this means a directive asked for the wrong
+    ///   type), or the error of the defining cell.
+    public func value<T: NotebookValue>(_ type: T.Type, named name: String) throws -> T {
+        let value = try resolve(name)
+        guard let typed = value as? T else {
+            throw CellError.wrongKind(option: name, name: name, expected: T.kind, found: Swift.type(of: value).kind)
+        }
+        return typed
+    }
+}
