@@ -5,7 +5,7 @@ import LoupeBench
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self]
+        subcommands: [Ops.self, Models.self, Render.self]
     )
 }
 
@@ -73,6 +73,103 @@ extension Bench {
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(["models": results]), as: UTF8.self))
             }
+        }
+    }
+}
+
+extension Bench {
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time `loupe render` as a user runs it: cold (empty cell cache), warm (unchanged notebook), and after changing a param; and the report's size per image.",
+            discussion: "Each render is a new `loupe render` process with its own cell cache (LOUPE_CELL_CACHE); models come from the store as usual, so install them first.")
+
+        @Argument(help: "The notebook.")
+        var notebook = "Notebooks/sample.md"
+
+        @Option(help: ArgumentHelp("The param change for the third measurement.", valueName: "name=value"))
+        var change = "photo=Notebooks/images/eagle.jpg"
+
+        @Option(help: "Repetitions; the median is reported.")
+        var reps = 3
+
+        @Flag(help: "Print one JSON object instead of a table.")
+        var json = false
+
+        struct Result: Codable {
+            let notebook: String
+            let cold_seconds: Double
+            let warm_seconds: Double
+            let changed_seconds: Double
+            let changed_param: String
+            let html_bytes: Int
+            let images: Int
+            let png_bytes_per_image: Double
+            let html_bytes_per_image: Double
+        }
+
+        func run() throws {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-bench-render-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let cacheDirectory = scratch.appendingPathComponent("cells")
+            let report = scratch.appendingPathComponent("report.html")
+            let change = loupe.Render.absolutePathIfFile(self.change)
+            var cold: [Double] = [], warm: [Double] = [], changed: [Double] = []
+            for rep in 0..<max(1, reps) {
+                try? FileManager.default.removeItem(at: cacheDirectory)
+                cold.append(try time(["render", notebook, "-o", report.path, "--quiet"], cache: cacheDirectory))
+                warm.append(try time(["render", notebook, "-o", report.path, "--quiet"], cache: cacheDirectory))
+                changed.append(try time(["render", notebook, "-o", report.path, "--quiet", "--set", change], cache: cacheDirectory))
+                if !json {
+                    FileHandle.standardError.write(Data(String(format: "rep %d: cold %.3f s, warm %.3f s, changed %.3f s\n", rep + 1, cold.last ?? 0, warm.last ?? 0, changed.last ?? 0).utf8))
+                }
+            }
+            // Size, from the unchanged notebook's report.
+            _ = try time(["render", notebook, "-o", report.path, "--quiet"], cache: cacheDirectory)
+            let html = try String(contentsOf: report, encoding: .utf8)
+            let marker = "data:image/png;base64,"
+            let pieces = html.components(separatedBy: marker).dropFirst()
+            let pngBytes = pieces.reduce(0) { total, piece in
+                total + (piece.prefix { $0 != "\"" }.count * 3 / 4)
+            }
+            let images = pieces.count
+            let result = Result(
+                notebook: notebook, cold_seconds: median(cold), warm_seconds: median(warm), changed_seconds: median(changed),
+                changed_param: self.change, html_bytes: html.utf8.count, images: images,
+                png_bytes_per_image: images > 0 ? Double(pngBytes) / Double(images) : 0,
+                html_bytes_per_image: images > 0 ? Double(html.utf8.count) / Double(images) : 0)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(String(format: "%@: cold %.3f s, warm %.3f s, after --set %@ %.3f s (medians of %d)",
+                             notebook, result.cold_seconds, result.warm_seconds, self.change, result.changed_seconds, max(1, reps)))
+                print(String(format: "report %d bytes, %d images (incl. colour bars), %.0f PNG bytes and %.0f HTML bytes per image",
+                             result.html_bytes, images, result.png_bytes_per_image, result.html_bytes_per_image))
+            }
+        }
+
+        private func time(_ arguments: [String], cache: URL) throws -> Double {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            if let path = Bundle.main.executablePath { process.executableURL = URL(fileURLWithPath: path) }
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["LOUPE_CELL_CACHE"] = cache.path
+            process.environment = environment
+            let start = ProcessInfo.processInfo.systemUptime
+            try process.run()
+            process.waitUntilExit()
+            let elapsed = ProcessInfo.processInfo.systemUptime - start
+            guard process.terminationStatus == 0 else {
+                throw ValidationError("`loupe \(arguments.joined(separator: " "))` exited with \(process.terminationStatus)")
+            }
+            return elapsed
+        }
+
+        private func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
         }
     }
 }

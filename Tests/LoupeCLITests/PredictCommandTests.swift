@@ -10,42 +10,8 @@ import Testing
     static let checkpoints = root.appendingPathComponent("Tests/LoupeModelsTests/Fixtures/checkpoints")
     static let badImages = root.appendingPathComponent("Tests/LoupeImageTests/Fixtures/bad")
 
-    /// The `loupe` executable next to the test bundle.
-    static var binary: URL {
-        var dir = Bundle.main.bundleURL
-        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("loupe").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("loupe")
-    }
-
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
-    func loupe(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["LOUPE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-tests").path
-        process.environment = environment
-        // Files, not pipes: Foundation's pipe reading aborts on an interrupted system call.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        try #require(FileManager.default.createFile(atPath: outURL.path, contents: nil))
-        try #require(FileManager.default.createFile(atPath: errURL.path, contents: nil))
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        let output = try Data(contentsOf: outURL), errors = try Data(contentsOf: errURL)
-        #expect(process.terminationReason == .exit, "loupe crashed with signal \(process.terminationStatus)")
-        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    func loupe(_ arguments: [String]) throws -> LoupeRun {
+        try runLoupe(arguments)
     }
 
     /// A small valid image for the cases where the checkpoint is the bad input.
@@ -57,7 +23,7 @@ import Testing
         return url
     }
 
-    func expectOneParagraph(_ run: Run, naming file: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectOneParagraph(_ run: LoupeRun, naming file: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(run.status != 0, "exit status 0", sourceLocation: sourceLocation)
         let text = run.errors.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(text.contains(file), "message does not name \(file): \(text)", sourceLocation: sourceLocation)

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// What one run of the `loupe` binary did.
+struct LoupeRun {
+    let status: Int32
+    let output: String
+    let errors: String
+}
+
+/// The `loupe` executable next to the test bundle.
+var loupeBinary: URL {
+    var dir = Bundle.main.bundleURL
+    for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("loupe").path) {
+        dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent("loupe")
+}
+
+/// Runs `loupe` with `arguments` in `directory`, with `LOUPE_HOME` in a test folder unless the
+/// caller passes one, and records a crash as a test issue.
+func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil) throws -> LoupeRun {
+    let process = Process()
+    process.executableURL = loupeBinary
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    var environment = ProcessInfo.processInfo.environment
+    environment["LOUPE_HOME"] = (home ?? FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-tests")).path
+    process.environment = environment
+    // Files, not pipes: Foundation's pipe reading aborts on an interrupted system call.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+    try #require(FileManager.default.createFile(atPath: outURL.path, contents: nil))
+    try #require(FileManager.default.createFile(atPath: errURL.path, contents: nil))
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    let output = try Data(contentsOf: outURL), errors = try Data(contentsOf: errURL)
+    #expect(process.terminationReason == .exit, "loupe crashed with signal \(process.terminationStatus)")
+    return LoupeRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+}
