@@ -157,10 +157,17 @@ extension Bench {
             var environment = ProcessInfo.processInfo.environment
             environment["LOUPE_CELL_CACHE"] = cache.path
             process.environment = environment
+            // Not waitUntilExit: it polls every 50 ms, which would round every time up.
+            let exited = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var end = 0.0
+            process.terminationHandler = { _ in
+                end = ProcessInfo.processInfo.systemUptime
+                exited.signal()
+            }
             let start = ProcessInfo.processInfo.systemUptime
             try process.run()
-            process.waitUntilExit()
-            let elapsed = ProcessInfo.processInfo.systemUptime - start
+            exited.wait()
+            let elapsed = end - start
             guard process.terminationStatus == 0 else {
                 throw ValidationError("`loupe \(arguments.joined(separator: " "))` exited with \(process.terminationStatus)")
             }

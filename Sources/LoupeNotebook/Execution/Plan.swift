@@ -217,7 +217,7 @@ public struct Planner: Sendable {
             }
         }
 
-        var keyLines = ["loupe \(LoupeVersion.string)", "directive \(raw.name)", "name \(block.argument ?? "")"]
+        var keyLines = ["loupe \(LoupeVersion.build)", "directive \(raw.name)", "name \(block.argument ?? "")"]
         for spec in specs {
             guard let value = values[spec.name] else { continue }
             if let problem = Self.check(value, against: spec.type) {
@@ -402,4 +402,15 @@ public final class FileHasher: @unchecked Sendable {
 /// The version of Loupe, recorded in reports and part of every cache key.
 public enum LoupeVersion {
     public static let string = "0.1.0"
+
+    /// The version plus the running executable's size and modification time: part of every
+    /// cache key, so a rebuilt Loupe (a new release, or a developer's edit) never serves outputs
+    /// an older build computed.
+    public static let build: String = {
+        guard let path = Bundle.main.executablePath,
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return string }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(string) build \(size)-\(Int(modified))"
+    }()
 }
