@@ -179,6 +179,20 @@ import Testing
         #expect(try workspace.read("site/second.html").contains("<title>Second</title>"))
     }
 
+    @Test func proseImagesAreEmbeddedAndRemoteOnesReported() throws {
+        let workspace = try Workspace("""
+            # Pictures
+
+            ![Chelsea the cat](images/chelsea.png) and ![a remote one](https://example.com/x.png)
+            """)
+        let run = try workspace.loupe(["render", "nb.md", "-o", "p.html"])
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.errors.contains("nb.md:1: warning: image 'https://example.com/x.png' is not a local file"))
+        let html = try workspace.read("p.html")
+        let png = try Data(contentsOf: Self.images.appendingPathComponent("chelsea.png")).base64EncodedString()
+        #expect(html.contains("<img src=\"data:image/png;base64,\(png)\" alt=\"Chelsea the cat\""))
+    }
+
     @Test func directivesListsEveryDirective() throws {
         let run = try runLoupe(["directives"])
         for name in ["{model}", "{image}", "{predict}", "{show}", "{mix}"] {

@@ -95,7 +95,7 @@ public struct Planner: Sendable {
     /// - Throws: ``NotebookError`` for front matter that cannot be read, or an override of a
     ///   param the notebook does not have.
     public func plan(_ text: String, source: String, baseDirectory: URL) throws -> Plan {
-        let (document, diagnostics) = try Document.parse(text, source: source)
+        var (document, diagnostics) = try Document.parse(text, source: source)
         let sourceLines = SourceLine.split(text).map(\.text)
         var params = document.frontMatter.orderedParams
         for override in overrides {
@@ -118,7 +118,11 @@ public struct Planner: Sendable {
             switch block {
             case let .prose(markdown, lines):
                 let id = Self.uniqueID("prose-\(lines.lowerBound)", &usedIDs)
-                cells.append(PlannedCell(id: id, lines: lines, content: .prose(html: try proseHTML(markdown))))
+                let (html, problems) = ProseImages.inline(try proseHTML(markdown), baseDirectory: baseDirectory)
+                diagnostics += problems.map {
+                    Diagnostic(severity: .warning, code: .unembeddableImage, file: source, line: lines.lowerBound, message: $0)
+                }
+                cells.append(PlannedCell(id: id, lines: lines, content: .prose(html: html)))
             case let .code(_, _, lines):
                 let fenced = sourceLines[(lines.lowerBound - 1)..<min(lines.upperBound, sourceLines.count)].joined(separator: "\n")
                 let id = Self.uniqueID("code-\(lines.lowerBound)", &usedIDs)

@@ -29,6 +29,9 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         case malformedOption
         /// An info string that starts with `{` but is not a valid `{name}`.
         case malformedDirectiveName
+        /// Prose shows an image that cannot be embedded in the report (remote, missing, not
+        /// PNG or JPEG).
+        case unembeddableImage
     }
 
     /// How serious the problem is.
