@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LoupeTensor", targets: ["LoupeTensor"]),
         .library(name: "LoupeImage", targets: ["LoupeImage"]),
         .library(name: "LoupeModels", targets: ["LoupeModels"]),
+        .library(name: "LoupeInterp", targets: ["LoupeInterp"]),
         .library(name: "LoupeNotebook", targets: ["LoupeNotebook"]),
         .executable(name: "loupe", targets: ["loupe"]),
     ],
@@ -40,10 +41,11 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
+        .target(name: "LoupeInterp", dependencies: ["LoupeTensor", "LoupeImage", "LoupeModels"]),
         .target(
             name: "LoupeNotebook",
             dependencies: [
-                "LoupeTensor", "LoupeImage", "LoupeModels", "CCMark",
+                "LoupeTensor", "LoupeImage", "LoupeModels", "LoupeInterp", "CCMark",
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -54,6 +56,7 @@ let package = Package(
                 "LoupeTensor",
                 "LoupeImage",
                 "LoupeModels",
+                "LoupeInterp",
                 "LoupeNotebook",
                 "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -67,6 +70,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LoupeCLITests", dependencies: ["loupe"]),
+        .testTarget(name: "LoupeInterpTests", dependencies: ["LoupeInterp", "LoupeTestSupport"]),
         .testTarget(
             name: "LoupeNotebookTests",
             dependencies: ["LoupeNotebook", "LoupeTestSupport"],

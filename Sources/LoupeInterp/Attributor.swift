@@ -1,0 +1,79 @@
+import LoupeModels
+import LoupeTensor
+
+/// Runs attribution methods on one model. Each method lives in its own file as an extension.
+public struct Attributor: Sendable {
+    /// The model explained.
+    public let model: Model
+    /// The dotted names of the ReLU and ReLU6 layers, which guided backpropagation gates.
+    let activationLayers: Set<String>
+
+    public init(model: Model) {
+        self.model = model
+        activationLayers = Set(model.network.namedModules.filter { $0.module is ReLU || $0.module is ReLU6 }.map(\.name))
+    }
+
+    /// The objective's value per batch row, and optionally its gradient with respect to the
+    /// batch `inputs` (`[N, 3, H, W]`).
+    ///
+    /// - Parameters:
+    ///   - guided: Gate every ReLU's gradient to its positive part (guided backpropagation).
+    func objective(_ inputs: Tensor, target: ResolvedTarget, gradient: Bool, guided: Bool = false) throws -> (values: [Float], gradient: Tensor?) {
+        try Engine.run {
+            let batch = inputs.shape[0]
+            let x = gradient ? inputs.requiringGrad() : inputs
+            var captured: Tensor?
+            let body = {
+                try model(x) { name, output in
+                    var output = output
+                    if guided, activationLayers.contains(name) { output = output.passingPositiveGradientOnly() }
+                    if let channel = target.channel, channel.layer == name { captured = output }
+                    return output
+                }
+            }
+            let logits = gradient ? try body() : try GradMode.withoutGrad(body)
+            let output: Tensor
+            let seed: Tensor
+            if let classIndex = target.classIndex {
+                output = logits
+                let classes = logits.shape[1]
+                var one = [Float](repeating: 0, count: batch * classes)
+                for n in 0..<batch { one[n * classes + classIndex] = 1 }
+                seed = try Tensor(shape: logits.shape, scalars: one)
+            } else if let channel = target.channel, let activation = captured {
+                guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: channel.layer, shape: activation.shape) }
+                let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
+                guard (0..<c).contains(channel.index) else {
+                    throw InterpError.channelOutOfRange(layer: channel.layer, channel: channel.index, channels: c)
+                }
+                output = activation
+                var mask = [Float](repeating: 0, count: batch * c * h * w)
+                for n in 0..<batch {
+                    let start = (n * c + channel.index) * h * w
+                    for i in start..<(start + h * w) { mask[i] = 1 / Float(h * w) }
+                }
+                seed = try Tensor(shape: activation.shape, scalars: mask)
+            } else {
+                throw InterpError.invalidParameter("internal error: the target layer produced no output")
+            }
+            let values = try Self.rowDot(output.scalars, seed.scalars, rows: batch)
+            guard gradient else { return (values, nil) }
+            return (values, try grad(of: output, wrt: [x], seed: seed)[0])
+        }
+    }
+
+    /// Per-row dot products of two equally long arrays.
+    private static func rowDot(_ a: [Float], _ b: [Float], rows: Int) throws -> [Float] {
+        let width = a.count / Swift.max(rows, 1)
+        return (0..<rows).map { row in
+            var sum: Float = 0
+            for i in (row * width)..<((row + 1) * width) where b[i] != 0 { sum += a[i] * b[i] }
+            return sum
+        }
+    }
+
+    /// `inputs` repeated `count` times along the batch axis.
+    static func repeated(_ input: Tensor, _ count: Int) throws -> Tensor {
+        try Tensor.concatenate(Array(repeating: input, count: count), axis: 0)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// NumPy's `.npy` format (version 1.0), little-endian float32, C order: what `--raw` writes.
+public enum NPY {
+    /// The file bytes for `values` of `shape`.
+    public static func encode(_ values: [Float], shape: [Int]) -> Data {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        for value in values {
+            let bits = value.bitPattern.littleEndian
+            data.append(contentsOf: [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF), UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)])
+        }
+        return data
+    }
+
+    /// Reads a little-endian float32 `.npy` file (C order).
+    ///
+    /// - Throws: ``NPYError`` naming what is wrong.
+    public static func decode(_ data: Data) throws -> (values: [Float], shape: [Int]) {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw NPYError("not a .npy file") }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        guard major >= 1, major <= 3, bytes.count >= headerStart else { throw NPYError("unsupported .npy version \(major)") }
+        let length = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        guard bytes.count >= headerStart + length else { throw NPYError("truncated header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + length)], as: UTF8.self)
+        guard header.contains("'descr': '<f4'") else { throw NPYError("expected little-endian float32 ('<f4'), header \(header)") }
+        guard header.contains("'fortran_order': False") else { throw NPYError("expected C order") }
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+            throw NPYError("no shape in header \(header)")
+        }
+        let shape = try header[open.upperBound..<close].split(separator: ",").map { part -> Int in
+            guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n >= 0 else { throw NPYError("bad shape in header \(header)") }
+            return n
+        }
+        let count = shape.reduce(1, *)
+        let start = headerStart + length
+        guard bytes.count - start == count * 4 else { throw NPYError("expected \(count) float32 values, found \(bytes.count - start) bytes") }
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let o = start + 4 * i
+            values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+        }
+        return (values, shape)
+    }
+}
+
+/// A `.npy` file Loupe cannot read.
+public struct NPYError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    init(_ description: String) { self.description = ".npy: " + description }
+}
