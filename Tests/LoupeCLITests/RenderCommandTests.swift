@@ -195,7 +195,7 @@ import Testing
 
     @Test func directivesListsEveryDirective() throws {
         let run = try runLoupe(["directives"])
-        for name in ["{model}", "{image}", "{predict}", "{show}", "{mix}"] {
+        for name in ["{model}", "{image}", "{predict}", "{show}", "{mix}", "{attribute}"] {
             #expect(run.output.contains(name))
         }
     }

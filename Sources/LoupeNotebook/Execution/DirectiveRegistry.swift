@@ -15,6 +15,7 @@ public struct DirectiveRegistry: Sendable {
         PredictDirective.self,
         ShowDirective.self,
         MixDirective.self,
+        AttributeDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

@@ -30,6 +30,8 @@ extension HTMLRenderer {
         pre code { font: inherit; }
         .prose img { max-width: 100%; height: auto; }
         .figure { margin: 1rem 0; break-inside: avoid; page-break-inside: avoid; }
+        .figure.image, .figure.heatmap { display: inline-block; vertical-align: top; margin-right: 1rem; max-width: 100%; }
+        .figure.heatmap { width: min(100%, 320px); }
         figcaption { font-size: .875rem; color: var(--muted); margin-top: .35rem; }
         img { max-width: 100%; height: auto; }
         img.plot { display: block; image-rendering: auto; }

@@ -15,7 +15,7 @@ import Foundation
 /// does that), except that a range must have `lower <= upper` so that it can exist at all.
 extension Heatmap: Codable {
     enum CodingKeys: String, CodingKey {
-        case values, width, height, colorMap, range, gamma, caption
+        case values, width, height, colorMap, range, gamma, caption, underlay, opacity
     }
 
     enum RangeKeys: String, CodingKey {
@@ -69,6 +69,8 @@ extension Heatmap: Codable {
             gamma: try container.decodeFloatingPointIfPresent(Float.self, forKey: .gamma),
             caption: try container.decode(String.self, forKey: .caption)
         )
+        underlay = try container.decodeIfPresent(Data.self, forKey: .underlay)
+        opacity = try container.decodeFloatingPointIfPresent(Float.self, forKey: .opacity) ?? 1
     }
 
     /// Encodes the heatmap (see the extension's discussion for the format).
@@ -95,6 +97,10 @@ extension Heatmap: Codable {
             try container.encodeFloatingPoint(gamma, forKey: .gamma)
         }
         try container.encode(caption, forKey: .caption)
+        if let underlay {
+            try container.encode(underlay, forKey: .underlay)
+            try container.encodeFloatingPoint(opacity, forKey: .opacity)
+        }
     }
 }
 

@@ -22,6 +22,10 @@ public struct Heatmap: Sendable, Equatable {
     public var gamma: Float?
     /// What the map shows (model, layer, method, target class…).
     public var caption: String
+    /// A PNG of the same size drawn under the map (the photo), or `nil`.
+    public var underlay: Data?
+    /// The map's opacity over ``underlay`` (0…1).
+    public var opacity: Float = 1
 
     /// A heatmap.
     public init(
@@ -127,6 +131,16 @@ extension Heatmap {
         for value in values {
             let colour = colorMap.rgb(position(value, in: range))
             pixels += [colour.x, colour.y, colour.z]
+        }
+        if let underlay {
+            let photo = try RGBImage(data: underlay, name: "heatmap underlay")
+            guard photo.width == width, photo.height == height else {
+                throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: photo.width * photo.height)
+            }
+            let alpha = min(max(opacity.isFinite ? opacity : 1, 0), 1)
+            for i in pixels.indices {
+                pixels[i] = UInt8((alpha * Float(pixels[i]) + (1 - alpha) * Float(photo.pixels[i])).rounded())
+            }
         }
         let mapPNG = try PNGEncoder().encode(width: width, height: height, format: .rgb, pixels: pixels)
 

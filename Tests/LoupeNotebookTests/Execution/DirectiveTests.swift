@@ -171,4 +171,51 @@ import Testing
         #expect(table.caption == "Top-3 classes of efficientnet-lite0 for dog.jpg")
         #expect(rendering.report.provenance.models.map(\.sha256) == ["579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"])
     }
+
+    @Test func attributeShowsTheMapWithItsColourBarAndSuggestsLabels() throws {
+        let rendering = try render("""
+            ```{model} net
+            ```
+
+            ```{image} dog
+            :src: "{{ images }}/dog.jpg"
+            :show: false
+            ```
+
+            ```{attribute} 
+            :image: dog
+            :gamma: 0.6
+            ```
+
+            ```{attribute}
+            :image: dog
+            :method: gradcam
+            :target: German shepard
+            ```
+
+            ```{attribute}
+            :image: dog
+            :method: gradcam
+            :layer: _conv_haed
+            :show: overlay
+            ```
+            """)
+        let saliency = try cell(rendering, "attribute-1")
+        #expect(saliency.status == .ok)
+        guard saliency.outputs.count == 2, case .image = saliency.outputs[0], case let .heatmap(map) = saliency.outputs[1] else {
+            Issue.record("expected the photo and a heatmap side by side, found \(saliency.outputs)")
+            return
+        }
+        #expect((map.width, map.height) == (224, 224))
+        #expect(map.range == 0...1 && map.gamma == 0.6 && map.colorMap == .viridis)
+        #expect(map.values.min() == 0 && map.values.max() == 1, "min–max normalised, as the lecture")
+        #expect(map.caption.contains("target German shepherd (235)"))
+        guard case let .failed(label) = try cell(rendering, "attribute-2").status,
+              case let .failed(layer) = try cell(rendering, "attribute-3").status else {
+            Issue.record("the bad label and layer must fail their cells")
+            return
+        }
+        #expect(label.contains("no ImageNet class is called 'German shepard'; closest: 'German shepherd'"))
+        #expect(layer.contains("_conv_head"))
+    }
 }
