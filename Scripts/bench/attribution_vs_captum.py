@@ -28,8 +28,11 @@ Captum: in this process, torch.set_num_threads(2), OPENBLAS_NUM_THREADS=1, model
 float32; one untimed warm-up call per method, then the median wall time (time.perf_counter)
 of --reps calls. Loupe: `loupe attribute ... --json`, one process per call, the median of
 --reps values of its `seconds` field (the attribution only, after model loading and
-preprocessing; each process builds its own oneDNN primitives, so that cost is included).
-The table gives both and the ratio Loupe / Captum (below 1: Loupe is faster).
+preprocessing; but each process builds its oneDNN primitives and touches its buffers for the
+first time, so Loupe's numbers are first-call times: about 0.1 s more than a warm call for these
+models, see `loupe bench models`). The table gives both, Captum's warm-up call too ("1st call":
+the first call of that method in this process, after the top-1 forward and earlier methods),
+and the ratio Loupe / Captum (below 1: Loupe is faster).
 
 Like the sister scripts, this one tunes glibc's malloc before importing torch (see
 ops_vs_torch.py; --malloc-default keeps glibc's defaults), waits up to --idle-wait seconds for
@@ -100,14 +103,17 @@ def captum_call(method, model, x, target, layer, black):
 
 
 def time_captum(fn, reps):
-    fn()  # warm-up
+    """(median of reps calls after one warm-up call, other share, the warm-up call's time)."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
     times, load = [], OtherLoad()
     load.start()
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), load.stop()
+    return statistics.median(times), load.stop(), first
 
 
 def time_loupe(argv, reps, what):
@@ -131,11 +137,11 @@ def print_report(rows, meta):
     print(f"Attribution time, Loupe vs Captum {meta['captum_version']} (torch {meta['torch_version']}, "
           f"{meta['threads']} threads), {Path(IMAGE).name} at 224x224, median of {meta['reps']}; "
           f"{meta['cpu_model']}")
-    print(f"{'model':20s} {'method':22s} {'captum s':>9s} {'other':>5s} {'loupe s':>9s} {'other':>5s} "
-          f"{'loupe/captum':>12s}")
+    print(f"{'model':20s} {'method':22s} {'captum s':>9s} {'other':>5s} {'(1st call)':>10s} {'loupe s':>9s} "
+          f"{'other':>5s} {'loupe/captum':>12s}")
     for r in rows:
         print(f"{r['model']:20s} {r['method']:22s} {r['captum_seconds']:9.4f} {load_cell(r['captum_other_cpu_load'])} "
-              f"{r['loupe_seconds']:9.4f} {load_cell(r['loupe_other_cpu_load'])} {r['ratio']:12.2f}")
+              f"{r['captum_first_call_seconds']:10.4f} {r['loupe_seconds']:9.4f} {load_cell(r['loupe_other_cpu_load'])} {r['ratio']:12.2f}")
     for model in dict.fromkeys(r["model"] for r in rows):
         ratios = [r["ratio"] for r in rows if r["model"] == model]
         print(f"{model}: geometric-mean ratio {statistics.geometric_mean(ratios):.2f} over {len(ratios)} methods")
@@ -199,7 +205,7 @@ def main(argv=None):
             for method in methods:
                 what = f"{name} {method}"
                 wait_for_idle(args.idle_wait, f"Captum {what}")
-                captum_s, captum_load = time_captum(captum_call(method, model, x, target, layer, black), args.reps)
+                captum_s, captum_load, captum_first = time_captum(captum_call(method, model, x, target, layer, black), args.reps)
                 argv = [loupe, "attribute", *model_args, "--image", IMAGE, "--method", method,
                         "--target", str(target), *loupe_args(method, loupe_layer), "--json"]
                 wait_for_idle(args.idle_wait, f"Loupe {what}")
@@ -207,7 +213,8 @@ def main(argv=None):
                 if info.get("target_index") != target:
                     fail(f"{what}: Loupe's target_index {info.get('target_index')} is not {target}")
                 rows.append({"model": name, "method": method, "target": target,
-                             "captum_seconds": captum_s, "loupe_seconds": loupe_s, "ratio": loupe_s / captum_s,
+                             "captum_seconds": captum_s, "captum_first_call_seconds": captum_first,
+                             "loupe_seconds": loupe_s, "ratio": loupe_s / captum_s,
                              "captum_other_cpu_load": captum_load, "loupe_other_cpu_load": loupe_load,
                              "loupe_args": argv[2:]})
                 print(f"{PROG}: {what}: captum {captum_s:.4f} s, loupe {loupe_s:.4f} s", file=sys.stderr)
