@@ -12,8 +12,9 @@
   /usr/bin/python3 Scripts/parity/attribution.py compare DIR [--loupe PATH] [--no-float64]
       Runs `loupe attribute` for every case in DIR/manifest.json and compares.
 
-  /usr/bin/python3 Scripts/parity/attribution.py run [--loupe PATH] [--quick] [--no-float64]
+  /usr/bin/python3 Scripts/parity/attribution.py run [--loupe PATH] [--quick] [--no-float64] [--methods A,B]
       Both steps in a temporary folder (what CI does). --loupe defaults to .build/release/loupe.
+      --methods compares only those methods (`compare` takes it too).
 
 One line per comparison (model, photo, method, shape, max |loupe - captum|, that divided by
 max |captum|), then "N passed, M failed"; the exit status is 1 when any failed. A comparison
@@ -330,12 +331,14 @@ def relative(a, b, scale):
     return diff, (diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf")))
 
 
-def compare(d, loupe, float64=True):
+def compare(d, loupe, float64=True, methods=None):
     """Runs Loupe on every case in d/manifest.json and prints one line per comparison. A failure
     is checked against Captum in float64: when Loupe is within RTOL of that, it passes as
     "ok (float64)" (float32 PyTorch was the one off, e.g. on the other side of a ReLU's kink)."""
     d = Path(d)
     manifest = json.loads((d / "manifest.json").read_text())
+    if methods:
+        manifest["cases"] = [c for c in manifest["cases"] if c["method"] in methods]
     if any(c["model_args"][:2] == ["--model", LITE0] for c in manifest["cases"]):
         ensure_loupe_model(loupe)
     exact = Float64(d) if float64 else None
@@ -396,14 +399,15 @@ def main():
     quick, float64 = "--quick" in args, "--no-float64" not in args
     loupe = os.path.abspath(args[args.index("--loupe") + 1]) if "--loupe" in args \
         else str(ROOT / ".build/release/loupe")
+    methods = set(args[args.index("--methods") + 1].split(",")) if "--methods" in args else None
     if args[0] == "references":
         write_references(args[1], quick)
     elif args[0] == "compare":
-        sys.exit(0 if compare(args[1], loupe, float64) else 1)
+        sys.exit(0 if compare(args[1], loupe, float64, methods) else 1)
     else:
         with tempfile.TemporaryDirectory(prefix="loupe-attr-parity-") as d:
             write_references(d, quick)
-            sys.exit(0 if compare(d, loupe, float64) else 1)
+            sys.exit(0 if compare(d, loupe, float64, methods) else 1)
 
 
 if __name__ == "__main__":

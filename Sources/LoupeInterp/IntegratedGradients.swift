@@ -25,10 +25,13 @@ public enum IntegrationRule: String, Sendable, CaseIterable {
         case .riemannMiddle:
             return ((0..<steps).map { (Double($0) + 0.5) / n }, Array(repeating: 1 / n, count: steps))
         case .riemannTrapezoid:
-            guard steps > 1 else { return ([0.5], [1]) }
-            let inner = 1 / (n - 1)
-            return ((0..<steps).map { Double($0) / (n - 1) },
-                    [inner / 2] + Array(repeating: inner, count: steps - 2) + [inner / 2])
+            // Captum's weights: 1/n each, the two ends halved (they sum to (n − 1)/n, not 1),
+            // at alphas linspace(0, 1, n).
+            guard steps > 1 else { return ([0.5], [0.5]) }
+            var weights = Array(repeating: 1 / n, count: steps)
+            weights[0] /= 2
+            weights[steps - 1] /= 2
+            return ((0..<steps).map { Double($0) / (n - 1) }, weights)
         }
     }
 
