@@ -122,16 +122,7 @@ def preprocess(mean_std):
 
 def seeded_resnet18():
     """torchvision ResNet-18 with the seeded weights of models.py's references (same recipe)."""
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.1, 0.1)
-    return model.eval()
+    return models.seeded("resnet18")
 
 
 def timm_lite0():

@@ -75,6 +75,21 @@ def timm_to_lukemelas(key, stages):
     raise ValueError(key)
 
 
+def seeded(arch):
+    """torchvision `arch` with weights from seed 0, in eval mode; batch-norm statistics away from
+    0/1 so that inference-mode BN is really exercised."""
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, arch)(weights=None)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.1, 0.1)
+    return model.eval()
+
+
 def write_keys():
     KEYS_DIR.mkdir(parents=True, exist_ok=True)
     def dump(name, sd):
@@ -135,16 +150,7 @@ def write_references(out, quick=False):
         print(f"{name:18s} {len(images)} photos, checkpoints {', '.join(checkpoints)}")
 
     for arch in (["resnet18", "mobilenet_v2"] if quick else ["resnet18", "resnet50", "vgg16_bn", "alexnet", "mobilenet_v2"]):
-        torch.manual_seed(0)
-        model = getattr(torchvision.models, arch)(weights=None)
-        # Batch-norm statistics away from 0/1 so that inference-mode BN is really exercised.
-        with torch.no_grad():
-            for m in model.modules():
-                if isinstance(m, torch.nn.BatchNorm2d):
-                    m.running_mean.uniform_(-0.1, 0.1)
-                    m.running_var.uniform_(0.5, 1.5)
-                    m.weight.uniform_(0.5, 1.5)
-                    m.bias.uniform_(-0.1, 0.1)
+        model = seeded(arch)
         sd = model.state_dict()
         torch.save(sd, out / f"{arch}.pth")
         save_safetensors(sd, out / f"{arch}.safetensors")

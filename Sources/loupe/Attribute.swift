@@ -19,20 +19,11 @@ struct Attribute: ParsableCommand {
               loupe attribute --arch resnet18 --weights r18.pth --image cat.png --method integrated-gradients --raw ig.npy --out ig.png
             """)
 
-    enum Method: String, ExpressibleByArgument, CaseIterable {
-        case saliency, smoothgrad
-        case integratedGradients = "integrated-gradients"
-        case gradcam
-        case guidedBackprop = "guided-backprop"
-        case guidedGradcam = "guided-gradcam"
-        case occlusion
-    }
-
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var imageOptions: ImageOptions
 
     @Option(help: "The method.")
-    var method: Method
+    var method: AttributionMethod
 
     @Option(help: "A class index, a class label (\"tusker\"), or layer:channel. Default: the top class.")
     var target: String?
@@ -46,11 +37,11 @@ struct Attribute: ParsableCommand {
     @Option(help: "Integrated Gradients: points on the path.")
     var steps = 50
 
-    @Option(help: "Integrated Gradients: gausslegendre, riemann_right, riemann_left, riemann_middle, riemann_trapezoid.")
-    var integration = "gausslegendre"
+    @Option(help: "Integrated Gradients: the quadrature rule (Captum's names).")
+    var integration = IntegrationRule.gaussLegendre
 
-    @Option(help: "Integrated Gradients: the baseline image, black, blur or noise.")
-    var baseline = "black"
+    @Option(help: "Integrated Gradients: the baseline image.")
+    var baseline = Baseline.black
 
     @Option(help: "SmoothGrad: noisy samples.")
     var samples = 5
@@ -87,12 +78,6 @@ struct Attribute: ParsableCommand {
 
     func validate() throws {
         if out == nil, raw == nil, !json { throw ValidationError("give --out, --raw or --json: otherwise nothing is written") }
-        if IntegrationRule(rawValue: integration) == nil {
-            throw ValidationError("--integration must be one of \(IntegrationRule.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if Baseline(rawValue: baseline) == nil {
-            throw ValidationError("--baseline must be one of \(Baseline.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     func run() throws {
@@ -100,40 +85,29 @@ struct Attribute: ParsableCommand {
             let image = try imageOptions.decode()
             let model = try modelOptions.load()
             let input = try imageOptions.input(from: image, for: model)
-            let attributor = Attributor(model: model)
             let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
-            let layerName = layer ?? model.architecture.defaultCAMLayer
-            let noiseValues = try noise.map { path -> [Float] in
+            var settings = AttributionSettings()
+            settings.signed = signed
+            settings.layer = layer
+            settings.steps = steps
+            settings.rule = integration
+            settings.baseline = baseline
+            settings.samples = samples
+            settings.noiseLevel = noiseLevel
+            settings.seed = seed
+            settings.window = window
+            settings.stride = stride
+            settings.occlusionValue = occlusionValue
+            settings.noise = try noise.map { path -> [Float] in
                 do {
                     return try NPY.decode(try Data(contentsOf: URL(fileURLWithPath: (path as NSString).expandingTildeInPath))).values
                 } catch {
                     throw FileError(path: path, underlying: error)
                 }
             }
+            let seen = try imageOptions.noResize ? image : imageOptions.preprocessing(for: model).preparedImage(from: image)
             let start = ProcessInfo.processInfo.systemUptime
-            let attribution: Attribution
-            switch method {
-            case .saliency:
-                attribution = try attributor.saliency(input, target: resolved, signed: signed)
-            case .smoothgrad:
-                attribution = try attributor.smoothGrad(
-                    input, target: resolved, samples: samples, noiseLevel: noiseLevel, seed: seed, signed: signed, noise: noiseValues)
-            case .integratedGradients:
-                let kind = Baseline(rawValue: baseline) ?? .black
-                let seen = try imageOptions.noResize ? image : imageOptions.preprocessing(for: model).preparedImage(from: image)
-                let reference = try attributor.baselineTensor(kind, for: seen, seed: seed)
-                attribution = try attributor.integratedGradients(
-                    input, baseline: reference, baselineName: kind.rawValue, target: resolved, steps: steps,
-                    rule: IntegrationRule(rawValue: integration) ?? .gaussLegendre)
-            case .gradcam:
-                attribution = try attributor.gradCAM(input, target: resolved, layer: layerName, signed: signed)
-            case .guidedBackprop:
-                attribution = try attributor.guidedBackprop(input, target: resolved)
-            case .guidedGradcam:
-                attribution = try attributor.guidedGradCAM(input, target: resolved, layer: layerName)
-            case .occlusion:
-                attribution = try attributor.occlusion(input, target: resolved, window: window, stride: stride, value: occlusionValue)
-            }
+            let attribution = try Attributor(model: model).attribute(method, input: input, seen: seen, target: resolved, settings: settings)
             let seconds = ProcessInfo.processInfo.systemUptime - start
             let size = (height: input.shape[2], width: input.shape[3])
             if let raw {
@@ -145,12 +119,7 @@ struct Attribute: ParsableCommand {
                 try NPY.encode(up, shape: [1, 1, size.height, size.width]).write(to: URL(fileURLWithPath: (rawUpsampled as NSString).expandingTildeInPath))
             }
             if let out {
-                let map = attribution.map(size: size)
-                let extent = map.map(Swift.abs).max() ?? 1
-                let heatmap = Heatmap(
-                    values: map, width: size.width, height: size.height, colorMap: attribution.isSigned ? .coolwarm : .viridis,
-                    range: attribution.isSigned && extent > 0 ? -extent...extent : nil,
-                    caption: "\(attribution.method), \(model.name), target \(resolved)")
+                let heatmap = Heatmap.attribution(attribution, size: size, caption: "\(attribution.method), \(model.name), target \(resolved)")
                 try writeAtomically(try heatmap.rendered().map.png, to: URL(fileURLWithPath: (out as NSString).expandingTildeInPath))
             }
             if json {
@@ -169,3 +138,8 @@ struct Attribute: ParsableCommand {
         }
     }
 }
+
+extension AttributionMethod: ExpressibleByArgument {}
+extension IntegrationRule: ExpressibleByArgument {}
+extension Baseline: ExpressibleByArgument {}
+

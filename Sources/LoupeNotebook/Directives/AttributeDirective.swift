@@ -12,7 +12,7 @@ struct AttributeDirective: Directive {
     static let options = [
         OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
         OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
-        OptionSpec("method", .choice(Method.allCases.map(\.rawValue)), default: "saliency",
+        OptionSpec("method", .choice(AttributionMethod.allCases.map(\.rawValue)), default: "saliency",
                    help: "`saliency` is the lecture's: |gradient| of the logit, largest over colour channels."),
         OptionSpec("target", .text, optional: true,
                    help: "A class index, a class label (\"tusker\"; unknown labels suggest the closest), or `layer:channel`. Default: the top class."),
@@ -43,29 +43,11 @@ struct AttributeDirective: Directive {
         ```
         """
 
-    enum Method: String, CaseIterable {
-        case saliency, smoothgrad
-        case integratedGradients = "integrated-gradients"
-        case gradcam
-        case guidedBackprop = "guided-backprop"
-        case guidedGradcam = "guided-gradcam"
-        case occlusion
-    }
-
     private let modelName: String
     private let imageName: String
-    private let method: Method
+    private let method: AttributionMethod
     private let target: String?
-    private let layer: String?
-    private let signed: Bool
-    private let steps: Int
-    private let rule: IntegrationRule
-    private let baseline: Baseline
-    private let samples: Int
-    private let noise: Float
-    private let seed: UInt64
-    private let window: Int
-    private let stride: Int
+    private let settings: AttributionSettings
     private let show: String
     private let colorMap: ColorMap?
     private let gamma: Float?
@@ -77,16 +59,18 @@ struct AttributeDirective: Directive {
         imageName = try options.reference("image")
         method = try options.choice("method")
         target = try options.optionalText("target")
-        layer = try options.optionalText("layer")
-        signed = try options.flag("signed")
-        steps = try options.integer("steps")
-        rule = try options.choice("integration")
-        baseline = try options.choice("baseline")
-        samples = try options.integer("samples")
-        noise = Float(try options.number("noise"))
-        seed = UInt64(try options.integer("seed"))
-        window = try options.integer("window")
-        stride = try options.integer("stride")
+        var settings = AttributionSettings()
+        settings.layer = try options.optionalText("layer")
+        settings.signed = try options.flag("signed")
+        settings.steps = try options.integer("steps")
+        settings.rule = try options.choice("integration")
+        settings.baseline = try options.choice("baseline")
+        settings.samples = try options.integer("samples")
+        settings.noiseLevel = Float(try options.number("noise"))
+        settings.seed = UInt64(try options.integer("seed"))
+        settings.window = try options.integer("window")
+        settings.stride = try options.integer("stride")
+        self.settings = settings
         show = try options.text("show")
         colorMap = try options.optionalText("colormap").flatMap(ColorMap.init(rawValue:))
         gamma = try options.optionalText("gamma") == nil ? nil : Float(try options.number("gamma"))
@@ -101,38 +85,11 @@ struct AttributeDirective: Directive {
         let input = try picture.input(for: model)
         let seen = try picture.modelView(for: model)
         let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
-        let attributor = Attributor(model: model)
-        let layerName = layer ?? model.architecture.defaultCAMLayer
-        let attribution: Attribution
-        switch method {
-        case .saliency: attribution = try attributor.saliency(input, target: resolved, signed: signed)
-        case .smoothgrad: attribution = try attributor.smoothGrad(input, target: resolved, samples: samples, noiseLevel: noise, seed: seed, signed: signed)
-        case .integratedGradients:
-            attribution = try attributor.integratedGradients(
-                input, baseline: try attributor.baselineTensor(baseline, for: seen, seed: seed), baselineName: baseline.rawValue,
-                target: resolved, steps: steps, rule: rule)
-        case .gradcam: attribution = try attributor.gradCAM(input, target: resolved, layer: layerName, signed: signed)
-        case .guidedBackprop: attribution = try attributor.guidedBackprop(input, target: resolved)
-        case .guidedGradcam: attribution = try attributor.guidedGradCAM(input, target: resolved, layer: layerName)
-        case .occlusion: attribution = try attributor.occlusion(input, target: resolved, window: window, stride: stride)
-        }
-
-        let (height, width) = (input.shape[2], input.shape[3])
-        var map = attribution.map(size: (height, width))
-        let chosen = colorMap ?? (attribution.isSigned ? .coolwarm : .viridis)
-        var range: ClosedRange<Float>?
-        if chosen.isDiverging {
-            let extent = map.map(Swift.abs).max() ?? 0
-            range = extent > 0 ? -extent...extent : nil
-        } else if !attribution.isSigned {
-            // Min–max normalised, as the lecture does.
-            let low = map.min() ?? 0, high = map.max() ?? 0
-            if high > low { map = map.map { ($0 - low) / (high - low) } }
-            range = 0...1
-        }
+        let attribution = try Attributor(model: model).attribute(method, input: input, seen: seen, target: resolved, settings: settings)
         var text = caption ?? "\(attribution.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
         if caption == nil, let layer = attribution.layer { text += ", layer \(layer)" }
-        var heatmap = Heatmap(values: map, width: width, height: height, colorMap: chosen, range: range, gamma: gamma, caption: text)
+        var heatmap = Heatmap.attribution(
+            attribution, size: (input.shape[2], input.shape[3]), colorMap: colorMap, gamma: gamma, caption: text)
         var outputs: [CellOutput] = []
         switch show {
         case "overlay":

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeModels
 
 /// Cell outputs on disk, one JSON file per cache key under `<home>/cells/`.
 ///
@@ -36,13 +37,7 @@ public struct CellCache: Sendable {
         if let custom = environment["LOUPE_CELL_CACHE"], !custom.isEmpty {
             return CellCache(directory: URL(fileURLWithPath: (custom as NSString).expandingTildeInPath))
         }
-        let home: URL
-        if let custom = environment["LOUPE_HOME"], !custom.isEmpty {
-            home = URL(fileURLWithPath: (custom as NSString).expandingTildeInPath)
-        } else {
-            home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/loupe")
-        }
-        return CellCache(directory: home.appendingPathComponent("cells"))
+        return CellCache(directory: ModelStore(environment: environment).home.appendingPathComponent("cells"))
     }
 
     private func url(for key: String) -> URL {

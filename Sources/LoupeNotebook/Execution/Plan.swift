@@ -328,18 +328,11 @@ public struct Planner: Sendable {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.digest(Data(text.utf8))
     }
 
     private static func uniqueID(_ base: String, _ used: inout Set<String>) -> String {
-        var candidate = base
-        var counter = 2
-        while used.contains(candidate) {
-            candidate = "\(base)-\(counter)"
-            counter += 1
-        }
-        used.insert(candidate)
-        return candidate
+        used.claim(base)
     }
 }
 
@@ -385,7 +378,7 @@ public final class FileHasher: @unchecked Sendable {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return SHA256Hex.hex(hasher.finalize())
     }
 
     /// A short reason for a file error ("no such file", "permission denied").

@@ -5,7 +5,25 @@ import LoupeImage
 /// Lower-case hexadecimal SHA-256.
 enum SHA256Hex {
     static func digest(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: data))
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension Set<String> {
+    /// `base`, or `base-2`, `base-3`, … — the first not yet in the set, which is then added.
+    mutating func claim(_ base: String) -> String {
+        var candidate = base
+        var counter = 2
+        while contains(candidate) {
+            candidate = "\(base)-\(counter)"
+            counter += 1
+        }
+        insert(candidate)
+        return candidate
     }
 }
 

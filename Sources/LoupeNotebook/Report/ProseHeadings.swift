@@ -25,15 +25,7 @@ struct HeadingAnchors {
 
     /// A fresh id based on `text`.
     mutating func uniqueID(for text: String) -> String {
-        let base = "h-" + String(slug(for: text).prefix(60))
-        var candidate = base
-        var counter = 2
-        while used.contains(candidate) {
-            candidate = "\(base)-\(counter)"
-            counter += 1
-        }
-        used.insert(candidate)
-        return candidate
+        used.claim("h-" + String(slug(for: text).prefix(60)))
     }
 
     private static let headingPattern = try? NSRegularExpression(

@@ -56,7 +56,7 @@ public struct IndexPage: Sendable {
             <html lang="en">
             <head>
             <meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+            <meta http-equiv="Content-Security-Policy" content="\(HTMLRenderer.contentSecurityPolicy)">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="generator" content="Loupe \(escapeHTML(LoupeVersion.string))">
             <title>\(escapeHTML(title))</title>

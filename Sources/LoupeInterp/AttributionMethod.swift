@@ -1,0 +1,64 @@
+import LoupeImage
+import LoupeTensor
+
+/// The attribution methods, by the names the command line and notebooks use.
+public enum AttributionMethod: String, Sendable, CaseIterable {
+    case saliency, smoothgrad
+    case integratedGradients = "integrated-gradients"
+    case gradcam
+    case guidedBackprop = "guided-backprop"
+    case guidedGradcam = "guided-gradcam"
+    case occlusion
+}
+
+/// Every method's parameters, with Captum's defaults where Captum has one; each method reads
+/// the ones it needs.
+public struct AttributionSettings: Sendable {
+    /// Keep the sign (saliency without |·|, Grad-CAM without its ReLU).
+    public var signed = false
+    /// Grad-CAM's layer; `nil` means the architecture's ``Architecture/defaultCAMLayer``.
+    public var layer: String?
+    /// Integrated Gradients: points on the path, the quadrature rule, the baseline.
+    public var steps = 50
+    public var rule = IntegrationRule.gaussLegendre
+    public var baseline = Baseline.black
+    /// SmoothGrad: noisy copies, noise σ, seed (also the noise baseline's), or given noise.
+    public var samples = 5
+    public var noiseLevel: Float = 1
+    public var seed: UInt64 = 0
+    public var noise: [Float]?
+    /// Occlusion: window side, stride, occluding value.
+    public var window = 16
+    public var stride = 8
+    public var occlusionValue: Float = 0
+
+    public init() {}
+}
+
+extension Attributor {
+    /// Runs `method` on `input` (`[1, 3, H, W]`, normalised); `seen` is the image as the model
+    /// sees it (resized, not normalised), from which Integrated Gradients builds its baseline.
+    public func attribute(
+        _ method: AttributionMethod, input: Tensor, seen: RGBImage, target: ResolvedTarget, settings s: AttributionSettings = AttributionSettings()
+    ) throws -> Attribution {
+        let layer = s.layer ?? model.architecture.defaultCAMLayer
+        switch method {
+        case .saliency:
+            return try saliency(input, target: target, signed: s.signed)
+        case .smoothgrad:
+            return try smoothGrad(input, target: target, samples: s.samples, noiseLevel: s.noiseLevel, seed: s.seed, signed: s.signed, noise: s.noise)
+        case .integratedGradients:
+            return try integratedGradients(
+                input, baseline: try baselineTensor(s.baseline, for: seen, seed: s.seed), baselineName: s.baseline.rawValue,
+                target: target, steps: s.steps, rule: s.rule)
+        case .gradcam:
+            return try gradCAM(input, target: target, layer: layer, signed: s.signed)
+        case .guidedBackprop:
+            return try guidedBackprop(input, target: target)
+        case .guidedGradcam:
+            return try guidedGradCAM(input, target: target, layer: layer)
+        case .occlusion:
+            return try occlusion(input, target: target, window: s.window, stride: s.stride, value: s.occlusionValue)
+        }
+    }
+}
