@@ -12,6 +12,7 @@ import Foundation
 /// | `image`   | `image` (an ``ImageOutput``)                   |
 /// | `images`  | `images` (array of ``ImageOutput``), `caption` |
 /// | `heatmap` | `heatmap` (a ``Heatmap``)                      |
+/// | `chart`   | `chart` (a ``Chart``)                          |
 /// | `text`    | `text` (string)                                |
 /// | `error`   | `message` (string)                             |
 ///
@@ -19,11 +20,11 @@ import Foundation
 extension CellOutput: Codable {
     /// The `kind` values, one per case.
     enum Kind: String, Codable {
-        case prose, table, image, images, heatmap, text, error
+        case prose, table, image, images, heatmap, chart, text, error
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, html, table, image, images, caption, heatmap, text, message
+        case kind, html, table, image, images, caption, heatmap, chart, text, message
     }
 
     /// The case's `kind` tag.
@@ -34,6 +35,7 @@ extension CellOutput: Codable {
         case .image: return .image
         case .images: return .images
         case .heatmap: return .heatmap
+        case .chart: return .chart
         case .text: return .text
         case .error: return .error
         }
@@ -54,6 +56,7 @@ extension CellOutput: Codable {
                 caption: try container.decode(String.self, forKey: .caption)
             )
         case .heatmap: self = .heatmap(try container.decode(Heatmap.self, forKey: .heatmap))
+        case .chart: self = .chart(try container.decode(Chart.self, forKey: .chart))
         case .text: self = .text(try container.decode(String.self, forKey: .text))
         case .error: self = .error(try container.decode(String.self, forKey: .message))
         }
@@ -71,6 +74,7 @@ extension CellOutput: Codable {
             try container.encode(images, forKey: .images)
             try container.encode(caption, forKey: .caption)
         case let .heatmap(heatmap): try container.encode(heatmap, forKey: .heatmap)
+        case let .chart(chart): try container.encode(chart, forKey: .chart)
         case let .text(text): try container.encode(text, forKey: .text)
         case let .error(message): try container.encode(message, forKey: .message)
         }

@@ -15,6 +15,8 @@ public enum CellOutput: Sendable, Equatable {
     case images([ImageOutput], caption: String)
     /// A 2-D map of values, rendered with a colour map and a colour bar.
     case heatmap(Heatmap)
+    /// A line chart (an objective per step, deletion and insertion curves…), drawn as SVG.
+    case chart(Chart)
     /// Monospaced plain text.
     case text(String)
     /// An error shown in a red box.

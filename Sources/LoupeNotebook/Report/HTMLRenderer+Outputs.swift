@@ -21,6 +21,8 @@ extension HTMLRenderer {
             return html
         case let .heatmap(heatmap):
             return renderHeatmap(heatmap)
+        case let .chart(chart):
+            return "<figure class=\"figure chart\">\n\(chart.svg())\n<figcaption>\(escapeHTML(chart.caption))</figcaption>\n</figure>\n"
         case let .text(text):
             return "<pre class=\"text\">\(escapeHTML(text))</pre>\n"
         case let .error(message):

@@ -39,6 +39,7 @@ extension HTMLRenderer {
         .images .row { display: flex; flex-wrap: wrap; gap: .75rem; }
         .images .sub { margin: 0; flex: 1 1 160px; max-width: 280px; }
         .images .sub img { width: 100%; image-rendering: pixelated; }
+        svg.chart { display: block; width: 100%; max-width: 640px; height: auto; font-family: inherit; }
         .colorbar { max-width: 360px; margin-top: .35rem; }
         .colorbar img.bar { display: block; width: 100%; height: 12px; }
         .bar-labels { display: flex; justify-content: space-between; font-size: .8rem; font-variant-numeric: tabular-nums; }

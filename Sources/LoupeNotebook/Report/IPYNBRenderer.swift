@@ -135,6 +135,8 @@ public struct IPYNBRenderer: Sendable {
                 + [.displayData(data: ["text/plain": caption], metadata: [:])]
         case let .heatmap(heatmap):
             return heatmapOutputs(heatmap)
+        case let .chart(chart):
+            return [.displayData(data: ["image/svg+xml": chart.svg(), "text/plain": "\(chart.caption)\n\(chart.summary)"], metadata: [:])]
         case let .text(text):
             return [.stream(name: "stdout", text: Self.line(text))]
         case let .error(message):
