@@ -26,11 +26,11 @@ Scripts/parity/attribution.py; forward and plain gradients are unchanged.)
 
 Captum: in this process, torch.set_num_threads(2), OPENBLAS_NUM_THREADS=1, model.eval(),
 float32; one untimed warm-up call per method, then the median wall time (time.perf_counter)
-of --reps calls. Loupe: `loupe attribute ... --json`, one process per call, the median of
---reps values of its `seconds` field (the attribution only, after model loading and
-preprocessing; but each process builds its oneDNN primitives and touches its buffers for the
-first time, so Loupe's numbers are first-call times: about 0.1 s more than a warm call for these
-models, see `loupe bench models`). The table gives both, Captum's warm-up call too ("1st call":
+of --reps calls. Loupe: one `loupe attribute ... --json --repeat REPS` process per method, which
+times its first call (oneDNN primitive creation, first touch of buffers) and then REPS warm calls
+in the same process and reports their median as `seconds`, the attribution only (after model
+loading and preprocessing). Both sides are thus compared warm, like a notebook kernel or a
+`loupe render` process that runs several cells. The table gives the first calls too (Captum's:
 the first call of that method in this process, after the top-1 forward and earlier methods),
 and the ratio Loupe / Captum (below 1: Loupe is faster).
 
@@ -117,14 +117,17 @@ def time_captum(fn, reps):
 
 
 def time_loupe(argv, reps, what):
-    seconds, load = [], ChildLoad()
+    """(median of reps warm calls, other share, the JSON): one process, `--repeat reps`."""
+    load = ChildLoad()
     load.start()
-    for _ in range(reps):
-        data, _ = run_json_process(argv, what)
-        if not isinstance(data, dict) or not is_number(data.get("seconds")) or data["seconds"] <= 0:
-            fail(f"{what}: the JSON has no positive 'seconds'")
-        seconds.append(data["seconds"])
-    return statistics.median(seconds), load.stop(), data
+    data, _ = run_json_process([*argv, "--repeat", str(reps)], what)
+    other = load.stop()
+    for key in ("seconds", "first_call_seconds"):
+        if not isinstance(data, dict) or not is_number(data.get(key)) or data[key] <= 0:
+            fail(f"{what}: the JSON has no positive '{key}'")
+    if data.get("warm_calls") != reps:
+        fail(f"{what}: Loupe timed {data.get('warm_calls')} warm calls, not {reps}")
+    return data["seconds"], other, data
 
 
 def load_cell(load):
@@ -138,10 +141,11 @@ def print_report(rows, meta):
           f"{meta['threads']} threads), {Path(IMAGE).name} at 224x224, median of {meta['reps']}; "
           f"{meta['cpu_model']}")
     print(f"{'model':20s} {'method':22s} {'captum s':>9s} {'other':>5s} {'(1st call)':>10s} {'loupe s':>9s} "
-          f"{'other':>5s} {'loupe/captum':>12s}")
+          f"{'other':>5s} {'(1st call)':>10s} {'loupe/captum':>12s}")
     for r in rows:
         print(f"{r['model']:20s} {r['method']:22s} {r['captum_seconds']:9.4f} {load_cell(r['captum_other_cpu_load'])} "
-              f"{r['captum_first_call_seconds']:10.4f} {r['loupe_seconds']:9.4f} {load_cell(r['loupe_other_cpu_load'])} {r['ratio']:12.2f}")
+              f"{r['captum_first_call_seconds']:10.4f} {r['loupe_seconds']:9.4f} {load_cell(r['loupe_other_cpu_load'])} "
+              f"{r['loupe_first_call_seconds']:10.4f} {r['ratio']:12.2f}")
     for model in dict.fromkeys(r["model"] for r in rows):
         ratios = [r["ratio"] for r in rows if r["model"] == model]
         print(f"{model}: geometric-mean ratio {statistics.geometric_mean(ratios):.2f} over {len(ratios)} methods")
@@ -214,7 +218,8 @@ def main(argv=None):
                     fail(f"{what}: Loupe's target_index {info.get('target_index')} is not {target}")
                 rows.append({"model": name, "method": method, "target": target,
                              "captum_seconds": captum_s, "captum_first_call_seconds": captum_first,
-                             "loupe_seconds": loupe_s, "ratio": loupe_s / captum_s,
+                             "loupe_seconds": loupe_s, "loupe_first_call_seconds": info["first_call_seconds"],
+                             "ratio": loupe_s / captum_s,
                              "captum_other_cpu_load": captum_load, "loupe_other_cpu_load": loupe_load,
                              "loupe_args": argv[2:]})
                 print(f"{PROG}: {what}: captum {captum_s:.4f} s, loupe {loupe_s:.4f} s", file=sys.stderr)

