@@ -12,6 +12,15 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
     case invalidParameter(String)
     /// A noise array of the wrong shape.
     case noiseShape(expected: [Int], found: [Int])
+    /// The layer is not a convolution; the closest convolution layers follow.
+    case notAConvolution(layer: String, module: String, suggestions: [String])
+    /// A filter (output channel) index outside the convolution's filters.
+    case filterOutOfRange(layer: String, filter: Int, filters: Int)
+    /// An input-channel index outside what one filter of the convolution sees.
+    case inputChannelOutOfRange(layer: String, channel: Int, channels: Int)
+    /// `layer@call` names a call the layer does not make (`calls` is how many it makes in one
+    /// forward pass; 0 when it never runs).
+    case layerCallOutOfRange(layer: String, call: Int, calls: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +37,17 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
             return message
         case let .noiseShape(expected, found):
             return "the noise array must have shape \(expected), found \(found)"
+        case let .notAConvolution(layer, module, suggestions):
+            let hint = suggestions.isEmpty ? "" : "; convolution layers nearby: " + suggestions.map { "'\($0)'" }.joined(separator: ", ")
+            return "layer '\(layer)' is \(module), not a convolution\(hint)"
+        case let .filterOutOfRange(layer, filter, filters):
+            return "filter \(filter) is out of range: layer '\(layer)' has filters 0…\(filters - 1)"
+        case let .inputChannelOutOfRange(layer, channel, channels):
+            return "input channel \(channel) is out of range: each filter of layer '\(layer)' sees input channels 0…\(channels - 1)"
+        case let .layerCallOutOfRange(layer, call, calls):
+            if calls == 0 { return "layer '\(layer)' produced no output in the forward pass" }
+            if calls == 1 { return "layer '\(layer)' runs once per forward pass, so '\(layer)@\(call)' does not exist; write '\(layer)'" }
+            return "layer '\(layer)' runs \(calls) times per forward pass: write '\(layer)@1' … '\(layer)@\(calls)' ('\(layer)' alone is the last call), not '\(layer)@\(call)'"
         }
     }
 }
