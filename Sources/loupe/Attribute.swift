@@ -76,14 +76,14 @@ struct Attribute: ParsableCommand {
     @Flag(help: "Print a JSON summary (method, target, layer, raw shape, seconds of computation).")
     var json = false
 
-    @Option(help: ArgumentHelp(
+    @Option(name: .customLong("repeat"), help: ArgumentHelp(
         "Compute the attribution this many more times in the same process and report the median of those warm calls as `seconds` (the first call is `first_call_seconds`): for benchmarks.",
         valueName: "n"))
-    var repeat: Int = 0
+    var repeatCount: Int = 0
 
     func validate() throws {
         if out == nil, raw == nil, !json { throw ValidationError("give --out, --raw or --json: otherwise nothing is written") }
-        if `repeat` < 0 { throw ValidationError("--repeat must be 0 or more, not \(`repeat`)") }
+        if repeatCount < 0 { throw ValidationError("--repeat must be 0 or more, not \(repeatCount)") }
     }
 
     func run() throws {
@@ -117,7 +117,7 @@ struct Attribute: ParsableCommand {
             let attribution = try attributor.attribute(method, input: input, seen: seen, target: resolved, settings: settings)
             let firstCall = ProcessInfo.processInfo.systemUptime - start
             var warmCalls: [Double] = []
-            for _ in 0..<`repeat` {
+            for _ in 0..<repeatCount {
                 start = ProcessInfo.processInfo.systemUptime
                 _ = try attributor.attribute(method, input: input, seen: seen, target: resolved, settings: settings)
                 warmCalls.append(ProcessInfo.processInfo.systemUptime - start)
