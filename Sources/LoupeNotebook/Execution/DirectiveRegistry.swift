@@ -16,6 +16,8 @@ public struct DirectiveRegistry: Sendable {
         ShowDirective.self,
         MixDirective.self,
         AttributeDirective.self,
+        ExamplesDirective.self,
+        AblateDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

@@ -1,0 +1,171 @@
+import Foundation
+import LoupeImage
+import LoupeInterp
+import LoupeModels
+
+/// `{examples}`: the images of a folder that excite one channel most (dataset examples), each
+/// with a box around the receptive field of its strongest position, and those patches enlarged.
+struct ExamplesDirective: Directive {
+    static let name = "examples"
+    static let summary = "Dataset examples: the images of a folder that excite one channel of a layer most, with the receptive-field patch around each maximum."
+    static let options = [
+        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
+        OptionSpec("folder", .text,
+                   help: "A folder of .jpg, .jpeg and .png files (not its subfolders), relative to the notebook like `{image}`'s `src`; every file's bytes are part of the cache key. Unreadable files are listed and skipped."),
+        OptionSpec("layer", .text, help: "The layer, by its PyTorch dotted name (`_blocks.9`, `layer3.1.conv2`); a layer that runs twice is taken at its last run."),
+        OptionSpec("channel", .integer(0...65_535), help: "The channel of the layer's output."),
+        OptionSpec("k", .integer(1...64), default: "6", help: "How many images to show."),
+        OptionSpec("score", .choice(ActivationScore.allCases.map(\.rawValue)), default: "max",
+                   help: "Rank images by the channel's `max` over the feature map (the pattern is somewhere) or its `mean` (it is everywhere)."),
+        OptionSpec("patches", .flag, default: "true", help: "Also show each image's receptive-field patch around the maximum, enlarged."),
+        OptionSpec("batch", .integer(1...64), default: "8", help: "Images per forward pass."),
+        OptionSpec("caption", .text, optional: true, help: "The caption of the images; by default model, layer, channel, score and folder."),
+    ]
+    static let example = """
+        ```{examples}
+        :model: net
+        :folder: images
+        :layer: _blocks.9
+        :channel: 17
+        :k: 4
+        ```
+        """
+
+    /// The side (pixels) patches are enlarged towards, by a whole factor and nearest neighbour.
+    static let patchDisplaySide = 96
+
+    private let modelName: String
+    private let folder: URL
+    private let folderPath: String
+    private let layer: String
+    private let channel: Int
+    private let count: Int
+    private let score: ActivationScore
+    private let patches: Bool
+    private let batchSize: Int
+    private let caption: String?
+
+    init(_ options: CellOptions) throws {
+        modelName = try options.reference("model")
+        folderPath = try options.text("folder").trimmingCharacters(in: .whitespaces)
+        folder = CellOptions.resolve(path: folderPath, against: options.baseDirectory)
+        layer = try options.text("layer").trimmingCharacters(in: .whitespaces)
+        channel = try options.integer("channel")
+        count = try options.integer("k")
+        score = try options.choice("score")
+        patches = try options.flag("patches")
+        batchSize = try options.integer("batch")
+        caption = try options.optionalText("caption")
+    }
+
+    /// The folder's image files with the SHA-256 of each, so that changing, adding or removing
+    /// a photo invalidates the cell.
+    func cacheKeyMaterial() throws -> [String] {
+        try files().map { "image \($0.lastPathComponent) sha256 \(try FileHasher.digest(contentsOf: $0))" }
+    }
+
+    /// The folder's images, or an error naming `:folder:`.
+    private func files() throws -> [URL] {
+        do {
+            return try DatasetExamples.imageFiles(in: folder)
+        } catch DatasetError.missingFolder {
+            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: "no such folder")
+        } catch DatasetError.notAFolder {
+            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: "it is a file, not a folder")
+        } catch DatasetError.noImages {
+            throw CellError.invalid("option ':folder:': '\(folderPath)' holds no .jpg, .jpeg or .png files")
+        } catch {
+            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: FileHasher.reason(error))
+        }
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let files = try files()
+        let result: DatasetExamples
+        do {
+            result = try DatasetExamples(model: loaded.model, layer: layer, channel: channel, files: files,
+                                         count: count, score: score, batchSize: batchSize)
+        } catch let error as ModelError {
+            throw CellError.invalid("option ':layer:': \(error)")
+        } catch let error as InterpError {
+            switch error {
+            case .channelOutOfRange: throw CellError.invalid("option ':channel:': \(error)")
+            default: throw CellError.invalid("option ':layer:': \(error)")
+            }
+        } catch let error as DatasetError {
+            throw CellError.invalid("option ':folder:': \(error)")
+        }
+
+        let field = result.receptiveField
+        let fieldSize = field.vertical.size == field.horizontal.size
+            ? "\(field.vertical.size) px" : "\(field.horizontal.size)×\(field.vertical.size) px"
+        let what = "channel \(channel) of \(layer) (\(loaded.caption))"
+        let ranking = score == .max ? "maximum activation" : "mean activation"
+        let images = try result.examples.enumerated().map { rank, example in
+            let text = "\(rank + 1). \(example.name): \(score.rawValue) \(Self.format(example.score))"
+            return try ImageOutput(Self.outlined(example.image, example.region), caption: text,
+                                   alt: "\(example.name), ranked \(rank + 1) for \(what)")
+        }
+        var outputs: [CellOutput] = [.images(images, caption: caption ?? (
+            "Top \(result.examples.count) of \(result.imageCount) images in \(folderPath) for \(what), by the channel's \(ranking); "
+                + "boxes mark the receptive field (\(fieldSize), stride \(field.vertical.stride)) of each image's maximum"))]
+        if patches {
+            let tiles = try result.examples.map { example in
+                try ImageOutput(Self.enlarged(example.patch), caption: "\(example.name) at \(example.location), \(example.region.width)×\(example.region.height) px",
+                                alt: "receptive-field patch of \(example.name)")
+            }
+            outputs.append(.images(tiles, caption:
+                "Receptive-field patches around each maximum of \(what): \(fieldSize) at stride \(field.vertical.stride), "
+                    + "clipped to the \(field.inputSize) input, enlarged"))
+        }
+        if !result.skipped.isEmpty {
+            outputs.append(.text("Skipped \(result.skipped.count) unreadable file\(result.skipped.count == 1 ? "" : "s"):\n"
+                + result.skipped.map { "\($0.file.lastPathComponent): \($0.reason)" }.joined(separator: "\n")))
+        }
+        let read = Set(result.skipped.map(\.file))
+        let provenance = try files.filter { !read.contains($0) }.map {
+            Provenance.Image(path: (folderPath as NSString).appendingPathComponent($0.lastPathComponent), sha256: try FileHasher.digest(contentsOf: $0))
+        }
+        return CellRun(outputs: outputs, provenance: CellProvenance(images: provenance))
+    }
+
+    private static func format(_ value: Float) -> String { String(format: "%.3f", value) }
+
+    /// `image` with a two-pixel yellow frame just inside `region`.
+    static func outlined(_ image: RGBImage, _ region: PixelRegion) throws -> RGBImage {
+        guard region.height > 0, region.width > 0 else { return image }
+        var pixels = image.pixels
+        let (bottom, right) = (region.top + region.height - 1, region.left + region.width - 1)
+        for y in region.top...bottom {
+            for x in region.left...right {
+                let edge = Swift.min(y - region.top, bottom - y, x - region.left, right - x)
+                guard edge < 2 else { continue }
+                let i = (y * image.width + x) * 3
+                pixels[i] = 255
+                pixels[i + 1] = 214
+                pixels[i + 2] = 0
+            }
+        }
+        return try RGBImage(width: image.width, height: image.height, pixels: pixels)
+    }
+
+    /// `patch` enlarged by the whole factor that brings its longer side nearest
+    /// ``patchDisplaySide`` from below (at least 1), by nearest neighbour so pixels stay sharp.
+    static func enlarged(_ patch: RGBImage) throws -> RGBImage {
+        let factor = Swift.max(1, patchDisplaySide / Swift.max(patch.width, patch.height))
+        guard factor > 1 else { return patch }
+        let (width, height) = (patch.width * factor, patch.height * factor)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let from = ((y / factor) * patch.width + x / factor) * 3
+                let to = (y * width + x) * 3
+                pixels[to] = patch.pixels[from]
+                pixels[to + 1] = patch.pixels[from + 1]
+                pixels[to + 2] = patch.pixels[from + 2]
+            }
+        }
+        return try RGBImage(width: width, height: height, pixels: pixels)
+    }
+}
