@@ -18,6 +18,8 @@ public struct DirectiveRegistry: Sendable {
         AttributeDirective.self,
         ExamplesDirective.self,
         AblateDirective.self,
+        VisualizeDirective.self,
+        DreamDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

@@ -1,0 +1,109 @@
+import Foundation
+import LoupeImage
+import LoupeInterp
+import LoupeModels
+
+/// `{visualize}`: an image the model finds maximally "flamingo" (or maximally exciting for one
+/// channel, neuron or direction), by gradient ascent from seeded noise (`LoupeInterp`'s
+/// `Model.visualize`): the lecture's pixel version or Lucid's Fourier parameterisation with
+/// robustness transforms. Shows the image and a chart of the objective per step.
+struct VisualizeDirective: Directive {
+    static let name = "visualize"
+    static let summary = "Class or feature visualisation by activation maximisation: Adam on the pixels (the lecture's) or on Lucid's decorrelated Fourier image, with optional jitter, scale, rotation, blur and total variation."
+    static let options = [
+        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
+        OptionSpec("target", .text,
+                   help: "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel)."),
+        OptionSpec("steps", .integer(1...10_000), default: "100", help: "Adam steps."),
+        OptionSpec("lr", .number(1e-6...100), default: "0.05", help: "Adam's learning rate (betas 0.9, 0.999, eps 1e-8, as PyTorch)."),
+        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seeds the starting noise and the transforms' draws; the same seed gives the same image."),
+        OptionSpec("parameterization", .choice(ImageParameterization.allCases.map(\.rawValue)), default: "pixel",
+                   help: "`pixel`: the normalised input itself, from 0.1·N(0, 1) (the lecture's); `fourier`: Lucid's 1/f-scaled spectrum, colour-decorrelated, through a sigmoid."),
+        OptionSpec("l2", .number(0...100), optional: true, help: "Weight of Σx² over the normalised input. Default: 1e-3 for `pixel` (the lecture's), 0 for `fourier`."),
+        OptionSpec("jitter", .integer(0...64), default: "0",
+                   help: "Pixels of random shift: pads by 1.5× this (grey), crops by this first and by half of it last (Lucent's pad 12, jitter 8, jitter 4 for 8). 0: off."),
+        OptionSpec("scale", .number(0...0.5), default: "0", help: "Random scaling by 1 ± this (11 even steps; Lucent's 0.1). 0: off."),
+        OptionSpec("rotate", .integer(0...180), default: "0", help: "Random rotation by whole degrees up to ± this, 0° five times more often (Lucent's 10). 0: off."),
+        OptionSpec("blur", .integer(0...10_000), default: "0", help: "`pixel` only: blur the image every this many steps (Gaussian, `blur-sigma`). 0: off."),
+        OptionSpec("blur-sigma", .number(0.1...10), default: "0.5", help: "The blur's standard deviation in pixels."),
+        OptionSpec("tv", .number(0...1000), default: "0", help: "Weight of the picture's total variation (mean |∂x| + |∂y| per pixel, picture in 0…1). 0: off."),
+        OptionSpec("size", .integer(16...1024), optional: true, help: "Side of the square image in pixels. Default: the model's input size."),
+        OptionSpec("caption", .text, optional: true, help: "The caption; by default the model, target, method, settings and the objective's start and end."),
+    ]
+    static let example = """
+        ```{visualize}
+        :model: net
+        :target: flamingo
+        :parameterization: fourier
+        :jitter: 8
+        :scale: 0.1
+        :rotate: 10
+        ```
+        """
+
+    private let modelName: String
+    private let target: String
+    private let settings: VisualizationSettings
+    private let caption: String?
+
+    init(_ options: CellOptions) throws {
+        modelName = try options.reference("model")
+        target = try options.text("target").trimmingCharacters(in: .whitespaces)
+        var settings = VisualizationSettings()
+        settings.steps = try options.integer("steps")
+        settings.learningRate = Float(try options.number("lr"))
+        settings.seed = UInt64(try options.integer("seed"))
+        settings.parameterization = try options.choice("parameterization")
+        if try options.optionalText("l2") != nil {
+            settings.l2 = Float(try options.number("l2"))
+        } else {
+            settings.l2 = settings.parameterization == .pixel ? 1e-3 : 0
+        }
+        settings.transforms = ImageTransform.pipeline(
+            jitter: try options.integer("jitter"), scale: Float(try options.number("scale")), rotate: try options.integer("rotate"))
+        settings.blurEvery = try options.integer("blur")
+        settings.blurSigma = Float(try options.number("blur-sigma"))
+        if settings.blurEvery > 0, settings.parameterization != .pixel {
+            throw CellError.badValue(option: "blur", value: String(settings.blurEvery), expected: "0 with `parameterization: fourier` (blur applies to pixels)")
+        }
+        settings.totalVariation = Float(try options.number("tv"))
+        settings.size = try options.optionalInteger("size")
+        self.settings = settings
+        caption = try options.optionalText("caption")
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let model = loaded.model
+        let objective = try VisualizationObjective(parsing: target, model: model)
+        let result = try model.visualize(objective, settings: settings)
+        let isLogit = objective.needsLogits && objective.terms.count == 1
+        let quantity = isLogit ? "logit" : "objective"
+        let text = caption ?? "\(method) of \(objective) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
+        let image = try ImageOutput(result.image, caption: text, alt: "Generated image maximising \(objective) in \(loaded.caption)")
+        let chart = Chart(
+            caption: "\(quantity.prefix(1).uppercased() + quantity.dropFirst()) per Adam step: \(objective), \(loaded.caption), \(settings.parameterization) parameterisation, seed \(settings.seed)",
+            xLabel: "step", yLabel: quantity,
+            series: [Chart.Series(label: "\(objective)", values: result.values.map(Double.init))])
+        return CellRun(outputs: [.image(image), .chart(chart)])
+    }
+
+    private var method: String {
+        settings.parameterization == .pixel ? "Class visualisation (pixels)" : "Feature visualisation (Fourier, decorrelated)"
+    }
+
+    private var details: String {
+        var parts = ["\(settings.steps) Adam steps, lr \(format(settings.learningRate))", "seed \(settings.seed)"]
+        if settings.l2 > 0 { parts.append("L2 \(format(settings.l2))") }
+        if !settings.transforms.isEmpty { parts.append(settings.transforms.map(\.description).joined(separator: ", ")) }
+        if settings.blurEvery > 0 { parts.append("blur σ \(format(settings.blurSigma)) every \(settings.blurEvery) steps") }
+        if settings.totalVariation > 0 { parts.append("TV \(format(settings.totalVariation))") }
+        if let size = settings.size { parts.append("\(size)×\(size)") }
+        return parts.joined(separator: ", ")
+    }
+
+    private func format(_ value: Float) -> String {
+        if value != 0, Swift.abs(value) < 0.01 { return String(format: "%g", value) }
+        return String(format: "%.2f", value)
+    }
+}
