@@ -53,6 +53,7 @@ public struct FeatureLocation: Sendable, Equatable, CustomStringConvertible {
 /// A file left out of a ranking, and why.
 public struct SkippedFile: Sendable, Equatable {
     public let file: URL
+    /// The decoder's message without the file's path ("not a PNG or JPEG image …").
     public let reason: String
 }
 
@@ -162,7 +163,9 @@ public struct DatasetExamples: Sendable {
                     let image = try RGBImage(contentsOf: files[next])
                     batch.append((next, try model.preprocessing.tensor(from: image)))
                 } catch {
-                    skipped.append(SkippedFile(file: files[next], reason: String(describing: error)))
+                    var reason = String(describing: error)
+                    if reason.hasPrefix(files[next].path + ": ") { reason.removeFirst(files[next].path.count + 2) }
+                    skipped.append(SkippedFile(file: files[next], reason: reason))
                 }
                 next += 1
             }

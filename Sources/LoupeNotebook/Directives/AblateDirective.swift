@@ -95,26 +95,28 @@ struct AblateDirective: Directive {
         guard let ablation = search.ablation, let greedy = search.greedy else {
             let considered = search.candidates.count
             return CellRun(outputs: [.text(
-                "No set found: zeroing up to \(considered) channel\(considered == 1 ? "" : "s") of \(layer), ranked by activation × gradient "
-                    + "of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)), keeps \(name(search.originalClass)) first "
-                    + "(\(effort)). Raise :max-channels: or :max-passes:, or try a later layer.")])
+                "No set found for \(subject): zeroing up to \(considered) channel\(considered == 1 ? "" : "s") of \(layer),\n"
+                    + "ranked by activation × gradient of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)),\n"
+                    + "keeps \(name(search.originalClass)) first (\(effort)).\n"
+                    + "Raise :max-channels: or :max-passes:, or try a later layer.")])
         }
         let effects = Dictionary(uniqueKeysWithValues: search.ranking.enumerated().map { ($1.channel, (rank: $0 + 1, drop: $1.estimatedMarginDrop)) })
+        let minimal = !search.isMinimal ? "the budget ran out before every channel's return was checked"
+            : search.channels.count == 1 ? "giving it back restores \(name(search.originalClass))"
+            : "giving back any one of them restores \(name(search.originalClass))"
+        let greedyText = greedy.count == 1 ? "the best-ranked channel" : "the \(greedy.count) best-ranked channels"
         let found = Table(
-            caption: "The \(search.channels.count) channel\(search.channels.count == 1 ? "" : "s") of \(layer) found for \(subject), "
-                + "with the estimated drop of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)) when each alone is zeroed",
+            caption: "Zeroing \(Self.channelList(search.channels)) of \(layer) changes the top class of \(subject) from "
+                + "\(name(search.originalClass)) to \(ablation.after.first.map { name($0.index) } ?? "?"). Channels were ranked by "
+                + "activation × gradient of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)) (the estimated "
+                + "drop when each alone is zeroed); the greedy phase removed \(greedyText) before the top class changed, pruning kept "
+                + "\(search.channels.count); \(minimal) (\(effort)).",
             columns: ["Channel", "Rank by estimate", "Estimated margin drop"],
             rows: search.channels.map { channel in
                 [String(channel), String(effects[channel]?.rank ?? 0), String(format: "%.3f", effects[channel]?.drop ?? 0)]
             })
-        let minimal = search.isMinimal
-            ? "giving back any one of them restores \(name(search.originalClass))"
-            : "the budget ran out before every channel's return was checked"
-        let summary = "Zeroing \(Self.channelList(search.channels)) of \(layer) changes the top class from \(name(search.originalClass)) "
-            + "to \(ablation.after.first.map { name($0.index) } ?? "?"). The greedy phase removed the \(greedy.count) best-ranked channels "
-            + "before the top class changed; pruning kept \(search.channels.count); \(minimal) (\(effort))."
         let text = caption ?? "Top-\(ablation.before.count) classes of \(subject) before and after zeroing the channels found in \(layer)"
-        return CellRun(outputs: [.table(Self.table(ablation, caption: text)), .table(found), .text(summary)])
+        return CellRun(outputs: [.table(Self.table(ablation, caption: text)), .table(found)])
     }
 
     /// "channel 3" or "channels 3, 17, 40–43".

@@ -107,21 +107,23 @@ struct ExamplesDirective: Directive {
             return try ImageOutput(Self.outlined(example.image, example.region), caption: text,
                                    alt: "\(example.name), ranked \(rank + 1) for \(what)")
         }
-        var outputs: [CellOutput] = [.images(images, caption: caption ?? (
+        var outputs = Self.rows(images, caption: caption ?? (
             "Top \(result.examples.count) of \(result.imageCount) images in \(folderPath) for \(what), by the channel's \(ranking); "
-                + "boxes mark the receptive field (\(fieldSize), stride \(field.vertical.stride)) of each image's maximum"))]
+                + "boxes mark the receptive field (\(fieldSize), stride \(field.vertical.stride)) of each image's maximum"))
         if patches {
             let tiles = try result.examples.map { example in
                 try ImageOutput(Self.enlarged(example.patch), caption: "\(example.name) at \(example.location), \(example.region.width)×\(example.region.height) px",
                                 alt: "receptive-field patch of \(example.name)")
             }
-            outputs.append(.images(tiles, caption:
+            outputs += Self.rows(tiles, caption:
                 "Receptive-field patches around each maximum of \(what): \(fieldSize) at stride \(field.vertical.stride), "
-                    + "clipped to the \(field.inputSize) input, enlarged"))
+                    + "clipped to the \(field.inputSize) input, enlarged")
         }
         if !result.skipped.isEmpty {
-            outputs.append(.text("Skipped \(result.skipped.count) unreadable file\(result.skipped.count == 1 ? "" : "s"):\n"
-                + result.skipped.map { "\($0.file.lastPathComponent): \($0.reason)" }.joined(separator: "\n")))
+            let count = result.skipped.count
+            outputs.append(.table(Table(
+                caption: "\(count) file\(count == 1 ? "" : "s") in \(folderPath) could not be read and \(count == 1 ? "was" : "were") skipped",
+                columns: ["File", "Reason"], rows: result.skipped.map { [$0.file.lastPathComponent, $0.reason] })))
         }
         let read = Set(result.skipped.map(\.file))
         let provenance = try files.filter { !read.contains($0) }.map {
@@ -131,6 +133,15 @@ struct ExamplesDirective: Directive {
     }
 
     private static func format(_ value: Float) -> String { String(format: "%.3f", value) }
+
+    /// `images` as rows of equal length (at most four to a row), so that every picture is shown
+    /// at the same size; the caption goes under the last row.
+    static func rows(_ images: [ImageOutput], caption: String) -> [CellOutput] {
+        let rowCount = Swift.max(1, (images.count + 3) / 4)
+        let perRow = Swift.max(1, (images.count + rowCount - 1) / rowCount)
+        let chunks = stride(from: 0, to: Swift.max(images.count, 1), by: perRow).map { Array(images[$0..<Swift.min($0 + perRow, images.count)]) }
+        return chunks.enumerated().map { index, row in .images(row, caption: index == chunks.count - 1 ? caption : "") }
+    }
 
     /// `image` with a two-pixel yellow frame just inside `region`.
     static func outlined(_ image: RGBImage, _ region: PixelRegion) throws -> RGBImage {

@@ -84,6 +84,20 @@ import Testing
         #expect(rendering.report.provenance.images.map(\.path).sorted() == Self.photos.map { "photos/\($0)" })
     }
 
+    @Test func examplesRowsHaveEqualLengths() throws {
+        let image = ImageOutput(png: Data(), width: 1, height: 1, caption: "", alt: "")
+        for (count, lengths) in [(1, [1]), (4, [4]), (5, [3, 2]), (6, [3, 3]), (7, [4, 3]), (9, [3, 3, 3]), (64, Array(repeating: 4, count: 16))] {
+            let rows = ExamplesDirective.rows(Array(repeating: image, count: count), caption: "all")
+            let shape = rows.map { output -> Int in
+                if case let .images(row, _) = output { return row.count }
+                return -1
+            }
+            #expect(shape == lengths, "\(count) images")
+            guard case let .images(_, caption)? = rows.last else { continue }
+            #expect(caption == "all")
+        }
+    }
+
     @Test func examplesCacheKeyFollowsThePhotosBytes() throws {
         let url = try notebook("""
             ```{examples}
@@ -112,9 +126,13 @@ import Testing
         let rendering = try render(url)
         let examples = try cell(rendering, "examples-1")
         #expect(examples.status == .ok)
-        #expect(examples.outputs.count == 1, "no patches")
-        guard case let .images(top, _)? = examples.outputs.first else { return }
-        #expect(top.count == 5, "k 6, five photos")
+        #expect(examples.outputs.count == 2, "two rows, no patches")
+        let rows = examples.outputs.compactMap { output -> [ImageOutput]? in
+            if case let .images(row, _) = output { return row }
+            return nil
+        }
+        #expect(rows.map(\.count) == [3, 2], "k 6, five photos, in rows of equal length")
+        let top = rows.flatMap { $0 }
         #expect(top.allSatisfy { $0.caption.contains(": mean ") })
     }
 
@@ -157,11 +175,13 @@ import Testing
         let rendering = try render(url)
         let first = try cell(rendering, "examples-1")
         #expect(first.status == .ok)
-        guard case let .text(skipped)? = first.outputs.last else {
+        guard case let .table(skipped)? = first.outputs.last else {
             Issue.record("expected the skipped files, found \(first.outputs)")
             return
         }
-        #expect(skipped.hasPrefix("Skipped 1 unreadable file:\nbroken.jpg: "))
+        #expect(skipped.caption == "1 file in photos could not be read and was skipped")
+        #expect(skipped.rows.map { $0[0] } == ["broken.jpg"])
+        #expect(skipped.rows.first?[1].hasPrefix("not a PNG or JPEG image") == true)
         #expect(try failure(rendering, "examples-2").hasPrefix("option ':layer:': efficientnet-lite0 has no layer named \"_blocks.9._project_cnv\"; did you mean"))
         #expect(try failure(rendering, "examples-2").contains("\"_blocks.9._project_conv\""))
         #expect(try failure(rendering, "examples-3") == "option ':channel:': channel 1280 is out of range: layer '_conv_head' has channels 0…1279")
@@ -209,19 +229,22 @@ import Testing
 
         let found = try cell(rendering, "ablate-2")
         #expect(found.status == .ok)
-        guard found.outputs.count == 3, case let .table(beforeAfter) = found.outputs[0], case let .table(set) = found.outputs[1],
-              case let .text(summary) = found.outputs[2] else {
-            Issue.record("expected two tables and a summary, found \(found.outputs)")
+        guard found.outputs.count == 2, case let .table(beforeAfter) = found.outputs[0], case let .table(set) = found.outputs[1] else {
+            Issue.record("expected two tables, found \(found.outputs)")
             return
         }
+        let summary = set.caption
         let search = try ChannelAblator(model: model, layer: "_blocks.15").search(input: input)
         let channels = search.channels
         #expect(!channels.isEmpty)
         #expect(set.rows.map { Int($0[0]) ?? -1 } == channels)
         #expect(beforeAfter.rows.first?[1] == "German shepherd (235)")
         #expect(beforeAfter.rows.first?[4] != "German shepherd (235)", "the found set changes the top class")
-        #expect(summary.hasPrefix("Zeroing \(AblateDirective.channelList(channels)) of _blocks.15 changes the top class from German shepherd (235) to "))
-        #expect(summary.contains("giving back any one of them restores German shepherd (235)"))
+        #expect(summary.hasPrefix("Zeroing \(AblateDirective.channelList(channels)) of _blocks.15 changes the top class of efficientnet-lite0 for dog.jpg from German shepherd (235) to "))
+        #expect(set.rows.first?[1] == "1", "the first channel of the ranking")
+        let drop = search.ranking.first { $0.channel == channels[0] }?.estimatedMarginDrop ?? 0
+        #expect(set.rows.first?[2] == String(format: "%.3f", drop))
+        #expect(summary.contains(channels.count == 1 ? "giving it back restores German shepherd (235)" : "giving back any one of them restores German shepherd (235)"))
     }
 
     @Test func ablateRejectsBadOptionsByName() throws {
