@@ -116,7 +116,7 @@ public struct FilterGrid: Sendable {
     public var scaleDescription: String {
         switch scale {
         case .filter: "each filter min–max scaled to 0…1"
-        case .shared: "one scale for the layer, grey = 0, black/white = ∓\(formatted(largestMagnitude))"
+        case .shared: "one scale for the layer, −\(formatted(largestMagnitude))…\(formatted(largestMagnitude)) (±max|w|) with 0 in the middle"
         }
     }
 

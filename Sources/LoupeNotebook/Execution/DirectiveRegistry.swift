@@ -18,6 +18,8 @@ public struct DirectiveRegistry: Sendable {
         AttributeDirective.self,
         ExamplesDirective.self,
         AblateDirective.self,
+        FiltersDirective.self,
+        FeaturesDirective.self,
         VisualizeDirective.self,
         DreamDirective.self,
     ])

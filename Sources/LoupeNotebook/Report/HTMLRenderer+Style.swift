@@ -39,6 +39,12 @@ extension HTMLRenderer {
         .images .row { display: flex; flex-wrap: wrap; gap: .75rem; }
         .images .sub { margin: 0; flex: 1 1 160px; max-width: 280px; }
         .images .sub img { width: 100%; image-rendering: pixelated; }
+        .images:has(img[alt^="tile: "]) { margin: .3rem 0; }
+        .images .row:has(> .sub > img[alt^="tile: "]) { gap: .4rem .5rem; }
+        .images .sub:has(> img[alt^="tile: "]) { flex: 0 0 auto; width: min-content; min-width: 3.75rem; max-width: none; }
+        .images .sub > img[alt^="tile: "] { width: auto; max-width: none; outline: 1px solid var(--line); }
+        .images .sub:has(> img[alt^="tile: "]) figcaption { font-size: .75rem; margin-top: .15rem; line-height: 1.3; }
+        figcaption:empty { display: none; }
         svg.chart { display: block; width: 100%; max-width: 640px; height: auto; font-family: inherit; }
         .colorbar { max-width: 360px; margin-top: .35rem; }
         .colorbar img.bar { display: block; width: 100%; height: 12px; }
