@@ -5,6 +5,6 @@ struct Loupe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Look inside neural networks and publish what you find.",
-        subcommands: [Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Models.self, Bench.self, Parity.self]
+        subcommands: [Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Models.self, Bench.self, Parity.self]
     )
 }
