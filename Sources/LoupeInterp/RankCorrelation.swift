@@ -34,6 +34,18 @@ public enum RankCorrelation {
         return pearson(ranks(a), ranks(b))
     }
 
+    /// Spearman's ρ between values already ranked (``ranks(_:)``) and `values`, for comparing
+    /// many arrays with one reference without ranking it again; `nan` as above.
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when the lengths differ or `values` holds NaN.
+    public static func spearman(ranked reference: [Double], _ values: [Float]) throws -> Double {
+        guard reference.count == values.count, values.count >= 2 else {
+            throw InterpError.invalidParameter("rank correlation needs arrays of equal length (at least two values), found \(reference.count) and \(values.count)")
+        }
+        guard !values.contains(where: \.isNaN) else { throw InterpError.invalidParameter("rank correlation of maps holding NaN is undefined") }
+        return pearson(reference, ranks(values))
+    }
+
     /// The Pearson correlation of two equally long arrays; `nan` when either is constant.
     static func pearson(_ x: [Double], _ y: [Double]) -> Double {
         let n = Double(x.count)

@@ -156,7 +156,10 @@ extension Attributor {
 
         let original = try randomized.attribute(method, input: input, seen: seen, target: target, settings: settings)
         let originalMap = original.map(size: size)
-        let originalMagnitude = originalMap.map(Swift.abs)
+        guard !originalMap.contains(where: \.isNaN) else { throw InterpError.invalidParameter("the trained model's \(original.method) map holds NaN") }
+        // Unsigned maps are their own magnitudes: rank them once.
+        let signedRanks = RankCorrelation.ranks(originalMap)
+        let magnitudeRanks = original.isSigned ? RankCorrelation.ranks(originalMap.map(Swift.abs)) : signedRanks
         var results = [SanityCheck.Stage(depth: 0, randomized: nil, attribution: original, rankCorrelation: 1, signedRankCorrelation: 1)]
 
         var state = copy.stateDict()
@@ -171,10 +174,11 @@ extension Attributor {
             try copy.load(state)
             let attribution = try randomized.attribute(method, input: input, seen: seen, target: target, settings: settings)
             let map = attribution.map(size: size)
+            let signed = try RankCorrelation.spearman(ranked: signedRanks, map)
+            let magnitude = original.isSigned ? try RankCorrelation.spearman(ranked: magnitudeRanks, map.map(Swift.abs)) : signed
             results.append(SanityCheck.Stage(
                 depth: index + 1, randomized: cascade[index], attribution: attribution,
-                rankCorrelation: try RankCorrelation.spearman(originalMagnitude, map.map(Swift.abs)),
-                signedRankCorrelation: try RankCorrelation.spearman(originalMap, map)))
+                rankCorrelation: magnitude, signedRankCorrelation: signed))
         }
         return SanityCheck(cascade: cascade, stages: results, seed: seed)
     }
