@@ -16,6 +16,8 @@ public struct DirectiveRegistry: Sendable {
         ShowDirective.self,
         MixDirective.self,
         AttributeDirective.self,
+        SanityCheckDirective.self,
+        DeletionDirective.self,
         ExamplesDirective.self,
         AblateDirective.self,
         FiltersDirective.self,

@@ -14,7 +14,7 @@ import Testing
 
     @Test func everyDirectiveDocumentsEveryOptionAndHasAnExampleThatPlans() throws {
         let registry = DirectiveRegistry.standard
-        #expect(registry.names == ["model", "image", "predict", "show", "mix", "attribute", "examples", "ablate", "filters", "features", "visualize", "dream"])
+        #expect(registry.names == ["model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters", "features", "visualize", "dream"])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
         for directive in registry.directives {

@@ -1,0 +1,88 @@
+import Foundation
+import LoupeInterp
+import LoupeModels
+
+/// `{deletion}`: RISE's deletion and insertion curves (Petsiuk et al. 2018) for an attribution
+/// map, next to the same curves in a random pixel order.
+struct DeletionDirective: Directive {
+    static let name = "deletion"
+    static let summary = "Deletion and insertion curves (RISE, Petsiuk et al. 2018): the class probability as the map's most important pixels are blacked out, or put back into a blurred copy, against a random order."
+    static let options = [
+        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
+        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
+    ] + AttributionOptions.specs(stepsKey: "ig-steps") + [
+        OptionSpec("steps", .integer(1...4096), default: "50",
+                   help: "Equal chunks of pixels deleted or inserted; each curve has steps + 1 points. RISE uses 224 at 224 × 224 (one row's worth per step)."),
+        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seed of the random order (and of SmoothGrad's noise)."),
+        OptionSpec("caption", .text, optional: true, help: "The chart's caption; by default method, model, image and target."),
+    ]
+    static let example = """
+        ```{deletion}
+        :model: net
+        :image: photo
+        :method: gradcam
+        :steps: 50
+        ```
+        """
+
+    /// The table's columns.
+    static let columns = ["Curve", "AUC, map order", "AUC, random order", "Better"]
+
+    private let modelName: String
+    private let imageName: String
+    private let method: AttributionMethod
+    private let target: String?
+    private let settings: AttributionSettings
+    private let steps: Int
+    private let seed: UInt64
+    private let caption: String?
+
+    init(_ options: CellOptions) throws {
+        modelName = try options.reference("model")
+        imageName = try options.reference("image")
+        method = try options.choice("method")
+        target = try options.optionalText("target")
+        seed = UInt64(try options.integer("seed"))
+        settings = try AttributionOptions.settings(options, stepsKey: "ig-steps", seed: seed)
+        steps = try options.integer("steps")
+        caption = try options.optionalText("caption")
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let picture = try context.value(LoadedImage.self, named: imageName)
+        let model = loaded.model
+        let input = try picture.input(for: model)
+        let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
+        guard resolved.classIndex != nil else {
+            throw CellError.invalid("'{deletion}' measures a class probability; ':target: \(target ?? "")' names a channel, not a class")
+        }
+        let attributor = Attributor(model: model)
+        let attribution = try attributor.attribute(method, input: input, seen: try picture.modelView(for: model), target: resolved, settings: settings)
+        let curves = try attributor.deletionCurves(for: attribution, input: input, steps: steps, seed: seed)
+        var described = "\(attribution.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
+        if let layer = attribution.layer { described += ", layer \(layer)" }
+
+        let x = curves.fractions
+        let chart = Chart(
+            caption: caption ?? "Deletion (to black) and insertion (into a blurred copy) of the pixels the map ranks highest, \(steps) steps: \(described); random order seed \(seed)",
+            xLabel: "fraction of pixels deleted or inserted", yLabel: "probability of \(resolved)",
+            series: [
+                Chart.Series(label: "deletion, AUC \(Self.format(curves.deletionArea))", x: x, y: curves.deletion),
+                Chart.Series(label: "insertion, AUC \(Self.format(curves.insertionArea))", x: x, y: curves.insertion),
+                Chart.Series(label: "deletion, random order, AUC \(Self.format(curves.randomDeletionArea))", x: x, y: curves.randomDeletion),
+                Chart.Series(label: "insertion, random order, AUC \(Self.format(curves.randomInsertionArea))", x: x, y: curves.randomInsertion),
+            ])
+        let table = Table(
+            caption: "Areas under the curves (trapezoid rule over the fraction 0…1): \(described)",
+            columns: Self.columns,
+            rows: [
+                ["deletion", Self.format(curves.deletionArea), Self.format(curves.randomDeletionArea), "lower"],
+                ["insertion", Self.format(curves.insertionArea), Self.format(curves.randomInsertionArea), "higher"],
+            ])
+        return CellRun(outputs: [.chart(chart), .table(table)])
+    }
+
+    /// An area with four decimals.
+    static func format(_ area: Double) -> String { String(format: "%.4f", area) }
+}

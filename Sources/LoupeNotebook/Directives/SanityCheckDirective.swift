@@ -1,0 +1,105 @@
+import Foundation
+import LoupeInterp
+import LoupeModels
+
+/// `{sanity-check}`: the cascading model-parameter randomisation test of Adebayo et al. 2018 —
+/// does the map change when the model's layers are re-initialised from the logits down?
+struct SanityCheckDirective: Directive {
+    static let name = "sanity-check"
+    static let summary = "Model-randomisation sanity check (Adebayo et al. 2018): re-initialises the layers from the logits down, one stage at a time, and shows each map with its rank correlation to the trained model's."
+    static let options = [
+        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it. It is never changed: the layers are randomised in a copy."),
+        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
+    ] + AttributionOptions.specs(stepsKey: "steps") + [
+        OptionSpec("stages", .integer(1...1000), optional: true,
+                   help: "Randomise only the top this-many stages (a stage is a block, or a layer with its batch norm). Default: all, down to the first convolution."),
+        OptionSpec("every", .integer(1...1000), default: "1", help: "Compute the map after every this-many stages (and after the last), for speed."),
+        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seed of the re-initialisation (and of SmoothGrad's noise)."),
+        OptionSpec("colormap", .choice(ColorMap.allCases.map(\.rawValue)), optional: true, help: "Default: viridis, or coolwarm for signed maps."),
+        OptionSpec("caption", .text, optional: true, help: "The caption of the row of maps; by default method, model, image and target."),
+    ]
+    static let example = """
+        ```{sanity-check}
+        :model: net
+        :image: photo
+        :method: saliency
+        :every: 4
+        ```
+        """
+
+    /// The table's columns.
+    static let columns = ["Stage", "Randomised down to", "ρ(|map|)", "ρ(signed)"]
+
+    private let modelName: String
+    private let imageName: String
+    private let method: AttributionMethod
+    private let target: String?
+    private let settings: AttributionSettings
+    private let stages: Int?
+    private let every: Int
+    private let seed: UInt64
+    private let colorMap: ColorMap?
+    private let caption: String?
+
+    init(_ options: CellOptions) throws {
+        modelName = try options.reference("model")
+        imageName = try options.reference("image")
+        method = try options.choice("method")
+        target = try options.optionalText("target")
+        seed = UInt64(try options.integer("seed"))
+        settings = try AttributionOptions.settings(options, stepsKey: "steps", seed: seed)
+        stages = try options.optionalInteger("stages")
+        every = try options.integer("every")
+        colorMap = try options.optionalText("colormap").flatMap(ColorMap.init(rawValue:))
+        caption = try options.optionalText("caption")
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let picture = try context.value(LoadedImage.self, named: imageName)
+        let model = loaded.model
+        let input = try picture.input(for: model)
+        let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
+        let check = try Attributor(model: model).sanityCheck(
+            method, input: input, seen: try picture.modelView(for: model), target: resolved, settings: settings,
+            stages: stages, every: every, seed: seed)
+        let size = (height: input.shape[2], width: input.shape[3])
+        let first = check.stages[0].attribution
+        var described = "\(first.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
+        if let layer = first.layer { described += ", layer \(layer)" }
+
+        var maps: [ImageOutput] = []
+        for stage in check.stages {
+            let text = stage.depth == 0 ? "original" : "after \(stage.label): ρ = \(Self.format(stage.rankCorrelation))"
+            var image = try Heatmap.attribution(stage.attribution, size: size, colorMap: colorMap, caption: text).rendered().map
+            image.caption = text
+            image.alt = "\(stage.attribution.method) map, \(text)"
+            maps.append(image)
+        }
+        let rowCaption = caption ?? "Cascading randomisation of \(described), seed \(seed): each map after re-initialising the layers from the logits down to the one named (each map scaled on its own)"
+
+        let rows = check.stages.map { stage in
+            [String(stage.depth), stage.depth == 0 ? "— (trained model)" : stage.label,
+             Self.format(stage.rankCorrelation), Self.format(stage.signedRankCorrelation)]
+        }
+        let table = Table(
+            caption: "Spearman rank correlation of each map with the trained model's: \(described); stage k has the top k of \(check.cascade.count) stages re-initialised",
+            columns: Self.columns, rows: rows)
+
+        let depths = check.stages.map { Double($0.depth) }
+        var series = [Chart.Series(label: "ρ(|map|)", x: depths, y: check.stages.map(\.rankCorrelation))]
+        if first.isSigned {
+            series.append(Chart.Series(label: "ρ(signed map)", x: depths, y: check.stages.map(\.signedRankCorrelation)))
+        }
+        let top = check.cascade.prefix(3).enumerated().map { "\($0.offset + 1) = \($0.element.name)" }.joined(separator: ", ")
+        let chart = Chart(
+            caption: "Rank correlation with the trained model's map as layers are randomised from the logits down (\(top), …): \(described)",
+            xLabel: "stages randomised", yLabel: "Spearman ρ", series: series)
+        return CellRun(outputs: [.images(maps, caption: rowCaption), .table(table), .chart(chart)])
+    }
+
+    /// ρ with three decimals; "undefined" when a map is constant.
+    static func format(_ rho: Double) -> String {
+        rho.isNaN ? "undefined (constant map)" : String(format: "%.3f", rho)
+    }
+}
