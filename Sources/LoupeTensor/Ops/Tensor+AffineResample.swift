@@ -89,31 +89,36 @@ extension Tensor {
 /// The four input positions and weights of every output pixel of a bilinear resampling.
 private struct BilinearTaps {
     /// Four input offsets per output pixel; `-1` marks a neighbour outside the input.
-    var offsets: [Int32]
-    var weights: [Float]
+    let offsets: [Int32]
+    let weights: [Float]
 
     init(map: AffineMap2D, input: (height: Int, width: Int), output: (height: Int, width: Int)) {
         let count = output.height * output.width
-        offsets = [Int32](repeating: -1, count: 4 * count)
-        weights = [Float](repeating: 0, count: 4 * count)
-        for y in 0..<output.height {
-            for x in 0..<output.width {
-                let (sx, sy) = map.apply(x: Float(x), y: Float(y))
-                guard sx.isFinite, sy.isFinite else { continue }
-                let x0 = sx.rounded(.down), y0 = sy.rounded(.down)
-                let fx = sx - x0, fy = sy - y0
-                let base = 4 * (y * output.width + x)
-                let corners: [(Float, Float, Float)] = [
-                    (y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
-                    (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx),
-                ]
-                for (k, (row, column, weight)) in corners.enumerated()
-                where row >= 0 && row < Float(input.height) && column >= 0 && column < Float(input.width) {
-                    offsets[base + k] = Int32(Int(row) * input.width + Int(column))
-                    weights[base + k] = weight
+        var offsets = [Int32](repeating: -1, count: 4 * count)
+        var weights = [Float](repeating: 0, count: 4 * count)
+        let (height, width) = (Float(input.height), Float(input.width))
+        offsets.withUnsafeMutableBufferPointer { o in
+            weights.withUnsafeMutableBufferPointer { w in
+                for y in 0..<output.height {
+                    for x in 0..<output.width {
+                        let (sx, sy) = map.apply(x: Float(x), y: Float(y))
+                        // Far outside (or not finite): no neighbour is inside, and the casts below stay safe.
+                        guard sx > -1, sy > -1, sx < width, sy < height else { continue }
+                        let x0 = sx.rounded(.down), y0 = sy.rounded(.down)
+                        let fx = sx - x0, fy = sy - y0
+                        let base = 4 * (y * output.width + x)
+                        for k in 0..<4 {
+                            let row = y0 + Float(k / 2), column = x0 + Float(k % 2)
+                            guard row >= 0, row < height, column >= 0, column < width else { continue }
+                            o[base + k] = Int32(Int(row) * input.width + Int(column))
+                            w[base + k] = (k / 2 == 0 ? 1 - fy : fy) * (k % 2 == 0 ? 1 - fx : fx)
+                        }
+                    }
                 }
             }
         }
+        self.offsets = offsets
+        self.weights = weights
     }
 
     func gather(from source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
