@@ -1,7 +1,7 @@
 import Foundation
 import LoupeInterp
 
-/// The attribution options that `{sanity-check}` and `{deletion}` share, with the names and
+/// The attribution options that `{attribute}`, `{sanity-check}` and `{deletion}` share, with the names and
 /// defaults `{attribute}` uses, so that a map can be checked with the settings it was drawn with.
 enum AttributionOptions {
     /// `method`, `target`, `layer`, `signed` and the per-method settings; Integrated Gradients'
