@@ -65,13 +65,13 @@ struct DeletionDirective: Directive {
 
         let x = curves.fractions
         let chart = Chart(
-            caption: caption ?? "Deletion (to black) and insertion (into a blurred copy) of the pixels the map ranks highest, \(steps) steps: \(described); random order seed \(seed)",
+            caption: caption ?? "Deletion (to black) and insertion (into a blurred copy) of the pixels the map ranks highest, in \(steps) steps, against a random order (seed \(seed)): \(described); the areas are in the table below",
             xLabel: "fraction of pixels deleted or inserted", yLabel: "probability of \(resolved)",
             series: [
-                Chart.Series(label: "deletion, AUC \(Self.format(curves.deletionArea))", x: x, y: curves.deletion),
-                Chart.Series(label: "insertion, AUC \(Self.format(curves.insertionArea))", x: x, y: curves.insertion),
-                Chart.Series(label: "deletion, random order, AUC \(Self.format(curves.randomDeletionArea))", x: x, y: curves.randomDeletion),
-                Chart.Series(label: "insertion, random order, AUC \(Self.format(curves.randomInsertionArea))", x: x, y: curves.randomInsertion),
+                Chart.Series(label: "deletion", x: x, y: curves.deletion),
+                Chart.Series(label: "insertion", x: x, y: curves.insertion),
+                Chart.Series(label: "random deletion", x: x, y: curves.randomDeletion),
+                Chart.Series(label: "random insertion", x: x, y: curves.randomInsertion),
             ])
         let table = Table(
             caption: "Areas under the curves (trapezoid rule over the fraction 0…1): \(described)",
