@@ -81,10 +81,13 @@ extension Attributor {
     ///   - input: `[1, 3, H, W]`, normalised.
     ///   - baseline: `[1, 3, H, W]`, normalised (see ``baselineTensor(_:for:seed:)``).
     ///   - steps: Points on the path (Captum's `n_steps`, default 50).
-    ///   - batchSize: Points evaluated per forward and backward pass.
+    ///   - batchSize: Points evaluated per forward and backward pass. Captum evaluates all
+    ///     `steps` in one batch; the result is the same sum, but a batch of 50 Lite0 inputs
+    ///     keeps 4 GB of activations for the backward pass and is slower per image than
+    ///     batches of 8 (`loupe bench models --batch`), so Loupe's default is 8.
     public func integratedGradients(
         _ input: Tensor, baseline: Tensor, baselineName: String = "black", target: ResolvedTarget, steps: Int = 50,
-        rule: IntegrationRule = .gaussLegendre, batchSize: Int = 50
+        rule: IntegrationRule = .gaussLegendre, batchSize: Int = 8
     ) throws -> Attribution {
         guard steps >= 1, steps <= 4096 else { throw InterpError.invalidParameter("steps must be 1…4096, found \(steps)") }
         guard baseline.shape == input.shape else {

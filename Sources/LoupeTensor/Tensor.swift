@@ -94,26 +94,51 @@ extension Tensor {
     public static func randomNormal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
                                     using generator: inout some RandomNumberGenerator) throws -> Tensor {
         try validate(shape: shape, op: "randomNormal")
-        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        return try Tensor(shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
+    }
+
+    /// Standard-normal samples from Loupe's seeded generator: the same values as the generic
+    /// overload, specialised for `SplitMix64` (the generic call is several times slower).
+    public static func randomNormal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+                                    using generator: inout SplitMix64) throws -> Tensor {
+        try validate(shape: shape, op: "randomNormal")
+        return try Tensor(shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
+    }
+
+    /// Box–Muller: two independent normals per pair of uniforms.
+    @inline(__always)
+    private static func normalValues<G: RandomNumberGenerator>(_ count: Int, mean: Float, standardDeviation: Float,
+                                                              using generator: inout G) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
         var i = 0
-        while i < values.count {
-            // Box–Muller: two independent normals per pair of uniforms.
+        while i < count {
             let u1 = Float.random(in: Float.ulpOfOne..<1, using: &generator)
             let u2 = Float.random(in: 0..<1, using: &generator)
             let r = (-2 * Foundation.log(u1)).squareRoot()
             values[i] = mean + standardDeviation * r * Foundation.cos(2 * .pi * u2)
-            if i + 1 < values.count { values[i + 1] = mean + standardDeviation * r * Foundation.sin(2 * .pi * u2) }
+            if i + 1 < count { values[i + 1] = mean + standardDeviation * r * Foundation.sin(2 * .pi * u2) }
             i += 2
         }
-        return try Tensor(shape: shape, scalars: values)
+        return values
     }
 
     /// Uniform samples in `range` from a seeded generator.
     public static func randomUniform(_ shape: [Int], in range: Range<Float> = 0..<1,
                                      using generator: inout some RandomNumberGenerator) throws -> Tensor {
         try validate(shape: shape, op: "randomUniform")
-        let values = (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &generator) }
-        return try Tensor(shape: shape, scalars: values)
+        return try Tensor(shape: shape, scalars: uniformValues(shape.reduce(1, *), in: range, using: &generator))
+    }
+
+    /// Uniform samples from Loupe's seeded generator, specialised (same values as the generic overload).
+    public static func randomUniform(_ shape: [Int], in range: Range<Float> = 0..<1,
+                                     using generator: inout SplitMix64) throws -> Tensor {
+        try validate(shape: shape, op: "randomUniform")
+        return try Tensor(shape: shape, scalars: uniformValues(shape.reduce(1, *), in: range, using: &generator))
+    }
+
+    @inline(__always)
+    private static func uniformValues<G: RandomNumberGenerator>(_ count: Int, in range: Range<Float>, using generator: inout G) -> [Float] {
+        (0..<count).map { _ in Float.random(in: range, using: &generator) }
     }
 
     static func validate(shape: [Int], op: String) throws {
