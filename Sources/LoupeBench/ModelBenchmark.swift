@@ -2,7 +2,8 @@ import Foundation
 import LoupeModels
 import LoupeTensor
 
-/// Batch-1 forward and input-gradient times of whole networks, and the process's peak memory.
+/// Forward and input-gradient times of whole networks (batch 1 unless asked), and the process's
+/// peak memory.
 ///
 /// Run one model per process when comparing peak memory: the peak is the process's high-water
 /// mark (`ru_maxrss`).
@@ -10,7 +11,9 @@ public enum ModelBenchmark {
     public struct Result: Codable, Sendable {
         public var model: String
         public var weights: String
-        /// Median of batch-1 forward passes without gradient recording.
+        /// Images per pass.
+        public var batch: Int
+        /// Median of forward passes without gradient recording (the whole batch).
         public var forward_ms: Double
         /// Median of a forward pass recording the tape plus the gradient of the top logit with
         /// respect to the input (what a saliency map costs).
@@ -23,7 +26,7 @@ public enum ModelBenchmark {
     public static let standardModels = ["resnet50", "resnet18", "efficientnet-lite0"]
 
     /// Measures `name`: a store model (real weights) or an architecture (seeded random weights).
-    public static func run(_ name: String, budget: Double = 2, progress: (String) -> Void = { _ in }) throws -> Result {
+    public static func run(_ name: String, batch: Int = 1, budget: Double = 2, progress: (String) -> Void = { _ in }) throws -> Result {
         let model: Model
         let weights: String
         if (try? ModelStore.entry(named: name)) != nil {
@@ -36,17 +39,20 @@ public enum ModelBenchmark {
         }
         var rng = SplitMix64(seed: 0)
         let size = model.preprocessing.size
-        let input = try Tensor.randomNormal([1, 3, size, size], using: &rng)
+        let input = try Tensor.randomNormal([max(1, batch), 3, size, size], using: &rng)
         let forward = try GradMode.withoutGrad {
             try Timing.median(warmup: 2, minimumRepetitions: 5, budget: budget) { _ = try model(input) }
         }
         let gradient = try Timing.median(warmup: 2, minimumRepetitions: 5, budget: budget) {
             let x = input.requiringGrad()
             let logits = try model(x)
-            let top = try logits.detached().argmax(axis: 1)[0]
-            _ = try grad(of: logits[0][top], wrt: [x])
+            // Each image's top logit; their sum's gradient is every image's own input gradient.
+            let tops = try logits.detached().argmax(axis: 1)
+            var objective = try logits[0][tops[0]]
+            for row in 1..<max(1, batch) { objective = try objective + logits[row][tops[row]] }
+            _ = try grad(of: objective, wrt: [x])
         }
-        return Result(model: name, weights: weights, forward_ms: forward * 1e3, input_gradient_ms: gradient * 1e3,
+        return Result(model: name, weights: weights, batch: max(1, batch), forward_ms: forward * 1e3, input_gradient_ms: gradient * 1e3,
                       peak_rss_mib: peakResidentMiB())
     }
 

@@ -58,13 +58,21 @@ extension Bench {
         @Option(help: "Seconds to spend timing each measurement.")
         var budget: Double = 2
 
+        @Option(help: "Images per pass (what Integrated Gradients, SmoothGrad and occlusion batch).")
+        var batch: Int = 1
+
+        func validate() throws {
+            guard batch >= 1, batch <= 256 else { throw ValidationError("--batch must be 1…256, got \(batch)") }
+        }
+
         func run() throws {
             var results: [ModelBenchmark.Result] = []
             for name in model.isEmpty ? ModelBenchmark.standardModels : model {
-                let r = try ModelBenchmark.run(name, budget: budget) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                let r = try ModelBenchmark.run(name, batch: batch, budget: budget) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 if !json {
-                    print(String(format: "%@ forward %8.1f ms   input gradient %8.1f ms   peak RSS %7.1f MiB  (%@ weights)",
-                                 name.padding(toLength: 20, withPad: " ", startingAt: 0), r.forward_ms, r.input_gradient_ms, r.peak_rss_mib, r.weights))
+                    print(String(format: "%@ batch %3d  forward %8.1f ms   input gradient %8.1f ms (%6.1f per image)   peak RSS %7.1f MiB  (%@ weights)",
+                                 name.padding(toLength: 20, withPad: " ", startingAt: 0), r.batch, r.forward_ms, r.input_gradient_ms,
+                                 r.input_gradient_ms / Double(r.batch), r.peak_rss_mib, r.weights))
                 }
                 results.append(r)
             }
@@ -105,6 +113,8 @@ extension Bench {
             let images: Int
             let png_bytes_per_image: Double
             let html_bytes_per_image: Double
+            /// The largest peak resident memory of any of the renders (`getrusage(RUSAGE_CHILDREN)`).
+            let peak_rss_mib: Double
         }
 
         func run() throws {
@@ -136,7 +146,8 @@ extension Bench {
                 notebook: notebook, cold_seconds: median(cold), warm_seconds: median(warm), changed_seconds: median(changed),
                 changed_param: self.change, html_bytes: html.utf8.count, images: images,
                 png_bytes_per_image: images > 0 ? Double(pngBytes) / Double(images) : 0,
-                html_bytes_per_image: images > 0 ? Double(html.utf8.count) / Double(images) : 0)
+                html_bytes_per_image: images > 0 ? Double(html.utf8.count) / Double(images) : 0,
+                peak_rss_mib: Self.childrenPeakMiB())
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -144,8 +155,8 @@ extension Bench {
             } else {
                 print(String(format: "%@: cold %.3f s, warm %.3f s, after --set %@ %.3f s (medians of %d)",
                              notebook, result.cold_seconds, result.warm_seconds, self.change, result.changed_seconds, max(1, reps)))
-                print(String(format: "report %d bytes, %d images (incl. colour bars), %.0f PNG bytes and %.0f HTML bytes per image",
-                             result.html_bytes, images, result.png_bytes_per_image, result.html_bytes_per_image))
+                print(String(format: "report %d bytes, %d images (incl. colour bars), %.0f PNG bytes and %.0f HTML bytes per image; peak RSS %.0f MiB",
+                             result.html_bytes, images, result.png_bytes_per_image, result.html_bytes_per_image, result.peak_rss_mib))
             }
         }
 
@@ -172,6 +183,13 @@ extension Bench {
                 throw ValidationError("`loupe \(arguments.joined(separator: " "))` exited with \(process.terminationStatus)")
             }
             return elapsed
+        }
+
+        /// The peak resident memory of the largest render so far, in MiB (Linux reports KiB).
+        private static func childrenPeakMiB() -> Double {
+            var usage = rusage()
+            guard getrusage(RUSAGE_CHILDREN.rawValue, &usage) == 0 else { return 0 }
+            return Double(usage.ru_maxrss) / 1024
         }
 
         private func median(_ values: [Double]) -> Double {
