@@ -35,8 +35,18 @@ distance, the two float32 implementations are equally accurate approximations of
 answer and neither can be expected to match the other more closely: the line says "ok (as
 float32 Captum)" and counts as passed. This is the rule for Integrated Gradients and SmoothGrad
 on real photos, where float32 Captum itself is typically 0.3-1 % (of the map's max) from its
-float64 result; the summary line counts these separately. --no-float64 skips both (a failure
-then stays a failure).
+float64 result; the summary line counts these separately.
+
+SmoothGrad gets one more look when both rules fail, because its mean over 5 noisy copies hides
+which copy is off: each copy is run on its own (Loupe with --samples 1 and that copy's noise,
+PyTorch in float32 and float64), and the float64 forward gives the copy's kink margin (the
+smallest nonzero distance of a ReLU/ReLU6 input from its kink, relative to that layer's max).
+Measured on ResNet-18 + dog: float32 PyTorch is 5.4e-4 off on copy 0 (margin 3.6e-9), Loupe
+1.8e-2 on copy 4 (margin 1.7e-8), and both are within 1e-6 on the other copies; each has one
+flip, and Loupe's happens to move more of the map. The case passes as "ok (kink flips)" when
+Loupe is within 1e-4 of float64 on every copy whose margin is above KINK (1e-6) and is off on
+no more copies than float32 PyTorch (at least one allowed). --no-float64
+skips all three (a failure then stays a failure).
 
 What each method means on both sides (x is the normalised input, t the target, exactly the
 tensor Loupe builds: Resize(256), CenterCrop(224), ToTensor, Normalize with ImageNet's mean/std
@@ -94,6 +104,7 @@ from PIL import Image  # noqa: E402
 ROOT = models.ROOT
 RTOL = 1e-4
 PEER = 2.0  # float64 arbitration: Loupe may be up to PEER times as far from float64 Captum as float32 Captum is
+KINK = 1e-6  # a pre-activation this close to a ReLU/ReLU6 kink (relative to its layer's max |x|) is within float32 rounding
 PHOTOS = ["/usr/share/darknet/data/dog.jpg", models.skimage_photo("chelsea.png")]
 IMAGENET = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 LITE = ([0.498] * 3, [0.502] * 3)
@@ -324,6 +335,81 @@ class Float64:
         return {kind: t.detach().numpy() for kind, t in compute(args).items()}
 
 
+class PerSample:
+    """SmoothGrad's last arbitration: the average hides which noisy copy is off, so look at each.
+
+    For noisy copy i, Loupe's map (`--samples 1 --noise` with copy i's noise), float32 PyTorch's
+    and float64 PyTorch's |gradient| are compared, and the float64 forward gives the copy's kink
+    margin: the smallest nonzero |x| at a ReLU's input (|x| or |x - 6| at a ReLU6's), relative to
+    that layer's max |x|. A copy whose margin is below KINK has a unit within float32 rounding of
+    a kink: either float32 implementation may put it on the wrong side, which moves a patch of the
+    map by far more than RTOL. With ~10^6 units per early layer, most inputs have a unit that
+    close, so flips are sporadic rather than rare. The case passes when every copy on which
+    Loupe is more than RTOL from float64 has such a kink, Loupe is within RTOL of float64 on every
+    other copy, and Loupe is off on no more copies than float32 PyTorch (at least one allowed):
+    a real difference would show on most copies."""
+
+    def __init__(self, exact):
+        self.exact = exact
+
+    def __call__(self, loupe, d, c, work):
+        if self.exact.specs is None:
+            self.exact(c)  # builds the models
+        name, model, *_ = self.exact.specs[c["model"]]
+        model32 = model
+        model64 = self.exact.models[name]
+        x = torch.from_numpy(np.load(d / c["input"]))
+        noise = torch.from_numpy(np.load(d / "noise.npy"))
+        lines, ok, loupe_off, torch_off = [], True, 0, 0
+        for i in range(noise.shape[0]):
+            np.save(work / "noise1.npy", noise[i:i + 1].numpy())
+            one = dict(c, args=[a for a in c["args"]])
+            one["args"][one["args"].index("--samples") + 1] = "1"
+            one["args"][one["args"].index("noise.npy")] = str(work / "noise1.npy")
+            _, arrays = run_loupe(loupe, d, one, work)
+            xi = x + noise[i]
+            g32 = self.gradient(model32, xi, c["target"])
+            g64, margin = self.gradient(model64, xi.double(), c["target"], kinks=True)
+            s64 = float(np.abs(g64).max())
+            _, loupe_err = relative(arrays["raw"], g64, s64)
+            _, torch_err = relative(g32, g64, s64)
+            ok &= loupe_err <= RTOL or margin < KINK
+            loupe_off += loupe_err > RTOL
+            torch_off += torch_err > RTOL
+            lines.append(f"copy {i}: Loupe {loupe_err:.2g}, float32 PyTorch {torch_err:.2g}, kink margin {margin:.2g}")
+        # Flips are sporadic: a real difference would put Loupe off on most copies.
+        ok &= loupe_off <= max(1, torch_off)
+        lines.append(f"off on {loupe_off} copies (float32 PyTorch: {torch_off})")
+        return ok, lines
+
+    @staticmethod
+    def gradient(model, x, target, kinks=False):
+        margins, hooks = [], []
+
+        def pre(module, inputs):
+            v = inputs[0].detach()
+            top = float(v.abs().max())
+            d = v.abs()
+            if isinstance(module, (torch.nn.Hardtanh, GuidedReLU6)):  # ReLU6 is a Hardtanh
+                d = torch.minimum(d, (v - 6).abs())
+            d = d[d > 0]
+            if top > 0 and d.numel():
+                margins.append(float(d.min()) / top)
+
+        if kinks:
+            for m in model.modules():
+                if isinstance(m, (torch.nn.ReLU, torch.nn.Hardtanh)):
+                    hooks.append(m.register_forward_pre_hook(pre))
+        try:
+            xi = x.clone().requires_grad_(True)
+            model(xi)[0, target].backward()
+        finally:
+            for h in hooks:
+                h.remove()
+        g = xi.grad.abs().numpy()
+        return (g, min(margins, default=float("inf"))) if kinks else g
+
+
 def relative(a, b, scale):
     diff = float(np.abs(a.astype(np.float64) - b).max())
     return diff, (diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf")))
@@ -340,7 +426,8 @@ def compare(d, loupe, float64=True, methods=None):
     if any(c["model_args"][:2] == ["--model", LITE0] for c in manifest["cases"]):
         ensure_loupe_model(loupe)
     exact = Float64(d) if float64 else None
-    passed = failed = by_float64 = by_peer = 0
+    per_sample = PerSample(exact) if exact else None
+    passed = failed = by_float64 = by_peer = by_kinks = 0
     with tempfile.TemporaryDirectory(prefix="loupe-attr-") as work:
         for c in manifest["cases"]:
             label = f"{c['model']:18s} {Path(c['photo']).name:11s}"
@@ -384,6 +471,12 @@ def compare(d, loupe, float64=True, methods=None):
                     elif loupe_err <= PEER * captum_err:
                         status = "ok (as float32 Captum)"
                         by_peer += 1
+                    elif c["method"] == "smoothgrad" and kind == "raw":
+                        good, lines = per_sample(loupe, d, c, Path(work))
+                        notes.append("per copy: " + "; ".join(lines))
+                        if good:
+                            status = "ok (kink flips)"
+                            by_kinks += 1
                 ok = status != "FAIL"
                 passed += ok
                 failed += not ok
@@ -391,6 +484,7 @@ def compare(d, loupe, float64=True, methods=None):
                       f"relative {rel:9.3g}  {status}{'  ' + '; '.join(notes) if notes else ''}", flush=True)
     arbitrated = [f"{by_float64} within {RTOL:g} of Captum in float64"] if by_float64 else []
     arbitrated += [f"{by_peer} as close to Captum in float64 as Captum in float32 is (within {PEER:g}x)"] if by_peer else []
+    arbitrated += [f"{by_kinks} off only on noisy copies with a unit within {KINK:g} of a ReLU kink"] if by_kinks else []
     detail = f" ({'; '.join(arbitrated)})" if arbitrated else ""
     print(f"{passed} passed{detail}, {failed} failed")
     return failed == 0
