@@ -50,7 +50,13 @@ public final class Parameter: @unchecked Sendable {
     /// Buffers a checkpoint may lack (BatchNorm's `num_batches_tracked`).
     public let isOptional: Bool
     /// The loaded tensor.
-    public internal(set) var value: Tensor?
+    public internal(set) var value: Tensor? {
+        didSet { generation &+= 1 }
+    }
+
+    /// Changes whenever ``value`` is set, so values derived from it (folded weights) can tell
+    /// that they are stale.
+    public private(set) var generation = 0
 
     public init(_ key: String, shape: [Int], optional: Bool = false) {
         self.key = key
@@ -83,6 +89,11 @@ public struct ForwardContext {
         self.hook = hook
     }
 
+    /// Whether a hook sees the modules' outputs. Without one, the inference path may fuse
+    /// layers (a convolution with its batch norm and activation), whose own outputs then never
+    /// exist.
+    public var isObserved: Bool { hook != nil }
+
     /// The dotted name of the module being run.
     public var currentName: String { path.joined(separator: ".") }
 
@@ -93,5 +104,24 @@ public struct ForwardContext {
         let output = try module.forward(input, context: &self)
         guard let hook else { return output }
         return try hook(currentName, output)
+    }
+}
+
+extension ForwardContext {
+    /// A convolution, its batch norm and optionally an activation, each a named child of the
+    /// current module. When nothing observes the outputs (no hook) and no gradient can be asked
+    /// for, the three run fused as one primitive (``Conv2d/inference(_:folding:activation:)``);
+    /// otherwise one after another, each seen by the hook.
+    public mutating func convolution(
+        _ key: String, _ conv: Conv2d, norm: (key: String, module: BatchNorm2d),
+        activation: (key: String, module: any Module, function: FusedActivation)? = nil, _ input: Tensor
+    ) throws -> Tensor {
+        let gradientPossible = GradMode.isRecording && (input.requiresGrad || (try? conv.weight.tensor.requiresGrad) == true)
+        if !isObserved, !gradientPossible {
+            return try conv.inference(input, folding: norm.module, activation: activation?.function)
+        }
+        var x = try self(norm.key, norm.module, self(key, conv, input))
+        if let activation { x = try self(activation.key, activation.module, x) }
+        return x
     }
 }

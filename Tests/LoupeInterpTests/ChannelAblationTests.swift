@@ -48,8 +48,10 @@ import Testing
     @Test func ablatingNothingGivesTheOriginalLogits() throws {
         let s = try Self.setup.get()
         let ablation = try ChannelAblator(model: s.model, layer: "_blocks.10").ablate([], input: s.input)
-        #expect(ablation.logitsAfter == s.logits)
-        #expect(ablation.logitsBefore == s.logits)
+        // Before and after come from the same layer-by-layer pass; the plain forward fuses
+        // conv + batch norm + ReLU6, which rounds differently in the last bits.
+        #expect(ablation.logitsAfter == ablation.logitsBefore)
+        #expect(zip(ablation.logitsBefore, s.logits).map { abs($0 - $1) }.max() ?? 1 <= 1e-5)
         #expect(ablation.before == ablation.after)
         #expect(ablation.before.map(\.index) == (try s.model.topClasses(for: s.input, count: 5)).map(\.index))
         #expect(!ablation.changesTopClass)
@@ -86,7 +88,7 @@ import Testing
         let ablation = try ChannelAblator(model: s.model, layer: "_relu").ablate(channels, input: s.input)
         let worst = zip(ablation.logitsAfter, expected).map { abs($0 - $1) }.max() ?? 1
         #expect(worst <= 1e-4, "\(worst)")
-        #expect(ablation.after.first?.logit == expected.max())
+        #expect(abs((ablation.after.first?.logit ?? 0) - (expected.max() ?? 1)) <= 1e-4)
     }
 
     @Test(arguments: [("dog.jpg", "_relu"), ("dog.jpg", "_blocks.12._project_conv"), ("eagle.jpg", "_blocks.15"), ("coffee.png", "_blocks.9")])

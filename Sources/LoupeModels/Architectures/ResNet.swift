@@ -57,9 +57,7 @@ public final class ResNet: Module {
     }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context("conv1", conv1, input)
-        x = try context("bn1", bn1, x)
-        x = try context("relu", relu, x)
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
         x = try context("maxpool", maxpool, x)
         for (index, layer) in layers.enumerated() { x = try context("layer\(index + 1)", layer, x) }
         x = try context("avgpool", avgpool, x).flattened(from: 1)
@@ -94,9 +92,8 @@ final class BasicBlock: Module {
     }
 
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context("conv1", conv1, input)
-        x = try context("relu", relu, context("bn1", bn1, x))
-        x = try context("bn2", bn2, context("conv2", conv2, x))
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
+        x = try context.convolution("conv2", conv2, norm: ("bn2", bn2), x)
         let shortcut = try downsample.map { try context("downsample", $0, input) } ?? input
         return try context("relu", relu, x + shortcut)
     }
@@ -126,9 +123,9 @@ final class Bottleneck: Module {
     }
 
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context("relu", relu, context("bn1", bn1, context("conv1", conv1, input)))
-        x = try context("relu", relu, context("bn2", bn2, context("conv2", conv2, x)))
-        x = try context("bn3", bn3, context("conv3", conv3, x))
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
+        x = try context.convolution("conv2", conv2, norm: ("bn2", bn2), activation: ("relu", relu, .relu), x)
+        x = try context.convolution("conv3", conv3, norm: ("bn3", bn3), x)
         let shortcut = try downsample.map { try context("downsample", $0, input) } ?? input
         return try context("relu", relu, x + shortcut)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import LoupeTensor
 
 /// A 2-D convolution layer, as `torch.nn.Conv2d`: weight `[out, in / groups, kH, kW]`, optional
@@ -21,6 +22,7 @@ public final class Conv2d: Module {
     public let groups: Int
     public let weight: Parameter
     public let bias: Parameter?
+    private let folds = FoldCache()
 
     public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: PaddingMode = .explicit(.zero), dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
@@ -45,16 +47,47 @@ public final class Conv2d: Module {
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        let pad: Padding2D
+        try input.conv2d(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation, groups: groups)
+    }
+
+    /// The zero padding for `input`.
+    func padding(for input: Tensor) throws -> Padding2D {
         switch padding {
-        case let .explicit(p): pad = p
+        case let .explicit(p): return p
         case .same:
             guard input.rank == 4 else {
                 throw TensorError.shapeMismatch(op: "conv2d", shapes: [input.shape], expected: "the input must be [N, C, H, W]")
             }
-            pad = .same(inputHeight: input.shape[2], inputWidth: input.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
+            return .same(inputHeight: input.shape[2], inputWidth: input.shape[3], kernel: kernelSize, stride: stride, dilation: dilation)
         }
-        return try input.conv2d(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: pad, dilation: dilation, groups: groups)
+    }
+
+    /// This convolution, then `norm` (eval mode) and `activation`, as one oneDNN primitive for a
+    /// forward pass without gradient: the batch norm is folded into the weight and bias,
+    /// `W·γ/√(σ² + ε)` and `(b − μ)·γ/√(σ² + ε) + β` (computed in double precision, kept until
+    /// a parameter is loaded again), and the activation is a post-op.
+    public func inference(_ input: Tensor, folding norm: BatchNorm2d, activation: FusedActivation?) throws -> Tensor {
+        let (w, b) = try folded(with: norm)
+        return try input.conv2dInference(weight: w, bias: b, stride: stride, padding: padding(for: input), dilation: dilation,
+                                         groups: groups, activation: activation)
+    }
+
+    private func folded(with norm: BatchNorm2d) throws -> (weight: Tensor, bias: Tensor) {
+        let sources = [weight, bias, norm.weight, norm.bias, norm.runningMean, norm.runningVariance].compactMap { $0 }
+        let key = sources.map(\.generation) + [Int(norm.epsilon.bitPattern)]
+        return try folds.value(for: key, ObjectIdentifier(norm)) {
+            let w = try weight.tensor.scalars, gamma = try norm.weight.tensor.scalars, beta = try norm.bias.tensor.scalars
+            let mean = try norm.runningMean.tensor.scalars, variance = try norm.runningVariance.tensor.scalars
+            let b = try bias?.tensor.scalars ?? [Float](repeating: 0, count: outputChannels)
+            let perOutput = w.count / Swift.max(outputChannels, 1)
+            var foldedWeight = [Float](repeating: 0, count: w.count), foldedBias = [Float](repeating: 0, count: outputChannels)
+            for o in 0..<outputChannels {
+                let scale = Double(gamma[o]) / (Double(variance[o]) + Double(norm.epsilon)).squareRoot()
+                for i in (o * perOutput)..<((o + 1) * perOutput) { foldedWeight[i] = Float(Double(w[i]) * scale) }
+                foldedBias[o] = Float((Double(b[o]) - Double(mean[o])) * scale + Double(beta[o]))
+            }
+            return (try Tensor(shape: try weight.tensor.shape, scalars: foldedWeight), try Tensor(shape: [outputChannels], scalars: foldedBias))
+        }
     }
 
     public var description: String {
@@ -69,5 +102,26 @@ public final class Conv2d: Module {
         if groups != 1 { text += ", groups=\(groups)" }
         if bias == nil { text += ", bias=False" }
         return text + ")"
+    }
+}
+
+/// Folded weights of one convolution, for the batch norm that follows it, valid while the
+/// parameters' generations are unchanged. Models are shared between threads, hence the lock.
+private final class FoldCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [ObjectIdentifier: (key: [Int], value: (weight: Tensor, bias: Tensor))] = [:]
+
+    func value(for key: [Int], _ norm: ObjectIdentifier, make: () throws -> (weight: Tensor, bias: Tensor)) rethrows -> (weight: Tensor, bias: Tensor) {
+        lock.lock()
+        if let entry = entries[norm], entry.key == key {
+            lock.unlock()
+            return entry.value
+        }
+        lock.unlock()
+        let value = try make()
+        lock.lock()
+        entries[norm] = (key, value)
+        lock.unlock()
+        return value
     }
 }

@@ -27,6 +27,10 @@ final class GradRecord: @unchecked Sendable {
 public enum GradMode {
     @TaskLocal static var isEnabled = true
 
+    /// Whether operations on tensors that require a gradient are being recorded (false inside
+    /// ``withoutGrad(_:)``).
+    public static var isRecording: Bool { isEnabled }
+
     /// Runs `body` without recording any operation (PyTorch's `torch.no_grad()`).
     public static func withoutGrad<R>(_ body: () throws -> R) rethrows -> R {
         try $isEnabled.withValue(false, operation: body)

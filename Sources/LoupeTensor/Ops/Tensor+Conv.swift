@@ -99,7 +99,7 @@ extension Tensor {
         }
     }
 
-    private func convolutionGeometry(
+    func convolutionGeometry(
         weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: Padding2D, dilation: (Int, Int), groups: Int
     ) throws -> ConvolutionGeometry {
         try checkRank(4, op: "conv2d", name: "the input", layout: "[N, C, H, W]")
@@ -135,15 +135,15 @@ extension Tensor {
     }
 
     /// The weight in the layout a primitive wants, converted once per weight and layout.
-    private func convolutionWeights(_ geometry: ConvolutionGeometry, as layout: MemoryDescriptor) throws -> Storage {
+    func convolutionWeights(_ geometry: ConvolutionGeometry, as layout: MemoryDescriptor) throws -> Storage {
         let plain = try contiguous()
         let grouped = Storage(descriptor: try .plain(geometry.dnnlWeight), buffer: plain.storage.buffer)
         return try grouped.converted(to: layout, cache: true)
     }
 
-    private static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool) throws -> Primitive {
+    static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool, activation: FusedActivation? = nil) throws -> Primitive {
         let kind = training ? "conv_fwd_training" : "conv_fwd"
-        return try PrimitiveCache.primitive(kind, key: geometry.key) { engine in
+        return try PrimitiveCache.primitive(kind, key: geometry.key + (activation.map { "|\($0)" } ?? "")) { engine in
             var op = dnnl_convolution_desc_t()
             var src = try MemoryDescriptor.any(geometry.input).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
@@ -156,7 +156,8 @@ extension Tensor {
                         &src, &weights, geometry.hasBias ? b : nil, &dst, s, d, l, r), op: "conv2d")
                 }
             }
-            return try makeDescriptor(&op, engine: engine, kind: "conv2d")
+            guard let activation else { return try makeDescriptor(&op, engine: engine, kind: "conv2d") }
+            return try activation.withAttributes { try makeDescriptor(&op, engine: engine, attributes: $0, kind: "conv2d") }
         }
     }
 
