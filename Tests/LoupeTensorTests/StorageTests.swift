@@ -35,4 +35,22 @@ import Testing
             #expect(!clean.storage.buffer.containsNaN)
         }
     }
+
+    /// A 3-channel convolution output sits in oneDNN's padded 8-channel blocks; dividing it by a
+    /// per-channel tensor must avoid the reference kernel and still give the right values.
+    @Test func channelBroadcastOnAPaddedBlockedLayout() throws {
+        var rng = SplitMix64(seed: 2)
+        let x = try Tensor.randomNormal([1, 4, 20, 20], using: &rng)
+        let w = try Tensor.randomNormal([3, 4, 3, 3], using: &rng)
+        let y = try x.conv2d(weight: w)
+        #expect(!y.isPlain, "the test needs a blocked layout")
+        let std = try Tensor(shape: [1, 3, 1, 1], scalars: [0.5, 2, 4])
+        let quotient = try y / std
+        let (values, plain) = (try quotient.scalars, try y.scalars)
+        let plane = 18 * 18
+        for i in plain.indices {
+            let divisor: Float = [0.5, 2, 4][i / plane]
+            #expect(abs(values[i] - plain[i] / divisor) <= 1e-6 * max(1, abs(plain[i])))
+        }
+    }
 }

@@ -8,6 +8,16 @@ final class Primitive: @unchecked Sendable {
     let descriptor: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
 
+    /// oneDNN's name for the kernel it chose (`jit:avx2`, `ref:any`, …).
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "" }
+        return String(cString: name)
+    }
+
+    /// Whether oneDNN fell back to its reference kernel (correct, but one scalar at a time).
+    var isReference: Bool { implementation.hasPrefix("ref") }
+
     fileprivate init(kind: String, descriptor: dnnl_primitive_desc_t) throws {
         var primitive: dnnl_primitive_t?
         try check(dnnl_primitive_create(&primitive, descriptor), op: kind)
