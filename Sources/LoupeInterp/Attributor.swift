@@ -23,14 +23,15 @@ public struct Attributor: Sendable {
             let batch = inputs.shape[0]
             let x = gradient ? inputs.requiringGrad() : inputs
             var captured: Tensor?
-            // No hook unless one is needed, so a forward without gradient (occlusion) runs fused.
+            // The hook sees only the layers it needs (none for a class target), so the others run fused.
+            let observing: Set<String>? = guided ? nil : Set(target.channel.map { [$0.layer] } ?? [])
             let hook: ForwardContext.Hook? = !guided && target.channel == nil ? nil : { name, output in
                 var output = output
                 if guided, activationLayers.contains(name) { output = output.passingPositiveGradientOnly() }
                 if let channel = target.channel, channel.layer == name { captured = output }
                 return output
             }
-            let body = { try model(x, hook: hook) }
+            let body = { try model(x, observing: observing, hook: hook) }
             let logits = gradient ? try body() : try GradMode.withoutGrad(body)
             let output: Tensor
             let seed: Tensor

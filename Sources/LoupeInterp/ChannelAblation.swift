@@ -137,7 +137,7 @@ public struct ChannelAblator: Sendable {
         var runs = 0
         var shape: [Int] = []
         let logits = try GradMode.withoutGrad {
-            try model(input) { name, output in
+            try model(input, observing: [layer]) { name, output in
                 if name == layer { runs += 1; shape = output.shape }
                 return output
             }
@@ -162,7 +162,7 @@ public struct ChannelAblator: Sendable {
             let batch = chunk.count == 1 ? input : try Tensor.concatenate(Array(repeating: input, count: chunk.count), axis: 0)
             var run = 0
             let logits = try GradMode.withoutGrad {
-                try model(batch) { name, output in
+                try model(batch, observing: [layer]) { name, output in
                     guard name == layer else { return output }
                     run += 1
                     return run == probe.runs ? try output * maskTensor : output
@@ -182,7 +182,7 @@ public struct ChannelAblator: Sendable {
         let (activation, gradient) = try Engine.run { () throws -> ([Float], [Float]) in
             var run = 0
             var leaf: Tensor?
-            let logits = try model(input) { name, output in
+            let logits = try model(input, observing: [layer]) { name, output in
                 guard name == layer else { return output }
                 run += 1
                 guard run == probe.runs else { return output }

@@ -155,7 +155,7 @@ extension Model {
         let module = try self.layer(named: layer.name)
         var outputs: [Tensor] = []
         _ = try GradMode.withoutGrad {
-            try self(input) { name, output in
+            try self(input, observing: [layer.name]) { name, output in
                 if name == layer.name { outputs.append(output) }
                 return output
             }

@@ -28,7 +28,7 @@ struct ForwardProbe {
         var counts: [String: Int] = [:]
         if !self.needsLogits {
             _ = try GradMode.withoutGrad {
-                try model(sample) { name, output in
+                try model(sample, observing: layers) { name, output in
                     if layers.contains(name) { counts[name, default: 0] += 1 }
                     return output
                 }
@@ -46,7 +46,7 @@ struct ForwardProbe {
         var seen: [String: Int] = [:]
         let stopEarly = !needsLogits
         do {
-            let logits = try model(input) { name, output in
+            let logits = try model(input, observing: layers) { name, output in
                 guard layers.contains(name) else { return output }
                 captured[name] = output
                 seen[name, default: 0] += 1

@@ -12,7 +12,7 @@ extension Attributor {
             let x = input.requiringGrad()
             var activation: Tensor?
             var captured: Tensor?
-            let logits = try model(x) { name, output in
+            let logits = try model(x, observing: Set([layer] + (target.channel.map { [$0.layer] } ?? []))) { name, output in
                 if name == layer { activation = output }
                 if let channel = target.channel, channel.layer == name { captured = output }
                 return output

@@ -76,10 +76,11 @@ public final class Model: @unchecked Sendable {
 
     /// The network's output (logits) for a batch `[N, 3, H, W]` of preprocessed images.
     ///
-    /// `hook` sees every named layer's output by dotted name and may replace it.
-    public func callAsFunction(_ input: Tensor, hook: ForwardContext.Hook? = nil) throws -> Tensor {
+    /// `hook` sees every named layer's output by dotted name and may replace it; or, when
+    /// `observing` names layers, only theirs, and the other layers may run fused.
+    public func callAsFunction(_ input: Tensor, observing: Set<String>? = nil, hook: ForwardContext.Hook? = nil) throws -> Tensor {
         try Engine.run {
-            var context = ForwardContext(hook: hook)
+            var context = ForwardContext(hook: hook, observing: observing)
             return try network.forward(input, context: &context)
         }
     }
@@ -89,8 +90,8 @@ public final class Model: @unchecked Sendable {
     public func forward(_ input: Tensor, capturing layers: Set<String>) throws -> (logits: Tensor, activations: [String: Tensor]) {
         for name in layers { _ = try layer(named: name) }
         var captured: [String: Tensor] = [:]
-        let logits = try self(input) { name, output in
-            if layers.contains(name) { captured[name] = output }
+        let logits = try self(input, observing: layers) { name, output in
+            captured[name] = output
             return output
         }
         return (logits, captured)

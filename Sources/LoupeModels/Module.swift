@@ -76,7 +76,7 @@ public final class Parameter: @unchecked Sendable {
 }
 
 /// What a forward pass carries down the module tree: the dotted name of the module running now,
-/// and a hook that sees (and may replace) every named module's output.
+/// and a hook that sees (and may replace) the named modules' outputs.
 public struct ForwardContext {
     /// Called with each named module's dotted name and output; returns the tensor to pass on
     /// (the output itself to observe, or another tensor to intervene).
@@ -84,15 +84,23 @@ public struct ForwardContext {
 
     private var path: [String] = []
     private let hook: Hook?
+    private let observed: Set<String>?
 
-    public init(hook: Hook? = nil) {
+    /// A context whose `hook` sees every module's output, or only those named in `observing`.
+    ///
+    /// Naming the layers a hook reads lets the others run fused (a convolution with its batch
+    /// norm and activation), whose intermediate outputs then never exist.
+    public init(hook: Hook? = nil, observing: Set<String>? = nil) {
         self.hook = hook
+        self.observed = hook == nil ? [] : observing
     }
 
-    /// Whether a hook sees the modules' outputs. Without one, the inference path may fuse
-    /// layers (a convolution with its batch norm and activation), whose own outputs then never
-    /// exist.
-    public var isObserved: Bool { hook != nil }
+    /// Whether the hook sees the output of the child `key` of the current module.
+    public func isObserved(_ key: String) -> Bool {
+        guard hook != nil else { return false }
+        guard let observed else { return true }
+        return observed.contains(path.isEmpty ? key : currentName + "." + key)
+    }
 
     /// The dotted name of the module being run.
     public var currentName: String { path.joined(separator: ".") }
@@ -103,25 +111,34 @@ public struct ForwardContext {
         defer { path.removeLast() }
         let output = try module.forward(input, context: &self)
         guard let hook else { return output }
-        return try hook(currentName, output)
+        let name = currentName
+        if let observed, !observed.contains(name) { return output }
+        return try hook(name, output)
     }
 }
 
 extension ForwardContext {
-    /// A convolution, its batch norm and optionally an activation, each a named child of the
-    /// current module. When nothing observes the outputs (no hook) and no gradient can be asked
-    /// for, the three run fused as one primitive (``Conv2d/inference(_:folding:activation:)``);
-    /// otherwise one after another, each seen by the hook.
+    /// A convolution, optionally its batch norm and optionally an activation, each a named
+    /// child of the current module. Unless the hook observes one of them or a gradient with
+    /// respect to their parameters could be asked for, they run fused as one primitive
+    /// (``Conv2d/fused(_:folding:activation:)``), which passes the input gradient; otherwise
+    /// one after another, each seen by the hook.
     public mutating func convolution(
-        _ key: String, _ conv: Conv2d, norm: (key: String, module: BatchNorm2d),
+        _ key: String, _ conv: Conv2d, norm: (key: String, module: BatchNorm2d)?,
         activation: (key: String, module: any Module, function: FusedActivation)? = nil, _ input: Tensor
     ) throws -> Tensor {
-        let gradientPossible = GradMode.isRecording && (input.requiresGrad || (try? conv.weight.tensor.requiresGrad) == true)
-        if !isObserved, !gradientPossible {
-            return try conv.inference(input, folding: norm.module, activation: activation?.function)
+        let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
+        if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
+            return try conv.fused(input, folding: norm?.module, activation: activation?.function)
         }
-        var x = try self(norm.key, norm.module, self(key, conv, input))
+        var x = try self(key, conv, input)
+        if let norm { x = try self(norm.key, norm.module, x) }
         if let activation { x = try self(activation.key, activation.module, x) }
         return x
+    }
+
+    /// Whether any of `parameters` is a tensor whose gradient could be asked for.
+    private static func recordsHistory(_ parameters: [Parameter]) -> Bool {
+        parameters.contains { $0.value?.requiresGrad == true }
     }
 }

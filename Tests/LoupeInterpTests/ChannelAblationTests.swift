@@ -25,13 +25,13 @@ import Testing
     /// The logits with `channels` of `layer` (its last run) set to zero by rewriting the values.
     static func zeroing(_ model: Model, _ input: Tensor, layer: String, channels: Set<Int>) throws -> [Float] {
         var runs = 0
-        _ = try GradMode.withoutGrad { try model(input) { name, output in
+        _ = try GradMode.withoutGrad { try model(input, observing: [layer]) { name, output in
             if name == layer { runs += 1 }
             return output
         } }
         var run = 0
         return try GradMode.withoutGrad {
-            try model(input) { name, output in
+            try model(input, observing: [layer]) { name, output in
                 guard name == layer else { return output }
                 run += 1
                 guard run == runs else { return output }

@@ -16,11 +16,13 @@ import Testing
         return (model, try model.preprocessing.tensor(from: photo))
     }
 
-    /// Every call's output of `layer` in one forward pass.
+    /// Every call's output of `layer` in one forward pass that observes only `layer` (as
+    /// ``Model/featureMaps(for:layer:)`` does: the layers around it run fused, which rounds
+    /// differently in the last bits from a pass that observes them).
     func calls(_ model: Model, _ input: Tensor, _ layer: String) throws -> [[Float]] {
         var seen: [[Float]] = []
         _ = try GradMode.withoutGrad {
-            try model(input) { name, output in
+            try model(input, observing: [layer]) { name, output in
                 if name == layer { seen.append(try output.scalars) }
                 return output
             }
@@ -31,8 +33,8 @@ import Testing
     @Test func mapsAreTheCapturedActivationsOfTheNamedLayer() throws {
         let (model, input) = try Self.lite0.get()
         let names: Set = ["_conv_stem", "_bn0", "_blocks.5._depthwise_conv", "_conv_head", "_relu", "_fc"]
-        let (_, captured) = try GradMode.withoutGrad { try model.forward(input, capturing: names) }
         for name in names {
+            let (_, captured) = try GradMode.withoutGrad { try model.forward(input, capturing: [name]) }
             let features = try model.featureMaps(for: input, layer: LayerCall(name: name))
             let expected = try #require(captured[name])
             #expect(features.shape == expected.shape, "\(name)")
@@ -110,7 +112,11 @@ import Testing
         let block = try model.featureMaps(for: input, layer: LayerCall(name: "layer1.0"))
         #expect(first.calls == 2 && first.shape == [1, 64, 56, 56])
         #expect(zip(bn1.values, first.values).allSatisfy { max($0, 0) == $1 })
-        #expect(last.values == block.values, "the block's output is its ReLU's last call")
+        // Observing the ReLU runs the block's first convolution, batch norm and ReLU one by one;
+        // observing the block leaves them fused, which rounds differently in the last bits.
+        let scale = block.values.map(abs).max() ?? 0
+        let difference = zip(last.values, block.values).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(last.values.count == block.values.count && difference <= 1e-5 * scale, "the block's output is its ReLU's last call")
         #expect(last.values != first.values)
         let conv1 = try model.featureMaps(for: input, layer: LayerCall(name: "conv1"))
         #expect(conv1.shape == [1, 64, 112, 112] && conv1.values.contains { $0 < 0 }, "conv1 is before batch norm and ReLU")

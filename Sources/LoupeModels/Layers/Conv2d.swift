@@ -62,31 +62,42 @@ public final class Conv2d: Module {
         }
     }
 
-    /// This convolution, then `norm` (eval mode) and `activation`, as one oneDNN primitive for a
-    /// forward pass without gradient: the batch norm is folded into the weight and bias,
-    /// `W·γ/√(σ² + ε)` and `(b − μ)·γ/√(σ² + ε) + β` (computed in double precision, kept until
-    /// a parameter is loaded again), and the activation is a post-op.
-    public func inference(_ input: Tensor, folding norm: BatchNorm2d, activation: FusedActivation?) throws -> Tensor {
-        let (w, b) = try folded(with: norm)
-        return try input.conv2dInference(weight: w, bias: b, stride: stride, padding: padding(for: input), dilation: dilation,
-                                         groups: groups, activation: activation)
+    /// This convolution, then `norm` (eval mode) and `activation` when given, as one oneDNN
+    /// primitive: the batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and `β′ = β − μ·α`
+    /// computed in single precision as PyTorch's eval-mode batch norm does, applied as
+    /// post-ops (or, without gradient, folded into the weight and bias), and the activation is a
+    /// post-op too. The input gradient flows through it
+    /// (``LoupeTensor/Tensor/conv2dFused(weight:bias:stride:padding:dilation:groups:affine:activation:)``,
+    /// whose backward pass uses the weight scaled by α); parameter gradients do not, so callers
+    /// that need them run the layers one by one. The map and the scaled weight are kept until a
+    /// parameter is loaded again.
+    public func fused(_ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?) throws -> Tensor {
+        try input.conv2dFused(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation,
+                              groups: groups, affine: norm.map(affine(of:)), activation: activation)
     }
 
-    private func folded(with norm: BatchNorm2d) throws -> (weight: Tensor, bias: Tensor) {
+    private func affine(of norm: BatchNorm2d) throws -> ChannelAffine {
         let sources = [weight, bias, norm.weight, norm.bias, norm.runningMean, norm.runningVariance].compactMap { $0 }
         let key = sources.map(\.generation) + [Int(norm.epsilon.bitPattern)]
         return try folds.value(for: key, ObjectIdentifier(norm)) {
             let w = try weight.tensor.scalars, gamma = try norm.weight.tensor.scalars, beta = try norm.bias.tensor.scalars
             let mean = try norm.runningMean.tensor.scalars, variance = try norm.runningVariance.tensor.scalars
-            let b = try bias?.tensor.scalars ?? [Float](repeating: 0, count: outputChannels)
             let perOutput = w.count / Swift.max(outputChannels, 1)
-            var foldedWeight = [Float](repeating: 0, count: w.count), foldedBias = [Float](repeating: 0, count: outputChannels)
+            var scale = [Float](repeating: 0, count: outputChannels), shift = [Float](repeating: 0, count: outputChannels)
+            let b = try bias?.tensor.scalars ?? [Float](repeating: 0, count: outputChannels)
+            var scaledWeight = [Float](repeating: 0, count: w.count), foldedBias = [Float](repeating: 0, count: outputChannels)
             for o in 0..<outputChannels {
-                let scale = Double(gamma[o]) / (Double(variance[o]) + Double(norm.epsilon)).squareRoot()
-                for i in (o * perOutput)..<((o + 1) * perOutput) { foldedWeight[i] = Float(Double(w[i]) * scale) }
-                foldedBias[o] = Float((Double(b[o]) - Double(mean[o])) * scale + Double(beta[o]))
+                // PyTorch's batch_norm_cpu_collect_linear_and_constant_terms, in Float.
+                let invstd = 1 / (variance[o] + norm.epsilon).squareRoot()
+                scale[o] = invstd * gamma[o]
+                shift[o] = beta[o] - mean[o] * scale[o]
+                for i in (o * perOutput)..<((o + 1) * perOutput) { scaledWeight[i] = w[i] * scale[o] }
+                foldedBias[o] = b[o] * scale[o] + shift[o]
             }
-            return (try Tensor(shape: try weight.tensor.shape, scalars: foldedWeight), try Tensor(shape: [outputChannels], scalars: foldedBias))
+            return ChannelAffine(scale: try Tensor(shape: [outputChannels], scalars: scale),
+                                 shift: try Tensor(shape: [outputChannels], scalars: shift),
+                                 scaledWeight: try Tensor(shape: try weight.tensor.shape, scalars: scaledWeight),
+                                 foldedBias: try Tensor(shape: [outputChannels], scalars: foldedBias))
         }
     }
 
@@ -105,13 +116,13 @@ public final class Conv2d: Module {
     }
 }
 
-/// Folded weights of one convolution, for the batch norm that follows it, valid while the
+/// The batch norm that follows one convolution as a per-channel affine map, valid while the
 /// parameters' generations are unchanged. Models are shared between threads, hence the lock.
 private final class FoldCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [ObjectIdentifier: (key: [Int], value: (weight: Tensor, bias: Tensor))] = [:]
+    private var entries: [ObjectIdentifier: (key: [Int], value: ChannelAffine)] = [:]
 
-    func value(for key: [Int], _ norm: ObjectIdentifier, make: () throws -> (weight: Tensor, bias: Tensor)) rethrows -> (weight: Tensor, bias: Tensor) {
+    func value(for key: [Int], _ norm: ObjectIdentifier, make: () throws -> ChannelAffine) rethrows -> ChannelAffine {
         lock.lock()
         if let entry = entries[norm], entry.key == key {
             lock.unlock()

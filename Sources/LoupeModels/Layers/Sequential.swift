@@ -12,12 +12,38 @@ public final class Sequential: Module {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
+    /// Runs the layers in order. A convolution followed by a batch norm and/or a ReLU or ReLU6
+    /// (torchvision's `Conv2dNormActivation`, VGG's features) goes through
+    /// ``ForwardContext/convolution(_:_:norm:activation:_:)``, which may fuse them.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var x = input
-        for (index, layer) in layers.enumerated() {
-            x = try context(String(index), layer, x)
+        var index = 0
+        while index < layers.count {
+            guard let conv = layers[index] as? Conv2d else {
+                x = try context(String(index), layers[index], x)
+                index += 1
+                continue
+            }
+            var next = index + 1
+            let norm = (layers.indices.contains(next) ? layers[next] as? BatchNorm2d : nil).map { (key: String(next), module: $0) }
+            if norm != nil { next += 1 }
+            var activation: (key: String, module: any Module, function: FusedActivation)?
+            if layers.indices.contains(next), let function = Self.fusable(layers[next]) {
+                activation = (String(next), layers[next], function)
+                next += 1
+            }
+            x = try context.convolution(String(index), conv, norm: norm, activation: activation, x)
+            index = next
         }
         return x
+    }
+
+    private static func fusable(_ layer: any Module) -> FusedActivation? {
+        switch layer {
+        case is ReLU: return .relu
+        case is ReLU6: return .clip(low: 0, high: 6)
+        default: return nil
+        }
     }
 
     public var description: String { "Sequential(\(layers.count) layers)" }

@@ -141,9 +141,13 @@ extension Tensor {
         return try grouped.converted(to: layout, cache: true)
     }
 
-    static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool, activation: FusedActivation? = nil) throws -> Primitive {
+    /// The forward primitive, with post-ops when `affine` (a per-channel multiply and add, whose
+    /// operands are passed at execution) or `activation` is asked for.
+    static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool = false, affine: Bool = false,
+                                   activation: FusedActivation? = nil) throws -> Primitive {
         let kind = training ? "conv_fwd_training" : "conv_fwd"
-        return try PrimitiveCache.primitive(kind, key: geometry.key + (activation.map { "|\($0)" } ?? "")) { engine in
+        let key = geometry.key + (affine ? "|affine" : "") + (activation.map { "|\($0)" } ?? "")
+        return try PrimitiveCache.primitive(kind, key: key) { engine in
             var op = dnnl_convolution_desc_t()
             var src = try MemoryDescriptor.any(geometry.input).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
@@ -156,12 +160,13 @@ extension Tensor {
                         &src, &weights, geometry.hasBias ? b : nil, &dst, s, d, l, r), op: "conv2d")
                 }
             }
-            guard let activation else { return try makeDescriptor(&op, engine: engine, kind: "conv2d") }
-            return try activation.withAttributes { try makeDescriptor(&op, engine: engine, attributes: $0, kind: "conv2d") }
+            return try withConvolutionPostOps(channels: geometry.output[1], affine: affine, activation: activation) {
+                try makeDescriptor(&op, engine: engine, attributes: $0, kind: "conv2d")
+            }
         }
     }
 
-    private static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor) throws -> Tensor {
+    static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor) throws -> Tensor {
         let hint = try convolutionForward(geometry, training: true)
         let primitive = try PrimitiveCache.primitive("conv_bwd_data", key: geometry.key) { engine in
             var op = dnnl_convolution_desc_t()

@@ -8,6 +8,16 @@ public enum FusedActivation: Hashable, Sendable, CustomStringConvertible {
     /// `min(max(x, low), high)` (ReLU6 is `clip(low: 0, high: 6)`).
     case clip(low: Float, high: Float)
 
+    /// The oneDNN algorithm whose backward pass reads the activation's output instead of its
+    /// input: the gradient passes where `y > 0` (ReLU) or `low < y < high` (clip), which is
+    /// PyTorch's convention at the kinks.
+    var algorithmUsingOutput: (dnnl_alg_kind_t, Float, Float) {
+        switch self {
+        case .relu: return (dnnl_eltwise_relu_use_dst_for_bwd, 0, 0)
+        case let .clip(low, high): return (dnnl_eltwise_clip_v2_use_dst_for_bwd, low, high)
+        }
+    }
+
     var function: EltwiseFunction {
         switch self {
         case .relu: return .relu
@@ -22,48 +32,175 @@ public enum FusedActivation: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Primitive attributes holding this activation as an eltwise post-op, alive during `body`.
-    func withAttributes<R>(_ body: (dnnl_primitive_attr_t) throws -> R) throws -> R {
-        var attributes: dnnl_primitive_attr_t?
-        var postOps: dnnl_post_ops_t?
-        try check(dnnl_primitive_attr_create(&attributes), op: "conv2d post-op")
-        defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
-        try check(dnnl_post_ops_create(&postOps), op: "conv2d post-op")
-        defer { if let postOps { dnnl_post_ops_destroy(postOps) } }
-        guard let attributes, let postOps else { throw TensorError.dnnl(op: "conv2d post-op", status: "no attributes") }
-        let (algorithm, alpha, beta) = function.algorithm
-        try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "conv2d post-op")
-        try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: "conv2d post-op")
-        return try body(attributes)
+}
+
+/// A per-output-channel affine map a convolution applies to its output before its activation,
+/// `y·scale + shift`: an eval-mode batch norm in PyTorch's own arithmetic (`scale = γ/√(σ² + ε)`
+/// and `shift = β − μ·scale`, both in single precision, then one multiply and one add per
+/// value), so the fused output rounds as PyTorch's separate batch norm does.
+public struct ChannelAffine: @unchecked Sendable {
+    /// `[C]`.
+    public let scale: Tensor
+    /// `[C]`.
+    public let shift: Tensor
+    /// The convolution's weight times `scale` per output channel, which the backward pass uses.
+    public let scaledWeight: Tensor
+    /// The convolution's bias (zero if none) times `scale` plus `shift`: with ``scaledWeight``,
+    /// the map folded into the convolution, which forward passes without gradient use (one
+    /// rounding less, so the values differ from the post-op arithmetic in the last bits).
+    public let foldedBias: Tensor
+
+    public init(scale: Tensor, shift: Tensor, scaledWeight: Tensor, foldedBias: Tensor) {
+        self.scale = scale
+        self.shift = shift
+        self.scaledWeight = scaledWeight
+        self.foldedBias = foldedBias
     }
 }
 
+/// Primitive attributes holding a convolution's post-ops (an affine map as two per-channel
+/// binary post-ops, then an activation), alive during `body`.
+func withConvolutionPostOps<R>(channels: Int, affine: Bool, activation: FusedActivation?, _ body: (dnnl_primitive_attr_t?) throws -> R) throws -> R {
+    guard affine || activation != nil else { return try body(nil) }
+    var attributes: dnnl_primitive_attr_t?
+    var postOps: dnnl_post_ops_t?
+    try check(dnnl_primitive_attr_create(&attributes), op: "conv2d post-op")
+    defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
+    try check(dnnl_post_ops_create(&postOps), op: "conv2d post-op")
+    defer { if let postOps { dnnl_post_ops_destroy(postOps) } }
+    guard let attributes, let postOps else { throw TensorError.dnnl(op: "conv2d post-op", status: "no attributes") }
+    if affine {
+        var perChannel = try MemoryDescriptor.plain([1, channels, 1, 1]).raw
+        try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_mul, &perChannel), op: "conv2d post-op")
+        try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &perChannel), op: "conv2d post-op")
+    }
+    if let activation {
+        let (algorithm, alpha, beta) = activation.function.algorithm
+        try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "conv2d post-op")
+    }
+    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: "conv2d post-op")
+    return try body(attributes)
+}
+
+/// oneDNN's argument index for the second source of the post-op at `index`
+/// (`DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1`).
+private func postOpSource(_ index: Int32) -> Int32 {
+    DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | DNNL_ARG_SRC_1
+}
+
 extension Tensor {
-    /// A convolution and an optional activation in one oneDNN primitive, for forward passes that
-    /// want no gradient: `conv2d(…)` followed by `activation`, with the output written once.
+    /// A convolution, an optional per-channel affine map and an optional activation in one
+    /// oneDNN primitive, for forward passes that want no gradient: `conv2d(…)`, then
+    /// `y·scale + shift`, then `activation`, with the output written once.
     ///
-    /// The result records no history. Folding an eval-mode batch norm into `weight` and `bias`
-    /// (as `Conv2d` does on its inference path) makes conv + batch norm + ReLU a single primitive.
+    /// The result records no history.
     ///
     /// - Throws: ``TensorError/invalidArgument(op:message:)`` when a gradient could be asked for
-    ///   (grad mode on and the input, weight or bias recording history); otherwise as
+    ///   (grad mode on and the input, weight or bias recording history), or when the affine map
+    ///   does not have one value per output channel; otherwise as
     ///   ``conv2d(weight:bias:stride:padding:dilation:groups:)``.
     public func conv2dInference(
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding2D = .zero,
-        dilation: (Int, Int) = (1, 1), groups: Int = 1, activation: FusedActivation? = nil
+        dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil
     ) throws -> Tensor {
         guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)) else {
             throw TensorError.invalidArgument(op: "conv2d", message: "the fused inference convolution records no gradient; run it without grad mode or on tensors that need none")
         }
         let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        if let affine, affine.scale.shape != [geometry.output[1]] || affine.shift.shape != [geometry.output[1]] {
+            throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, affine.scale.shape, affine.shift.shape],
+                                            expected: "the affine scale and shift must be [\(geometry.output[1])]")
+        }
         try checkNoNaN(op: "conv2d", name: "input")
-        let forward = try Tensor.convolutionForward(geometry, training: false, activation: activation)
+        let forward = try Tensor.convolutionForward(geometry, affine: affine != nil, activation: activation)
         let src = try storage.converted(to: forward.memory(dnnl_query_src_md))
         let weights = try weight.convolutionWeights(geometry, as: forward.memory(dnnl_query_weights_md))
         let dst = Storage(uninitialized: try forward.memory(dnnl_query_dst_md))
         var arguments = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
         if let bias { arguments.append((DNNL_ARG_BIAS, try bias.contiguous().storage)) }
+        if let affine {
+            let perChannel = try MemoryDescriptor.plain([1, geometry.output[1], 1, 1])
+            arguments.append((postOpSource(0), Storage(descriptor: perChannel, buffer: try affine.scale.contiguous().storage.buffer)))
+            arguments.append((postOpSource(1), Storage(descriptor: perChannel, buffer: try affine.shift.contiguous().storage.buffer)))
+        }
         try forward.execute(arguments)
         return Tensor(shape: geometry.output, storage: dst)
+    }
+
+    /// The same fused convolution, with a gradient with respect to the input when one can be
+    /// asked for; otherwise with the affine map folded into the convolution
+    /// (``ChannelAffine/scaledWeight`` and ``ChannelAffine/foldedBias``). The backward pass
+    /// masks the output gradient with the activation's derivative read from the output (see
+    /// ``FusedActivation``) and runs the convolution's backward-data primitive on the affine
+    /// map's ``ChannelAffine/scaledWeight``. No intermediate (the pre-activation) is stored.
+    ///
+    /// When the weight, bias or affine map records history, their gradients are needed too and
+    /// the operations run one by one as recorded operations instead, with the same values.
+    ///
+    /// - Throws: as ``conv2dInference(weight:bias:stride:padding:dilation:groups:affine:activation:)``.
+    public func conv2dFused(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding2D = .zero,
+        dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil
+    ) throws -> Tensor {
+        let run = {
+            try GradMode.withoutGrad {
+                try self.conv2dInference(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                         groups: groups, affine: affine, activation: activation)
+            }
+        }
+        let parametersRecord = [weight, bias, affine?.scale, affine?.shift, affine?.scaledWeight].contains { $0?.record != nil }
+        guard GradMode.isEnabled, record != nil || parametersRecord else {
+            // No gradient: the affine map folded into the weight and bias is the fastest form.
+            guard let affine else { return try run() }
+            return try GradMode.withoutGrad {
+                try conv2dInference(weight: affine.scaledWeight, bias: affine.foldedBias, stride: stride, padding: padding,
+                                    dilation: dilation, groups: groups, activation: activation)
+            }
+        }
+        guard !parametersRecord else {
+            var x = try conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+            if let affine {
+                let perChannel = [1, affine.scale.count, 1, 1]
+                x = try x * affine.scale.reshaped(to: perChannel) + affine.shift.reshaped(to: perChannel)
+            }
+            return try activation.map { try x.eltwise($0.function) } ?? x
+        }
+        // PyTorch's arithmetic (multiply, then add) rather than the folded form, so that each
+        // pre-activation lands on the side of a ReLU kink that PyTorch's lands on.
+        let output = try run()
+        let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let backwardWeight = affine?.scaledWeight ?? weight
+        guard backwardWeight.shape == weight.shape else {
+            throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, backwardWeight.shape], expected: "the scaled weight must have the weight's shape")
+        }
+        let dst = output.storage
+        let name = "conv2d" + (affine == nil ? "" : "+affine") + (activation.map { "+\($0)" } ?? "")
+        return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
+            let masked = try activation.map { try Tensor.activationBackward($0, output: dst, shape: geometry.output, gradOutput: g) } ?? g
+            return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked)]
+        }
+    }
+
+    /// The gradient through `activation` given its output `y` (stored in `output`).
+    static func activationBackward(_ activation: FusedActivation, output: Storage, shape: [Int], gradOutput: Tensor) throws -> Tensor {
+        let (algorithm, alpha, beta) = activation.algorithmUsingOutput
+        let data = output.descriptor
+        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
+        let hint = try PrimitiveCache.primitive("eltwise_fwd", key: key) { engine in
+            var op = dnnl_eltwise_desc_t()
+            var md = data.raw
+            try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, algorithm, &md, alpha, beta), op: activation.description)
+            return try makeDescriptor(&op, engine: engine, kind: activation.description)
+        }
+        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: key) { engine in
+            var op = dnnl_eltwise_desc_t()
+            var diff = data.raw, md = data.raw
+            try check(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &md, alpha, beta), op: activation.description)
+            return try makeDescriptor(&op, engine: engine, hint: hint.descriptor, kind: activation.description)
+        }
+        let diffDst = try gradOutput.storage.converted(to: primitive.memory(dnnl_query_diff_dst_md))
+        let diffSrc = Storage(uninitialized: try primitive.memory(dnnl_query_diff_src_md))
+        try primitive.execute([(DNNL_ARG_DST, output), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
+        return Tensor(shape: shape, storage: diffSrc)
     }
 }
