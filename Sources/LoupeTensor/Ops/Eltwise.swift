@@ -62,36 +62,44 @@ enum EltwiseFunction: Hashable {
 extension Tensor {
     /// Applies `function` elementwise on oneDNN, keeping the input's memory layout.
     func eltwise(_ function: EltwiseFunction) throws -> Tensor {
-        let (algorithm, alpha, beta) = function.algorithm
-        let data = storage.descriptor
-        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
-        let primitive = try PrimitiveCache.primitive("eltwise_fwd", key: key) { engine in
-            var op = dnnl_eltwise_desc_t()
-            var md = data.raw
-            try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, algorithm, &md, alpha, beta), op: function.name)
-            return try makeDescriptor(&op, engine: engine, kind: function.name)
-        }
+        let primitive = try Tensor.eltwiseForward(function.algorithm, on: storage.descriptor, name: function.name)
         let out = Storage(uninitialized: try primitive.memory(dnnl_query_dst_md))
         try primitive.execute([(DNNL_ARG_SRC, storage), (DNNL_ARG_DST, out)])
         let input = self
         return Tensor.result(function.name, shape: shape, storage: out, inputs: [self]) { gradOutput, _ in
-            [try input.eltwiseBackward(function, gradOutput: gradOutput, forward: primitive)]
+            [try Tensor.eltwiseBackward(function.algorithm, name: function.name, data: input.storage, argument: DNNL_ARG_SRC,
+                                        shape: input.shape, gradOutput: gradOutput)]
         }
     }
 
-    private func eltwiseBackward(_ function: EltwiseFunction, gradOutput: Tensor, forward: Primitive) throws -> Tensor {
-        let (algorithm, alpha, beta) = function.algorithm
-        let data = storage.descriptor
-        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
-        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: key) { engine in
+    /// The forward primitive of an elementwise `algorithm` (with its alpha and beta) on `data`.
+    static func eltwiseForward(_ algorithm: (dnnl_alg_kind_t, Float, Float), on data: MemoryDescriptor, name: String) throws -> Primitive {
+        let (kind, alpha, beta) = algorithm
+        return try PrimitiveCache.primitive("eltwise_fwd", key: "\(kind.rawValue)|\(alpha)|\(beta)|\(data.key)") { engine in
             var op = dnnl_eltwise_desc_t()
-            var diff = data.raw, md = data.raw
-            try check(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &md, alpha, beta), op: function.name)
-            return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: function.name)
+            var md = data.raw
+            try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, kind, &md, alpha, beta), op: name)
+            return try makeDescriptor(&op, engine: engine, kind: name)
+        }
+    }
+
+    /// The gradient through an elementwise `algorithm`, given `data`: the function's input
+    /// (`argument` `DNNL_ARG_SRC`) or, for the `…_use_dst_for_bwd` algorithms, its output
+    /// (`DNNL_ARG_DST`).
+    static func eltwiseBackward(_ algorithm: (dnnl_alg_kind_t, Float, Float), name: String, data: Storage, argument: Int32,
+                                shape: [Int], gradOutput: Tensor) throws -> Tensor {
+        let (kind, alpha, beta) = algorithm
+        let descriptor = data.descriptor
+        let forward = try eltwiseForward(algorithm, on: descriptor, name: name)
+        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: "\(kind.rawValue)|\(alpha)|\(beta)|\(descriptor.key)") { engine in
+            var op = dnnl_eltwise_desc_t()
+            var diff = descriptor.raw, md = descriptor.raw
+            try check(dnnl_eltwise_backward_desc_init(&op, kind, &diff, &md, alpha, beta), op: name)
+            return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: name)
         }
         let diffDst = try gradOutput.storage.converted(to: primitive.memory(dnnl_query_diff_dst_md))
         let diffSrc = Storage(uninitialized: try primitive.memory(dnnl_query_diff_src_md))
-        try primitive.execute([(DNNL_ARG_SRC, storage), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
+        try primitive.execute([(argument, data), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
         return Tensor(shape: shape, storage: diffSrc)
     }
 }

@@ -176,31 +176,11 @@ extension Tensor {
         let dst = output.storage
         let name = "conv2d" + (affine == nil ? "" : "+affine") + (activation.map { "+\($0)" } ?? "")
         return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
-            let masked = try activation.map { try Tensor.activationBackward($0, output: dst, shape: geometry.output, gradOutput: g) } ?? g
+            let masked = try activation.map {
+                try Tensor.eltwiseBackward($0.algorithmUsingOutput, name: $0.description, data: dst, argument: DNNL_ARG_DST,
+                                           shape: geometry.output, gradOutput: g)
+            } ?? g
             return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked)]
         }
-    }
-
-    /// The gradient through `activation` given its output `y` (stored in `output`).
-    static func activationBackward(_ activation: FusedActivation, output: Storage, shape: [Int], gradOutput: Tensor) throws -> Tensor {
-        let (algorithm, alpha, beta) = activation.algorithmUsingOutput
-        let data = output.descriptor
-        let key = "\(algorithm.rawValue)|\(alpha)|\(beta)|\(data.key)"
-        let hint = try PrimitiveCache.primitive("eltwise_fwd", key: key) { engine in
-            var op = dnnl_eltwise_desc_t()
-            var md = data.raw
-            try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, algorithm, &md, alpha, beta), op: activation.description)
-            return try makeDescriptor(&op, engine: engine, kind: activation.description)
-        }
-        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: key) { engine in
-            var op = dnnl_eltwise_desc_t()
-            var diff = data.raw, md = data.raw
-            try check(dnnl_eltwise_backward_desc_init(&op, algorithm, &diff, &md, alpha, beta), op: activation.description)
-            return try makeDescriptor(&op, engine: engine, hint: hint.descriptor, kind: activation.description)
-        }
-        let diffDst = try gradOutput.storage.converted(to: primitive.memory(dnnl_query_diff_dst_md))
-        let diffSrc = Storage(uninitialized: try primitive.memory(dnnl_query_diff_src_md))
-        try primitive.execute([(DNNL_ARG_DST, output), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
-        return Tensor(shape: shape, storage: diffSrc)
     }
 }
