@@ -92,7 +92,7 @@ public struct ForwardContext {
     /// norm and activation), whose intermediate outputs then never exist.
     public init(hook: Hook? = nil, observing: Set<String>? = nil) {
         self.hook = hook
-        self.observed = hook == nil ? [] : observing
+        self.observed = observing
     }
 
     /// Whether the hook sees the output of the child `key` of the current module.
@@ -125,11 +125,11 @@ extension ForwardContext {
     /// one after another, each seen by the hook.
     public mutating func convolution(
         _ key: String, _ conv: Conv2d, norm: (key: String, module: BatchNorm2d)?,
-        activation: (key: String, module: any Module, function: FusedActivation)? = nil, _ input: Tensor
+        activation: (key: String, module: any FusableActivation)? = nil, _ input: Tensor
     ) throws -> Tensor {
         let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
         if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
-            return try conv.fused(input, folding: norm?.module, activation: activation?.function)
+            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm)
         }
         var x = try self(key, conv, input)
         if let norm { x = try self(norm.key, norm.module, x) }

@@ -77,17 +77,14 @@ public final class EfficientNetLite: Module {
     }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context.convolution("_conv_stem", convStem, norm: ("_bn0", bn0), activation: ("_relu", relu, Self.relu6), input)
+        var x = try context.convolution("_conv_stem", convStem, norm: ("_bn0", bn0), activation: ("_relu", relu), input)
         x = try context("_blocks", blocks, x)
-        x = try context.convolution("_conv_head", convHead, norm: ("_bn1", bn1), activation: ("_relu", relu, Self.relu6), x)
+        x = try context.convolution("_conv_head", convHead, norm: ("_bn1", bn1), activation: ("_relu", relu), x)
         x = try x.adaptiveAvgPool2d(outputSize: (1, 1)).flattened(from: 1)
         return try context("_fc", fc, context("_dropout", dropout, x))
     }
 
     public var description: String { "EfficientNet-Lite\(variant.rawValue)" }
-
-    /// ReLU6 as a convolution post-op.
-    static let relu6 = FusedActivation.clip(low: 0, high: 6)
 }
 
 /// The mobile inverted bottleneck of EfficientNet-Lite (no squeeze-and-excitation).
@@ -125,9 +122,9 @@ final class MBConvBlock: Module {
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var x = input
         if let expandConv, let bn0 {
-            x = try context.convolution("_expand_conv", expandConv, norm: ("_bn0", bn0), activation: ("_relu", relu, EfficientNetLite.relu6), x)
+            x = try context.convolution("_expand_conv", expandConv, norm: ("_bn0", bn0), activation: ("_relu", relu), x)
         }
-        x = try context.convolution("_depthwise_conv", depthwiseConv, norm: ("_bn1", bn1), activation: ("_relu", relu, EfficientNetLite.relu6), x)
+        x = try context.convolution("_depthwise_conv", depthwiseConv, norm: ("_bn1", bn1), activation: ("_relu", relu), x)
         x = try context.convolution("_project_conv", projectConv, norm: ("_bn2", bn2), x)
         return skip ? try x + input : x
     }

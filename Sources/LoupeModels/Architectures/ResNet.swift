@@ -57,7 +57,7 @@ public final class ResNet: Module {
     }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu), input)
         x = try context("maxpool", maxpool, x)
         for (index, layer) in layers.enumerated() { x = try context("layer\(index + 1)", layer, x) }
         x = try context("avgpool", avgpool, x).flattened(from: 1)
@@ -92,7 +92,7 @@ final class BasicBlock: Module {
     }
 
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu), input)
         x = try context.convolution("conv2", conv2, norm: ("bn2", bn2), x)
         let shortcut = try downsample.map { try context("downsample", $0, input) } ?? input
         return try context("relu", relu, x + shortcut)
@@ -123,8 +123,8 @@ final class Bottleneck: Module {
     }
 
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu, .relu), input)
-        x = try context.convolution("conv2", conv2, norm: ("bn2", bn2), activation: ("relu", relu, .relu), x)
+        var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu), input)
+        x = try context.convolution("conv2", conv2, norm: ("bn2", bn2), activation: ("relu", relu), x)
         x = try context.convolution("conv3", conv3, norm: ("bn3", bn3), x)
         let shortcut = try downsample.map { try context("downsample", $0, input) } ?? input
         return try context("relu", relu, x + shortcut)

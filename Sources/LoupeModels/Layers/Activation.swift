@@ -14,6 +14,21 @@ public final class ReLU6: Module {
     public var description: String { "ReLU6()" }
 }
 
+/// An activation module a convolution can apply as a post-op
+/// (``ForwardContext/convolution(_:_:norm:activation:_:)``).
+public protocol FusableActivation: Module {
+    /// The same function as a convolution post-op.
+    var fusedForm: FusedActivation { get }
+}
+
+extension ReLU: FusableActivation {
+    public var fusedForm: FusedActivation { .relu }
+}
+
+extension ReLU6: FusableActivation {
+    public var fusedForm: FusedActivation { .clip(low: 0, high: 6) }
+}
+
 /// `torch.nn.Dropout` in evaluation mode: the identity.
 public final class Dropout: Module {
     public let probability: Float

@@ -63,10 +63,10 @@ public final class Conv2d: Module {
     }
 
     /// This convolution, then `norm` (eval mode) and `activation` when given, as one oneDNN
-    /// primitive: the batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and `β′ = β − μ·α`
-    /// computed in single precision as PyTorch's eval-mode batch norm does, applied as
-    /// post-ops (or, without gradient, folded into the weight and bias), and the activation is a
-    /// post-op too. The input gradient flows through it
+    /// primitive: the batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and
+    /// `β′ = β − μ·α`, computed in single precision as PyTorch's eval-mode batch norm does and
+    /// applied as post-ops (or, without gradient, folded into the weight and bias); the
+    /// activation is a post-op too. The input gradient flows through it
     /// (``LoupeTensor/Tensor/conv2dFused(weight:bias:stride:padding:dilation:groups:affine:activation:)``,
     /// whose backward pass uses the weight scaled by α); parameter gradients do not, so callers
     /// that need them run the layers one by one. The map and the scaled weight are kept until a

@@ -27,23 +27,15 @@ public final class Sequential: Module {
             var next = index + 1
             let norm = (layers.indices.contains(next) ? layers[next] as? BatchNorm2d : nil).map { (key: String(next), module: $0) }
             if norm != nil { next += 1 }
-            var activation: (key: String, module: any Module, function: FusedActivation)?
-            if layers.indices.contains(next), let function = Self.fusable(layers[next]) {
-                activation = (String(next), layers[next], function)
+            var activation: (key: String, module: any FusableActivation)?
+            if layers.indices.contains(next), let module = layers[next] as? any FusableActivation {
+                activation = (String(next), module)
                 next += 1
             }
             x = try context.convolution(String(index), conv, norm: norm, activation: activation, x)
             index = next
         }
         return x
-    }
-
-    private static func fusable(_ layer: any Module) -> FusedActivation? {
-        switch layer {
-        case is ReLU: return .relu
-        case is ReLU6: return .clip(low: 0, high: 6)
-        default: return nil
-        }
     }
 
     public var description: String { "Sequential(\(layers.count) layers)" }

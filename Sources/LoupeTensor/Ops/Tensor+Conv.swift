@@ -78,13 +78,7 @@ extension Tensor {
         let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         try checkNoNaN(op: "conv2d", name: "input")
         let recording = GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)
-        let forward = try Tensor.convolutionForward(geometry, training: recording)
-        let src = try storage.converted(to: forward.memory(dnnl_query_src_md))
-        let weights = try weight.convolutionWeights(geometry, as: forward.memory(dnnl_query_weights_md))
-        let dst = Storage(uninitialized: try forward.memory(dnnl_query_dst_md))
-        var arguments = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
-        if let bias { arguments.append((DNNL_ARG_BIAS, try bias.contiguous().storage)) }
-        try forward.execute(arguments)
+        let (src, dst) = try runConvolution(Tensor.convolutionForward(geometry, training: recording), geometry, weight: weight, bias: bias)
 
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         // The input is kept for the backward pass only if a weight gradient may be asked for.
@@ -132,6 +126,19 @@ extension Tensor {
         fitted.right = (ow - 1) * stride.1 + dilation.1 * (kw - 1) + 1 - w - padding.left
         return ConvolutionGeometry(input: shape, weight: weight.shape, output: [n, o, oh, ow], stride: [stride.0, stride.1],
                                    padding: fitted, dilation: [dilation.0, dilation.1], groups: groups, hasBias: bias != nil)
+    }
+
+    /// Executes a forward convolution primitive on this input; `extra` are further arguments
+    /// (post-op operands). Returns the input as the primitive read it, and the output.
+    func runConvolution(_ forward: Primitive, _ geometry: ConvolutionGeometry, weight: Tensor, bias: Tensor?,
+                        extra: [(Int32, Storage)] = []) throws -> (src: Storage, dst: Storage) {
+        let src = try storage.converted(to: forward.memory(dnnl_query_src_md))
+        let weights = try weight.convolutionWeights(geometry, as: forward.memory(dnnl_query_weights_md))
+        let dst = Storage(uninitialized: try forward.memory(dnnl_query_dst_md))
+        var arguments = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
+        if let bias { arguments.append((DNNL_ARG_BIAS, try bias.contiguous().storage)) }
+        try forward.execute(arguments + extra)
+        return (src, dst)
     }
 
     /// The weight in the layout a primitive wants, converted once per weight and layout.

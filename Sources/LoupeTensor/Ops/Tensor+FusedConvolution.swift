@@ -112,18 +112,14 @@ extension Tensor {
                                             expected: "the affine scale and shift must be [\(geometry.output[1])]")
         }
         try checkNoNaN(op: "conv2d", name: "input")
-        let forward = try Tensor.convolutionForward(geometry, affine: affine != nil, activation: activation)
-        let src = try storage.converted(to: forward.memory(dnnl_query_src_md))
-        let weights = try weight.convolutionWeights(geometry, as: forward.memory(dnnl_query_weights_md))
-        let dst = Storage(uninitialized: try forward.memory(dnnl_query_dst_md))
-        var arguments = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, dst)]
-        if let bias { arguments.append((DNNL_ARG_BIAS, try bias.contiguous().storage)) }
+        var operands: [(Int32, Storage)] = []
         if let affine {
             let perChannel = try MemoryDescriptor.plain([1, geometry.output[1], 1, 1])
-            arguments.append((postOpSource(0), Storage(descriptor: perChannel, buffer: try affine.scale.contiguous().storage.buffer)))
-            arguments.append((postOpSource(1), Storage(descriptor: perChannel, buffer: try affine.shift.contiguous().storage.buffer)))
+            operands.append((postOpSource(0), Storage(descriptor: perChannel, buffer: try affine.scale.contiguous().storage.buffer)))
+            operands.append((postOpSource(1), Storage(descriptor: perChannel, buffer: try affine.shift.contiguous().storage.buffer)))
         }
-        try forward.execute(arguments)
+        let forward = try Tensor.convolutionForward(geometry, affine: affine != nil, activation: activation)
+        let (_, dst) = try runConvolution(forward, geometry, weight: weight, bias: bias, extra: operands)
         return Tensor(shape: geometry.output, storage: dst)
     }
 
