@@ -5,7 +5,7 @@ import Foundation
 final class Buffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
-    private var conversions: [String: Storage] = [:]
+    private var conversions: [MemoryDescriptor: Storage] = [:]
     private let lock = NSLock()
 
     init(byteCount: Int) {
@@ -56,7 +56,7 @@ final class Buffer: @unchecked Sendable {
     }
 
     /// A converted copy, made once per target layout (for weights read by many executions).
-    func cachedConversion(_ key: String, make: () throws -> Storage) rethrows -> Storage {
+    func cachedConversion(_ key: MemoryDescriptor, make: () throws -> Storage) rethrows -> Storage {
         lock.lock()
         defer { lock.unlock() }
         if let hit = conversions[key] { return hit }
@@ -96,7 +96,7 @@ struct Storage: @unchecked Sendable {
     func converted(to target: MemoryDescriptor, cache: Bool = false) throws -> Storage {
         if descriptor == target { return self }
         if cache {
-            return try buffer.cachedConversion(target.key) { try reorder(to: target) }
+            return try buffer.cachedConversion(target) { try reorder(to: target) }
         }
         return try reorder(to: target)
     }
@@ -110,7 +110,7 @@ struct Storage: @unchecked Sendable {
     /// Copies this memory into `destination` (which may be a region of a larger buffer that the
     /// caller owns and has not yet handed to any tensor), converting the layout on the way.
     func reorder(into destination: Storage) throws {
-        let primitive = try PrimitiveCache.primitive("reorder", key: descriptor.key + ">" + destination.descriptor.key) { engine in
+        let primitive = try PrimitiveCache.primitive("reorder", descriptor, destination.descriptor) { engine in
             var pd: dnnl_primitive_desc_t?
             var src = descriptor.raw, dst = destination.descriptor.raw
             try check(dnnl_reorder_primitive_desc_create(&pd, &src, engine, &dst, engine, nil), op: "reorder")

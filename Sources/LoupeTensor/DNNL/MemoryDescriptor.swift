@@ -92,27 +92,35 @@ struct MemoryDescriptor {
         return dnnl_memory_desc_get_size(&copy)
     }
 
-    /// A stable text key for caches: the raw bytes of the descriptor.
-    var key: String {
-        withUnsafeBytes(of: raw) { bytes in
-            var hasher = FNV1a()
-            hasher.combine(bytes)
-            return String(hasher.value, radix: 36)
-        }
-    }
-
     static func == (lhs: MemoryDescriptor, rhs: MemoryDescriptor) -> Bool {
         var l = lhs.raw, r = rhs.raw
         return dnnl_memory_desc_equal(&l, &r) != 0
     }
 }
 
-/// 64-bit FNV-1a, for descriptor cache keys.
-struct FNV1a {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func combine(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+extension MemoryDescriptor: Hashable {
+    /// Hashes the fields `dnnl_memory_desc_equal` compares first (rank, dimensions, element
+    /// type, format, offset and, for blocked layouts, strides and inner blocks), so that equal
+    /// descriptors hash alike. Used to key the primitive cache and a buffer's conversions.
+    func hash(into hasher: inout Hasher) {
+        let rank = Int(raw.ndims)
+        hasher.combine(rank)
+        hasher.combine(raw.data_type.rawValue)
+        hasher.combine(raw.format_kind.rawValue)
+        hasher.combine(raw.offset0)
+        func combine<T>(_ tuple: T, count: Int) {
+            withUnsafeBytes(of: tuple) { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(count * MemoryLayout<Int64>.stride)))
+            }
+        }
+        combine(raw.dims, count: rank)
+        if raw.format_kind == dnnl_blocked {
+            let blocking = raw.format_desc.blocking
+            combine(blocking.strides, count: rank)
+            let blocks = Int(blocking.inner_nblks)
+            hasher.combine(blocks)
+            combine(blocking.inner_blks, count: blocks)
+            combine(blocking.inner_idxs, count: blocks)
         }
     }
 }

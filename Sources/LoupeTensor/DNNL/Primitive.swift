@@ -65,25 +65,31 @@ final class Primitive: @unchecked Sendable {
     }
 }
 
-/// The cache of primitives, keyed by kind and a description of shapes and attributes.
+/// The cache of primitives, keyed by kind and by the values that fix shapes, layouts and
+/// attributes (geometries, memory descriptors, algorithms, constants).
 enum PrimitiveCache {
-    /// Touched only on the oneDNN thread.
-    nonisolated(unsafe) private static var entries: [String: Primitive] = [:]
+    private struct Key: Hashable {
+        let kind: String
+        let parts: [AnyHashable]
+    }
 
-    /// Returns the cached primitive for `key`, creating its descriptor with `make` on first use.
+    /// Touched only on the oneDNN thread.
+    nonisolated(unsafe) private static var entries: [Key: Primitive] = [:]
+
+    /// Returns the cached primitive for `kind` and `parts`, creating its descriptor with `make`
+    /// on first use.
     static func primitive(
-        _ kind: String, key: String, make: (dnnl_engine_t) throws -> dnnl_primitive_desc_t
+        _ kind: String, _ parts: AnyHashable..., make: (dnnl_engine_t) throws -> dnnl_primitive_desc_t
     ) throws -> Primitive {
         let dnnl = try DNNL.instance()
+        let key = Key(kind: kind, parts: parts)
         return try dnnl.run {
-            let full = kind + "|" + key
-            if let hit = entries[full] { return hit }
+            if let hit = entries[key] { return hit }
             let made = try Primitive(kind: kind, descriptor: try make(dnnl.engine))
-            entries[full] = made
+            entries[key] = made
             return made
         }
     }
-
 }
 
 /// Creates a primitive descriptor from an operation descriptor (`dnnl_convolution_desc_t`, …).

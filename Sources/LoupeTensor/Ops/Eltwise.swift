@@ -75,7 +75,7 @@ extension Tensor {
     /// The forward primitive of an elementwise `algorithm` (with its alpha and beta) on `data`.
     static func eltwiseForward(_ algorithm: (dnnl_alg_kind_t, Float, Float), on data: MemoryDescriptor, name: String) throws -> Primitive {
         let (kind, alpha, beta) = algorithm
-        return try PrimitiveCache.primitive("eltwise_fwd", key: "\(kind.rawValue)|\(alpha)|\(beta)|\(data.key)") { engine in
+        return try PrimitiveCache.primitive("eltwise_fwd", kind.rawValue, alpha, beta, data) { engine in
             var op = dnnl_eltwise_desc_t()
             var md = data.raw
             try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, kind, &md, alpha, beta), op: name)
@@ -91,7 +91,7 @@ extension Tensor {
         let (kind, alpha, beta) = algorithm
         let descriptor = data.descriptor
         let forward = try eltwiseForward(algorithm, on: descriptor, name: name)
-        let primitive = try PrimitiveCache.primitive("eltwise_bwd", key: "\(kind.rawValue)|\(alpha)|\(beta)|\(descriptor.key)") { engine in
+        let primitive = try PrimitiveCache.primitive("eltwise_bwd", kind.rawValue, alpha, beta, descriptor) { engine in
             var op = dnnl_eltwise_desc_t()
             var diff = descriptor.raw, md = descriptor.raw
             try check(dnnl_eltwise_backward_desc_init(&op, kind, &diff, &md, alpha, beta), op: name)

@@ -57,7 +57,7 @@ extension Tensor {
         let src1Storage = other.shape == shape
             ? try other.storage.converted(to: src0) : try other.contiguous().storage
         let src1 = src1Storage.descriptor
-        let primitive = try PrimitiveCache.primitive("binary", key: "\(operation.rawValue)|\(src0.key)|\(src1.key)") { engine in
+        let primitive = try PrimitiveCache.primitive("binary", operation.rawValue, src0, src1) { engine in
             var op = dnnl_binary_desc_t()
             var s0 = src0.raw, s1 = src1.raw, d = src0.raw
             try check(dnnl_binary_desc_init(&op, operation.algorithm, &s0, &s1, &d), op: operation.rawValue)

@@ -43,10 +43,6 @@ struct ConvolutionGeometry: Hashable {
     var groups: Int
     var hasBias: Bool
 
-    var key: String {
-        "\(input)|\(weight)|\(stride)|\(padding)|\(dilation)|g\(groups)|b\(hasBias)"
-    }
-
     /// The weight dimensions oneDNN wants: grouped convolutions take `[G, O/G, C/G, kH, kW]`.
     var dnnlWeight: [Int] {
         groups == 1 ? weight : [groups, weight[0] / groups] + weight[1...]
@@ -153,8 +149,7 @@ extension Tensor {
     static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool = false, affine: Bool = false,
                                    activation: FusedActivation? = nil) throws -> Primitive {
         let kind = training ? "conv_fwd_training" : "conv_fwd"
-        let key = geometry.key + (affine ? "|affine" : "") + (activation.map { "|\($0)" } ?? "")
-        return try PrimitiveCache.primitive(kind, key: key) { engine in
+        return try PrimitiveCache.primitive(kind, geometry, affine, activation) { engine in
             var op = dnnl_convolution_desc_t()
             var src = try MemoryDescriptor.any(geometry.input).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
@@ -175,7 +170,7 @@ extension Tensor {
 
     static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor) throws -> Tensor {
         let hint = try convolutionForward(geometry, training: true)
-        let primitive = try PrimitiveCache.primitive("conv_bwd_data", key: geometry.key) { engine in
+        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry) { engine in
             var op = dnnl_convolution_desc_t()
             var diffSrc = try MemoryDescriptor.any(geometry.input).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
@@ -195,7 +190,7 @@ extension Tensor {
 
     private static func convolutionBackwardWeights(_ geometry: ConvolutionGeometry, input: Storage, gradOutput: Tensor) throws -> (Tensor, Tensor?) {
         let hint = try convolutionForward(geometry, training: true)
-        let primitive = try PrimitiveCache.primitive("conv_bwd_weights", key: geometry.key) { engine in
+        let primitive = try PrimitiveCache.primitive("conv_bwd_weights", geometry) { engine in
             var op = dnnl_convolution_desc_t()
             var src = try MemoryDescriptor.any(geometry.input).raw
             var diffWeights = try MemoryDescriptor.any(geometry.dnnlWeight).raw

@@ -74,7 +74,7 @@ extension Tensor {
         let batch = try broadcastShape(Array(ld.dropLast(2)), Array(rd.dropLast(2)), op: "matmul")
         let outShape = batch + [ld[ld.count - 2], rd[rd.count - 1]]
         let dst = try MemoryDescriptor.plain(outShape)
-        let primitive = try PrimitiveCache.primitive("matmul", key: "\(left.key)|\(right.key)") { engine in
+        let primitive = try PrimitiveCache.primitive("matmul", left, right) { engine in
             var op = dnnl_matmul_desc_t()
             var l = left.raw, r = right.raw, d = dst.raw
             try check(dnnl_matmul_desc_init(&op, &l, &r, nil, &d), op: "matmul")

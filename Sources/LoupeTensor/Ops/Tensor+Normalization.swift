@@ -20,7 +20,7 @@ extension Tensor {
         try checkNoNaN(op: "batch_norm", name: "input")
         let data = storage.descriptor
         let flags = UInt32(dnnl_use_global_stats.rawValue | dnnl_use_scale.rawValue | dnnl_use_shift.rawValue)
-        let forward = try PrimitiveCache.primitive("bnorm_fwd", key: "\(epsilon)|\(data.key)") { engine in
+        let forward = try PrimitiveCache.primitive("bnorm_fwd", epsilon, data) { engine in
             var op = dnnl_batch_normalization_desc_t()
             var md = data.raw
             try check(dnnl_batch_normalization_forward_desc_init(&op, dnnl_forward_inference, &md, epsilon, flags), op: "batch_norm")
@@ -73,7 +73,7 @@ extension Tensor {
         let data = flat.storage.descriptor
         let statisticsDescriptor = try MemoryDescriptor.plain([rows])
         let flags = UInt32(dnnl_use_scale.rawValue | dnnl_use_shift.rawValue)
-        let forward = try PrimitiveCache.primitive("lnorm_fwd", key: "\(epsilon)|\(data.key)") { engine in
+        let forward = try PrimitiveCache.primitive("lnorm_fwd", epsilon, data) { engine in
             var op = dnnl_layer_normalization_desc_t()
             var md = data.raw, stat = statisticsDescriptor.raw
             try check(dnnl_layer_normalization_forward_desc_init(&op, dnnl_forward_training, &md, &stat, epsilon, flags), op: "layer_norm")
@@ -88,7 +88,7 @@ extension Tensor {
         let inputShape = shape
         let output = Storage(descriptor: try .plain(shape), buffer: dst.buffer)
         return Tensor.result("layer_norm", shape: shape, storage: output, inputs: [self, weight, bias]) { g, needs in
-            let primitive = try PrimitiveCache.primitive("lnorm_bwd", key: "\(epsilon)|\(data.key)") { engine in
+            let primitive = try PrimitiveCache.primitive("lnorm_bwd", epsilon, data) { engine in
                 var op = dnnl_layer_normalization_desc_t()
                 var diff = data.raw, md = data.raw, stat = statisticsDescriptor.raw
                 try check(dnnl_layer_normalization_backward_desc_init(&op, dnnl_backward, &diff, &md, &stat, epsilon, flags), op: "layer_norm backward")

@@ -10,8 +10,6 @@ struct PoolingGeometry: Hashable {
     var paddingLeft: [Int]
     var paddingRight: [Int]
 
-    var key: String { "\(input)|\(kernel)|\(stride)|\(dilation)|\(paddingLeft)|\(paddingRight)" }
-
     /// Calls `body` with oneDNN's strides, kernel, dilations (counted from 0) and paddings.
     func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) throws -> R {
         try withDimsArrays([stride, kernel, dilation.map { $0 - 1 }, paddingLeft, paddingRight]) { a in
@@ -92,7 +90,7 @@ extension Tensor {
         try forward.execute(arguments)
         return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
             let hint = try Tensor.poolingForward(algorithm, geometry, source: data, training: true, name: name)
-            let primitive = try PrimitiveCache.primitive("pool_bwd", key: "\(algorithm.rawValue)|\(geometry.key)|\(data.key)") { engine in
+            let primitive = try PrimitiveCache.primitive("pool_bwd", algorithm.rawValue, geometry, data) { engine in
                 var op = dnnl_pooling_v2_desc_t()
                 var diffSrc = data.raw
                 var diffDst = try MemoryDescriptor.any(geometry.output).raw
@@ -112,7 +110,7 @@ extension Tensor {
 
     private static func poolingForward(_ algorithm: dnnl_alg_kind_t, _ geometry: PoolingGeometry, source: MemoryDescriptor,
                                        training: Bool, name: String) throws -> Primitive {
-        try PrimitiveCache.primitive(training ? "pool_fwd_training" : "pool_fwd", key: "\(algorithm.rawValue)|\(geometry.key)|\(source.key)") { engine in
+        try PrimitiveCache.primitive(training ? "pool_fwd_training" : "pool_fwd", algorithm.rawValue, geometry, source) { engine in
             var op = dnnl_pooling_v2_desc_t()
             var src = source.raw
             var dst = try MemoryDescriptor.any(geometry.output).raw

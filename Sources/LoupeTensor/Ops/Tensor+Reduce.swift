@@ -57,7 +57,7 @@ extension Tensor {
         } else {
             let src = try contiguous().storage
             let dstDescriptor = try MemoryDescriptor.plain(kept)
-            let primitive = try PrimitiveCache.primitive("reduction", key: "\(algorithm.rawValue)|\(src.descriptor.key)|\(dstDescriptor.key)") { engine in
+            let primitive = try PrimitiveCache.primitive("reduction", algorithm.rawValue, src.descriptor, dstDescriptor) { engine in
                 var op = dnnl_reduction_desc_t()
                 var s = src.descriptor.raw, d = dstDescriptor.raw
                 try check(dnnl_reduction_desc_init(&op, algorithm, &s, &d, 0, 0), op: name)

@@ -17,7 +17,7 @@ extension Tensor {
         try checkNoNaN(op: name, name: "input")
         let source = try contiguous().detached()
         let data = source.storage.descriptor
-        let forward = try PrimitiveCache.primitive("softmax_fwd", key: "\(algorithm.rawValue)|\(a)|\(data.key)") { engine in
+        let forward = try PrimitiveCache.primitive("softmax_fwd", algorithm.rawValue, a, data) { engine in
             var op = dnnl_softmax_v2_desc_t()
             var s = data.raw, d = data.raw
             try check(dnnl_softmax_v2_forward_desc_init(&op, dnnl_forward_training, algorithm, &s, &d, Int32(a)), op: name)
@@ -26,7 +26,7 @@ extension Tensor {
         let dst = Storage(uninitialized: data)
         try forward.execute([(DNNL_ARG_SRC, source.storage), (DNNL_ARG_DST, dst)])
         return Tensor.result(name, shape: shape, storage: dst, inputs: [self]) { g, _ in
-            let primitive = try PrimitiveCache.primitive("softmax_bwd", key: "\(algorithm.rawValue)|\(a)|\(data.key)") { engine in
+            let primitive = try PrimitiveCache.primitive("softmax_bwd", algorithm.rawValue, a, data) { engine in
                 var op = dnnl_softmax_v2_desc_t()
                 var diffSrc = data.raw, diffDst = data.raw, d = data.raw
                 try check(dnnl_softmax_v2_backward_desc_init(&op, algorithm, &diffSrc, &diffDst, &d, Int32(a)), op: name)
