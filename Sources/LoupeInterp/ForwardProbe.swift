@@ -4,6 +4,10 @@ import LoupeTensor
 /// Runs a model only as far as an objective needs: the logits when it reads a class, otherwise
 /// up to the last call of the last layer it reads, so that a middle layer's objective costs
 /// half a forward and half a backward pass.
+///
+/// Batch norms fold into their convolutions even under gradient (``AffineFolding/always``):
+/// the probe's users ascend an objective or rank images, and none compares its values with a
+/// PyTorch run's.
 struct ForwardProbe {
     let model: Model
     let layers: Set<String>
@@ -46,7 +50,7 @@ struct ForwardProbe {
         var seen: [String: Int] = [:]
         let stopEarly = !needsLogits
         do {
-            let logits = try model(input, observing: layers) { name, output in
+            let logits = try model(input, observing: layers, affineFolding: .always) { name, output in
                 guard layers.contains(name) else { return output }
                 captured[name] = output
                 seen[name, default: 0] += 1

@@ -51,6 +51,10 @@ public final class Model: @unchecked Sendable {
             guard tensor.shape == parameter.shape || (parameter.shape.isEmpty && tensor.count == 1) else {
                 throw ModelError.shapeMismatch(model: name, key: key, expected: parameter.shape, found: tensor.shape)
             }
+            // Checked once here, so that no layer has to scan its input on every pass.
+            if tensor.containsNaN {
+                throw ModelError.notANumber(model: name, what: "the checkpoint's \(key) (damaged, or saved after training diverged)")
+            }
         }
         let known = Set(named.map(\.key))
         let unexpected = stateDict.keys.filter { !known.contains($0) }
@@ -78,9 +82,15 @@ public final class Model: @unchecked Sendable {
     ///
     /// `hook` sees every named layer's output by dotted name and may replace it; or, when
     /// `observing` names layers, only theirs, and the other layers may run fused.
-    public func callAsFunction(_ input: Tensor, observing: Set<String>? = nil, hook: ForwardContext.Hook? = nil) throws -> Tensor {
-        try Engine.run {
-            var context = ForwardContext(hook: hook, observing: observing)
+    /// `affineFolding` is ``ForwardContext/affineFolding``.
+    public func callAsFunction(
+        _ input: Tensor, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient, hook: ForwardContext.Hook? = nil
+    ) throws -> Tensor {
+        // The fused convolutions do not scan their inputs for NaN: with the parameters checked
+        // when loaded, the input is the one place a NaN can enter.
+        if input.containsNaN { throw ModelError.notANumber(model: name, what: "the input \(input.shape)") }
+        return try Engine.run {
+            var context = ForwardContext(hook: hook, observing: observing, affineFolding: affineFolding)
             return try network.forward(input, context: &context)
         }
     }

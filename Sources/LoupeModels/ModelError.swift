@@ -27,6 +27,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unknownLayer(model: String, name: String, suggestions: [String])
     /// Fetching or verifying a model in the store failed.
     case store(model: String, reason: String)
+    /// A checkpoint tensor (`what` names its key) or the network's input holds NaN.
+    case notANumber(model: String, what: String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(model) has no layer named \"\(name)\"" + Self.didYouMean(suggestions)
         case let .store(model, reason):
             return "model store: \(model): \(reason)"
+        case let .notANumber(model, what):
+            return "\(model): \(what) holds NaN"
         }
     }
 

@@ -85,14 +85,19 @@ public struct ForwardContext {
     private var path: [String] = []
     private let hook: Hook?
     private let observed: Set<String>?
+    /// When fused convolutions fold their batch norm into the weight and bias.
+    public let affineFolding: AffineFolding
 
     /// A context whose `hook` sees every module's output, or only those named in `observing`.
     ///
     /// Naming the layers a hook reads lets the others run fused (a convolution with its batch
-    /// norm and activation), whose intermediate outputs then never exist.
-    public init(hook: Hook? = nil, observing: Set<String>? = nil) {
+    /// norm and activation), whose intermediate outputs then never exist. `affineFolding`
+    /// ``AffineFolding/always`` makes gradient passes faster at pre-activations that no longer
+    /// round as PyTorch's do; keep the default where values are compared with PyTorch's.
+    public init(hook: Hook? = nil, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient) {
         self.hook = hook
         self.observed = observing
+        self.affineFolding = affineFolding
     }
 
     /// Whether the hook sees the output of the child `key` of the current module.
@@ -129,7 +134,7 @@ extension ForwardContext {
     ) throws -> Tensor {
         let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
         if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
-            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm)
+            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding)
         }
         var x = try self(key, conv, input)
         if let norm { x = try self(norm.key, norm.module, x) }

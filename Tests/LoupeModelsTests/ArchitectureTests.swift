@@ -77,6 +77,21 @@ import Testing
         #expect(throws: ModelError.shapeMismatch(model: "resnet18", key: "fc.weight", expected: [1000, 512], found: [10, 512])) {
             try Model(architecture: .resnet18).load(wrong)
         }
+        var damaged = good
+        var values = try good["layer3.0.conv2.weight"]!.scalars
+        values[1234] = .nan
+        damaged["layer3.0.conv2.weight"] = try Tensor(shape: [256, 256, 3, 3], scalars: values)
+        #expect(throws: ModelError.notANumber(model: "resnet18", what: "the checkpoint's layer3.0.conv2.weight (damaged, or saved after training diverged)")) {
+            try Model(architecture: .resnet18).load(damaged)
+        }
+        // The input is checked once, at the model; the layers inside do not scan theirs.
+        var pixels = [Float](repeating: 0.5, count: 3 * 32 * 32)
+        pixels[100] = .nan
+        let nanInput = try Tensor(shape: [1, 3, 32, 32], scalars: pixels)
+        #expect(throws: ModelError.notANumber(model: "resnet18", what: "the input [1, 3, 32, 32]")) { _ = try model(nanInput) }
+        #expect(throws: ModelError.notANumber(model: "resnet18", what: "the input [1, 3, 32, 32]")) {
+            _ = try GradMode.withoutGrad { try model(nanInput) }
+        }
         // BatchNorm's counter may be absent, as in old checkpoints.
         var old = good
         for key in old.keys where key.hasSuffix("num_batches_tracked") { old[key] = nil }

@@ -72,6 +72,27 @@ import Testing
         #expect(try exact.scalars.map(abs).max() ?? 0 > 1)
     }
 
+    /// Told to fold always, a gradient pass runs the folded primitive: its output is the
+    /// no-gradient output bit for bit, and its input gradient is the operations' one by one.
+    @Test(arguments: [1, 8])
+    func foldingAlwaysFoldsUnderGradientToo(groups: Int) throws {
+        let c = try Self.make(groups: groups, seed: 15)
+        let x = c.x.requiringGrad()
+        let fused = try x.conv2dFused(weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
+                                      affine: c.affine, activation: .clip(low: 0, high: 6), folding: .always)
+        let withoutGradient = try GradMode.withoutGrad {
+            try c.x.conv2dFused(weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
+                                affine: c.affine, activation: .clip(low: 0, high: 6))
+        }
+        #expect(try Self.largestDifference(fused, withoutGradient) == 0)
+        let reference = try Self.layerByLayer(c, x)
+        #expect(try Self.largestDifference(fused, reference) < 1e-5)
+        let g = try grad(of: fused, wrt: [x], seed: c.seed)[0]
+        let expected = try grad(of: reference, wrt: [x], seed: c.seed)[0]
+        #expect(try Self.largestDifference(g, expected) < 1e-4)
+        #expect(try expected.scalars.map(abs).max() ?? 0 > 1)
+    }
+
     /// With the weight recording history, the weight's gradient is there too (the operations run
     /// one by one).
     @Test func weightGradientWhenTheWeightRecords() throws {

@@ -65,15 +65,17 @@ public final class Conv2d: Module {
     /// This convolution, then `norm` (eval mode) and `activation` when given, as one oneDNN
     /// primitive: the batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and
     /// `β′ = β − μ·α`, computed in single precision as PyTorch's eval-mode batch norm does and
-    /// applied as post-ops (or, without gradient, folded into the weight and bias); the
-    /// activation is a post-op too. The input gradient flows through it
-    /// (``LoupeTensor/Tensor/conv2dFused(weight:bias:stride:padding:dilation:groups:affine:activation:)``,
+    /// applied as post-ops (or folded into the weight and bias: without gradient, or always when
+    /// `affineFolding` says so); the activation is a post-op too. The input gradient flows
+    /// through it
+    /// (``LoupeTensor/Tensor/conv2dFused(weight:bias:stride:padding:dilation:groups:affine:activation:folding:)``,
     /// whose backward pass uses the weight scaled by α); parameter gradients do not, so callers
     /// that need them run the layers one by one. The map and the scaled weight are kept until a
     /// parameter is loaded again.
-    public func fused(_ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?) throws -> Tensor {
+    public func fused(_ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?,
+                      affineFolding: AffineFolding = .withoutGradient) throws -> Tensor {
         try input.conv2dFused(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation,
-                              groups: groups, affine: norm.map(affine(of:)), activation: activation)
+                              groups: groups, affine: norm.map(affine(of:)), activation: activation, folding: affineFolding)
     }
 
     private func affine(of norm: BatchNorm2d) throws -> ChannelAffine {

@@ -58,6 +58,18 @@ public struct ChannelAffine: @unchecked Sendable {
     }
 }
 
+/// When a fused convolution folds its affine map into the weight and bias.
+public enum AffineFolding: Sendable {
+    /// Only when no gradient can be asked for. With one, the map is PyTorch's multiply-then-add
+    /// as post-ops, so every pre-activation rounds, and lands on the side of a kink, as
+    /// PyTorch's does: what attribution needs to agree with Captum.
+    case withoutGradient
+    /// Always: about a third faster with a gradient, at pre-activations that differ from
+    /// PyTorch's in the last bits. For optimisation (class visualisation, deep dream), which
+    /// matches no reference run value for value.
+    case always
+}
+
 /// Primitive attributes holding a convolution's post-ops (an affine map as two per-channel
 /// binary post-ops, then an activation), alive during `body`.
 func withConvolutionPostOps<R>(channels: Int, affine: Bool, activation: FusedActivation?, _ body: (dnnl_primitive_attr_t?) throws -> R) throws -> R {
@@ -93,7 +105,9 @@ extension Tensor {
     /// oneDNN primitive, for forward passes that want no gradient: `conv2d(…)`, then
     /// `y·scale + shift`, then `activation`, with the output written once.
     ///
-    /// The result records no history.
+    /// The result records no history. Unlike ``conv2d(weight:bias:stride:padding:dilation:groups:)``
+    /// it does not scan its input for NaN: it runs inside networks, whose input and parameters
+    /// are checked once (`Model` does), not before every layer.
     ///
     /// - Throws: ``TensorError/invalidArgument(op:message:)`` when a gradient could be asked for
     ///   (grad mode on and the input, weight or bias recording history), or when the affine map
@@ -111,7 +125,6 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, affine.scale.shape, affine.shift.shape],
                                             expected: "the affine scale and shift must be [\(geometry.output[1])]")
         }
-        try checkNoNaN(op: "conv2d", name: "input")
         var operands: [(Int32, Storage)] = []
         if let affine {
             let perChannel = try MemoryDescriptor.plain([1, geometry.output[1], 1, 1])
@@ -124,8 +137,9 @@ extension Tensor {
     }
 
     /// The same fused convolution, with a gradient with respect to the input when one can be
-    /// asked for; otherwise with the affine map folded into the convolution
-    /// (``ChannelAffine/scaledWeight`` and ``ChannelAffine/foldedBias``). The backward pass
+    /// asked for. Without one, and with one when `folding` is ``AffineFolding/always``, the
+    /// affine map is folded into the convolution (``ChannelAffine/scaledWeight`` and
+    /// ``ChannelAffine/foldedBias``). The backward pass
     /// masks the output gradient with the activation's derivative read from the output (see
     /// ``FusedActivation``) and runs the convolution's backward-data primitive on the affine
     /// map's ``ChannelAffine/scaledWeight``. No intermediate (the pre-activation) is stored.
@@ -136,23 +150,24 @@ extension Tensor {
     /// - Throws: as ``conv2dInference(weight:bias:stride:padding:dilation:groups:affine:activation:)``.
     public func conv2dFused(
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding2D = .zero,
-        dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil
+        dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil,
+        folding: AffineFolding = .withoutGradient
     ) throws -> Tensor {
-        let run = {
+        let folded = {
+            try GradMode.withoutGrad {
+                try self.conv2dInference(weight: affine?.scaledWeight ?? weight, bias: affine?.foldedBias ?? bias, stride: stride,
+                                         padding: padding, dilation: dilation, groups: groups, activation: activation)
+            }
+        }
+        let separate = {
             try GradMode.withoutGrad {
                 try self.conv2dInference(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
                                          groups: groups, affine: affine, activation: activation)
             }
         }
         let parametersRecord = [weight, bias, affine?.scale, affine?.shift, affine?.scaledWeight].contains { $0?.record != nil }
-        guard GradMode.isEnabled, record != nil || parametersRecord else {
-            // No gradient: the affine map folded into the weight and bias is the fastest form.
-            guard let affine else { return try run() }
-            return try GradMode.withoutGrad {
-                try conv2dInference(weight: affine.scaledWeight, bias: affine.foldedBias, stride: stride, padding: padding,
-                                    dilation: dilation, groups: groups, activation: activation)
-            }
-        }
+        // No gradient: the affine map folded into the weight and bias is the fastest form.
+        guard GradMode.isEnabled, record != nil || parametersRecord else { return try folded() }
         guard !parametersRecord else {
             var x = try conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
             if let affine {
@@ -161,9 +176,9 @@ extension Tensor {
             }
             return try activation.map { try x.eltwise($0.function) } ?? x
         }
-        // PyTorch's arithmetic (multiply, then add) rather than the folded form, so that each
+        // Unless told to fold, PyTorch's arithmetic (multiply, then add), so that each
         // pre-activation lands on the side of a ReLU kink that PyTorch's lands on.
-        let output = try run()
+        let output = try folding == .always ? folded() : separate()
         let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let backwardWeight = affine?.scaledWeight ?? weight
         guard backwardWeight.shape == weight.shape else {

@@ -6,10 +6,13 @@ extension Tensor {
     /// The scan runs once per buffer: a clean result is remembered, so weights and an image that
     /// is fed again are not scanned again.
     func checkNoNaN(op: String, name: String) throws {
-        if storage.buffer.containsNaN {
+        if containsNaN {
             throw TensorError.notANumber(op: op, input: name, shape: shape)
         }
     }
+
+    /// Whether any element is NaN, scanning the raw buffer once: a clean answer is remembered.
+    public var containsNaN: Bool { storage.buffer.containsNaN }
 
     func checkRank(_ expected: Int, op: String, name: String, layout: String) throws {
         guard rank == expected else {
