@@ -14,8 +14,8 @@ Three measurements, each the median of --reps repetitions:
   anchor    `loupe bench render Scripts/bench/lecture-anchor.md`: the same 13 cells as Loupe
             directives (same model, photos, 224x224 squash, 100 pixel Adam steps on flamingo,
             20 dream steps on the same block). This row is the like-for-like ratio.
-  lecture   `loupe bench render Notebooks/lecture.md`: the whole Loupe lecture (27 cells,
-            including Integrated Gradients, the sanity check, deletion curves, three
+  lecture   `loupe bench render Notebooks/lecture.md`: the whole Loupe lecture (24 cells,
+            including a third photo, Grad-CAM exercises, dataset examples, three
             visualisations and ablation, which the Jupyter lecture does not run), for scale.
 
 For Loupe, cold = a new `loupe render` process with an empty cell cache; re-render = a new

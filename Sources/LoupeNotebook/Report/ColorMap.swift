@@ -43,13 +43,18 @@ public enum ColorMap: String, Sendable, CaseIterable, Equatable {
 
     private var stops: [Stop] {
         switch self {
-        case .viridis: return Self.listed(Self.viridisTable)
-        case .inferno: return Self.listed(Self.infernoTable)
-        case .gray: return [Stop(position: 0, colour: [0, 0, 0]), Stop(position: 1, colour: [1, 1, 1])]
-        case .coolwarm:
-            return Self.coolwarmTable.enumerated().map { Stop(position: Float($0.offset) / 16, colour: $0.element) }
+        case .viridis: return Self.viridisStops
+        case .inferno: return Self.infernoStops
+        case .gray: return Self.grayStops
+        case .coolwarm: return Self.coolwarmStops
         }
     }
+
+    // Built once: `rgb(_:)` runs for every pixel of every map.
+    private static let viridisStops = listed(viridisTable)
+    private static let infernoStops = listed(infernoTable)
+    private static let grayStops = [Stop(position: 0, colour: [0, 0, 0]), Stop(position: 1, colour: [1, 1, 1])]
+    private static let coolwarmStops = coolwarmTable.enumerated().map { Stop(position: Float($0.offset) / 16, colour: $0.element) }
 
     /// Stops for entries 0, 16, …, 240, 255 of a 256-entry listed map.
     private static func listed(_ colours: [SIMD3<Float>]) -> [Stop] {

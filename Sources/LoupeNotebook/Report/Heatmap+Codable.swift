@@ -35,16 +35,8 @@ extension Heatmap: Codable {
                 forKey: .values, in: container,
                 debugDescription: "expected a multiple of 4 bytes of binary32 values, found \(bytes.count) bytes")
         }
-        var values = [Float]()
-        values.reserveCapacity(bytes.count / 4)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            var bits: UInt32 = 0
-            for shift in stride(from: 0, to: 32, by: 8) {
-                bits |= UInt32(bytes[index]) << UInt32(shift)
-                index += 1
-            }
-            values.append(Float(bitPattern: bits))
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
         }
 
         var range: ClosedRange<Float>?
@@ -76,14 +68,7 @@ extension Heatmap: Codable {
     /// Encodes the heatmap (see the extension's discussion for the format).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        var bytes = Data()
-        bytes.reserveCapacity(values.count * 4)
-        for value in values {
-            let bits = value.bitPattern
-            for shift in stride(from: 0, to: 32, by: 8) {
-                bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift)))
-            }
-        }
+        let bytes = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
         try container.encode(bytes, forKey: .values)
         try container.encode(width, forKey: .width)
         try container.encode(height, forKey: .height)

@@ -126,11 +126,12 @@ extension Heatmap {
         if let gamma, !(gamma.isFinite && gamma > 0) { throw NotebookError.heatmapInvalidGamma(gamma) }
         let range = try shownRange()
 
-        var pixels = [UInt8]()
-        pixels.reserveCapacity(values.count * 3)
-        for value in values {
-            let colour = colorMap.rgb(position(value, in: range))
-            pixels += [colour.x, colour.y, colour.z]
+        var pixels = [UInt8](repeating: 0, count: values.count * 3)
+        pixels.withUnsafeMutableBufferPointer { out in
+            for (i, value) in values.enumerated() {
+                let colour = colorMap.rgb(position(value, in: range))
+                (out[3 * i], out[3 * i + 1], out[3 * i + 2]) = (colour.x, colour.y, colour.z)
+            }
         }
         if let underlay {
             let photo = try RGBImage(data: underlay, name: "heatmap underlay")
@@ -138,8 +139,11 @@ extension Heatmap {
                 throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: photo.width * photo.height)
             }
             let alpha = min(max(opacity.isFinite ? opacity : 1, 0), 1)
-            for i in pixels.indices {
-                pixels[i] = UInt8((alpha * Float(pixels[i]) + (1 - alpha) * Float(photo.pixels[i])).rounded())
+            let under = photo.pixels
+            pixels.withUnsafeMutableBufferPointer { out in
+                for i in out.indices {
+                    out[i] = UInt8((alpha * Float(out[i]) + (1 - alpha) * Float(under[i])).rounded())
+                }
             }
         }
         let mapPNG = try PNGEncoder().encode(width: width, height: height, format: .rgb, pixels: pixels)
