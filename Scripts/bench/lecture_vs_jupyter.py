@@ -117,7 +117,7 @@ def main():
     print(f"{'':44} {'cold s':>8} {'ratio':>6} {'re-render s':>12} {'ratio':>6} {'peak RSS MiB':>13}")
     print(f"{'Jupyter + PyTorch (13 cells, anchor run.sh)':44} {jupyter['cold_seconds']:8.2f} {'':6} "
           f"{jupyter['changed_seconds']:12.2f} {'':6} {jupyter['peak_rss_mib']:13.0f}")
-    for name, r in (("Loupe, same 13 cells (lecture-anchor.md)", anchor), ("Loupe, full lecture (27 cells)", lecture)):
+    for name, r in (("Loupe, same 13 cells (lecture-anchor.md)", anchor), ("Loupe, full lecture (24 cells)", lecture)):
         print(f"{name:44} {r['cold_seconds']:8.2f} {r['cold_seconds'] / jupyter['cold_seconds']:6.2f} "
               f"{r['changed_seconds']:12.2f} {r['changed_seconds'] / jupyter['changed_seconds']:6.2f} {r['peak_rss_mib']:13.0f}")
     print("goals: cold <= 0.2x Jupyter; re-render with a new photo < 2 s")
