@@ -168,13 +168,18 @@ extension Tensor {
         }
     }
 
-    static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor) throws -> Tensor {
+    /// The gradient with respect to a convolution's input. `layout`, when given, is the
+    /// forward primitive's source and destination layouts: the gradients then keep them, so a
+    /// backward pass through layers whose forward primitives chose one layout (channels-last,
+    /// say) does not reorder at every layer to the blocked layout backward kernels prefer.
+    static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor,
+                                        layout: (src: MemoryDescriptor, dst: MemoryDescriptor)? = nil) throws -> Tensor {
         let hint = try convolutionForward(geometry, training: true)
-        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry) { engine in
+        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry, layout?.src, layout?.dst) { engine in
             var op = dnnl_convolution_desc_t()
-            var diffSrc = try MemoryDescriptor.any(geometry.input).raw
+            var diffSrc = try layout?.src.raw ?? MemoryDescriptor.any(geometry.input).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
-            var diffDst = try MemoryDescriptor.any(geometry.output).raw
+            var diffDst = try layout?.dst.raw ?? MemoryDescriptor.any(geometry.output).raw
             try geometry.withArrays { s, d, l, r in
                 try check(dnnl_dilated_convolution_backward_data_desc_init(
                     &op, dnnl_convolution_direct, &diffSrc, &weights, &diffDst, s, d, l, r), op: "conv2d backward")

@@ -120,6 +120,15 @@ extension Tensor {
         guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)) else {
             throw TensorError.invalidArgument(op: "conv2d", message: "the fused inference convolution records no gradient; run it without grad mode or on tensors that need none")
         }
+        return try fusedForward(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                                affine: affine, activation: activation).output
+    }
+
+    /// The fused forward convolution, and the layout in which the primitive read its input.
+    private func fusedForward(
+        weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: Padding2D, dilation: (Int, Int), groups: Int,
+        affine: ChannelAffine?, activation: FusedActivation?
+    ) throws -> (output: Tensor, sourceLayout: MemoryDescriptor) {
         let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let affine, affine.scale.shape != [geometry.output[1]] || affine.shift.shape != [geometry.output[1]] {
             throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, affine.scale.shape, affine.shift.shape],
@@ -132,8 +141,8 @@ extension Tensor {
             operands.append((postOpSource(1), Storage(descriptor: perChannel, buffer: try affine.shift.contiguous().storage.buffer)))
         }
         let forward = try Tensor.convolutionForward(geometry, affine: affine != nil, activation: activation)
-        let (_, dst) = try runConvolution(forward, geometry, weight: weight, bias: bias, extra: operands)
-        return Tensor(shape: geometry.output, storage: dst)
+        let (src, dst) = try runConvolution(forward, geometry, weight: weight, bias: bias, extra: operands)
+        return (Tensor(shape: geometry.output, storage: dst), src.descriptor)
     }
 
     /// The same fused convolution, with a gradient with respect to the input when one can be
@@ -142,7 +151,9 @@ extension Tensor {
     /// ``ChannelAffine/foldedBias``). The backward pass
     /// masks the output gradient with the activation's derivative read from the output (see
     /// ``FusedActivation``) and runs the convolution's backward-data primitive on the affine
-    /// map's ``ChannelAffine/scaledWeight``. No intermediate (the pre-activation) is stored.
+    /// map's ``ChannelAffine/scaledWeight``, in the layouts the forward primitive chose, so
+    /// that a gradient flows through a network without a reorder at every layer. No
+    /// intermediate (the pre-activation) is stored.
     ///
     /// When the weight, bias or affine map records history, their gradients are needed too and
     /// the operations run one by one as recorded operations instead, with the same values.
@@ -155,19 +166,19 @@ extension Tensor {
     ) throws -> Tensor {
         let folded = {
             try GradMode.withoutGrad {
-                try self.conv2dInference(weight: affine?.scaledWeight ?? weight, bias: affine?.foldedBias ?? bias, stride: stride,
-                                         padding: padding, dilation: dilation, groups: groups, activation: activation)
+                try self.fusedForward(weight: affine?.scaledWeight ?? weight, bias: affine?.foldedBias ?? bias, stride: stride,
+                                      padding: padding, dilation: dilation, groups: groups, affine: nil, activation: activation)
             }
         }
         let separate = {
             try GradMode.withoutGrad {
-                try self.conv2dInference(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                                         groups: groups, affine: affine, activation: activation)
+                try self.fusedForward(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                      groups: groups, affine: affine, activation: activation)
             }
         }
         let parametersRecord = [weight, bias, affine?.scale, affine?.shift, affine?.scaledWeight].contains { $0?.record != nil }
         // No gradient: the affine map folded into the weight and bias is the fastest form.
-        guard GradMode.isEnabled, record != nil || parametersRecord else { return try folded() }
+        guard GradMode.isEnabled, record != nil || parametersRecord else { return try folded().output }
         guard !parametersRecord else {
             var x = try conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
             if let affine {
@@ -178,20 +189,22 @@ extension Tensor {
         }
         // Unless told to fold, PyTorch's arithmetic (multiply, then add), so that each
         // pre-activation lands on the side of a ReLU kink that PyTorch's lands on.
-        let output = try folding == .always ? folded() : separate()
+        let (output, sourceLayout) = try folding == .always ? folded() : separate()
         let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let backwardWeight = affine?.scaledWeight ?? weight
         guard backwardWeight.shape == weight.shape else {
             throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, backwardWeight.shape], expected: "the scaled weight must have the weight's shape")
         }
         let dst = output.storage
+        // The gradients keep the forward pass's layouts (see `convolutionBackwardData`).
+        let layout = (src: sourceLayout, dst: dst.descriptor)
         let name = "conv2d" + (affine == nil ? "" : "+affine") + (activation.map { "+\($0)" } ?? "")
         return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
             let masked = try activation.map {
                 try Tensor.eltwiseBackward($0.algorithmUsingOutput, name: $0.description, data: dst, argument: DNNL_ARG_DST,
                                            shape: geometry.output, gradOutput: g)
             } ?? g
-            return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked)]
+            return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked, layout: layout)]
         }
     }
 }
