@@ -39,6 +39,12 @@ ops_vs_torch.py; --malloc-default keeps glibc's defaults), waits up to --idle-wa
 an idle machine before each measurement, and gives the CPU share other processes used while
 each side was timed (`other`; '!' above 10%: rerun on an idle machine).
 
+A second table puts the times next to this machine's ceiling: the float32 rate PyTorch's oneDNN
+convolution reaches on a large 3x3 convolution in the same run (the peak), each side's achieved
+GFLOP/s on the methods whose work is whole forward and input-gradient passes (convolution and
+linear multiply-adds counted by hooks), and the floor ratio, Captum's rate / the peak: the lowest
+loupe/captum ratio any implementation could reach on this machine.
+
     swift build -c release --product loupe && \\
         /usr/bin/python3 Scripts/bench/attribution_vs_captum.py [--loupe PATH] [--reps 3]
             [--models resnet18,efficientnet-lite0] [--methods saliency,gradcam,...] [--json OUT]
@@ -130,6 +136,69 @@ def time_loupe(argv, reps, what):
     return data["seconds"], other, data
 
 
+# Methods whose work is whole forward passes plus whole input-gradient passes, and how many
+# images each pushes through the network (SmoothGrad: its noisy copies; IG: its steps).
+GRADIENT_IMAGES = {"saliency": 1, "smoothgrad": SAMPLES, "integrated-gradients": STEPS, "guided-backprop": 1}
+
+
+def gradient_gflop(torch, model):
+    """GFLOP of one forward pass plus one input-gradient pass of one 224x224 image: 2 FLOP per
+    multiply-add of every convolution and linear layer, counted by forward hooks, times two (the
+    gradient with respect to a layer's input costs what its forward does). Elementwise work is
+    left out, so the figure is a floor."""
+    macs = []
+
+    def hook(module, _inputs, output):
+        if isinstance(module, torch.nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs.append(output.numel() * (module.in_channels // module.groups) * kh * kw)
+        else:
+            macs.append(module.in_features * module.out_features)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, 224, 224))
+    finally:
+        for h in handles:
+            h.remove()
+    return 2 * 2 * sum(macs) / 1e9
+
+
+def machine_peak(torch, reps=5):
+    """The float32 rate this machine reaches on work that suits it best, in this run: PyTorch's
+    oneDNN convolution of 8x256x56x56 by 256 3x3 filters (115.6 GFLOP), best of `reps`, GFLOP/s."""
+    x, w = torch.randn(8, 256, 56, 56), torch.randn(256, 256, 3, 3)
+    flop = 2 * 8 * 256 * 256 * 9 * 56 * 56
+    best = float("inf")
+    with torch.no_grad():
+        torch.nn.functional.conv2d(x, w, padding=1)
+        for _ in range(reps):
+            start = time.perf_counter()
+            torch.nn.functional.conv2d(x, w, padding=1)
+            best = min(best, time.perf_counter() - start)
+    return flop / best / 1e9
+
+
+def print_ceiling(rows, meta):
+    """Achieved GFLOP/s of each side for the whole-gradient methods, and the lowest ratio any
+    implementation could reach if it ran at the machine's peak while Captum keeps its time."""
+    peak = meta.get("peak_gflops")
+    if not peak:
+        return
+    print(f"\nCeiling: this machine's float32 peak in this run, {peak:.0f} GFLOP/s (oneDNN 3x3 convolution, "
+          f"{meta['threads']} threads). Work = forward + input gradient, 2 FLOP per multiply-add of every "
+          f"convolution and linear layer.")
+    print(f"{'model':20s} {'method':22s} {'GFLOP':>7s} {'captum GFLOP/s':>14s} {'loupe GFLOP/s':>13s} {'floor ratio':>11s}")
+    for r in rows:
+        if "gflop" not in r:
+            continue
+        captum_rate, loupe_rate = r["gflop"] / r["captum_seconds"], r["gflop"] / r["loupe_seconds"]
+        print(f"{r['model']:20s} {r['method']:22s} {r['gflop']:7.1f} {captum_rate:14.0f} {loupe_rate:13.0f} "
+              f"{captum_rate / peak:11.2f}")
+    print("floor ratio = (time at peak) / Captum's time: no implementation can be faster than this ratio here.")
+
+
 def load_cell(load):
     if load is None:
         return "   ?"
@@ -206,6 +275,7 @@ def main(argv=None):
                 target = int(model(x)[0].argmax())
             mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in mean_std)
             black = ((torch.zeros_like(x) - mean) / std).contiguous()
+            per_image = gradient_gflop(torch, model)
             for method in methods:
                 what = f"{name} {method}"
                 wait_for_idle(args.idle_wait, f"Captum {what}")
@@ -222,11 +292,15 @@ def main(argv=None):
                              "ratio": loupe_s / captum_s,
                              "captum_other_cpu_load": captum_load, "loupe_other_cpu_load": loupe_load,
                              "loupe_args": argv[2:]})
+                if method in GRADIENT_IMAGES:
+                    rows[-1]["gflop"] = per_image * GRADIENT_IMAGES[method]
                 print(f"{PROG}: {what}: captum {captum_s:.4f} s, loupe {loupe_s:.4f} s", file=sys.stderr)
-    meta = {"torch_version": torch.__version__, "captum_version": captum.__version__, "threads": args.threads,
+    wait_for_idle(args.idle_wait, "the machine's peak")
+    meta = {"peak_gflops": machine_peak(torch), "torch_version": torch.__version__, "captum_version": captum.__version__, "threads": args.threads,
             "reps": args.reps, "malloc_tuned": malloc_tuned, "cpu_model": cpu_model(), "image": IMAGE,
             "generator": "Scripts/bench/attribution_vs_captum.py"}
     print_report(rows, meta)
+    print_ceiling(rows, meta)
     if args.json:
         write_json(args.json, {**meta, "rows": rows})
 

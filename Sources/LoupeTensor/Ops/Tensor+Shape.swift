@@ -72,7 +72,9 @@ extension Tensor {
         guard outShape == target else {
             throw TensorError.shapeMismatch(op: "broadcast", shapes: [shape, target], expected: "the shape must broadcast to the target")
         }
-        // A stride of 0 repeats an axis; one pass of plain Swift copies the repetition out.
+        // A stride of 0 repeats an axis. The trailing axes that all repeat (or all copy a
+        // contiguous run of the source) form one run, filled (or copied) at once; an odometer
+        // walks the axes before it.
         let padded = [Int](repeating: 1, count: target.count - rank) + shape
         var strides = [Int](repeating: 0, count: target.count)
         var running = 1
@@ -80,13 +82,23 @@ extension Tensor {
             strides[axis] = padded[axis] == 1 ? 0 : running
             running *= padded[axis]
         }
+        let repeats = strides[target.count - 1] == 0
+        var first = target.count - 1, run = target[first]
+        while first > 0, repeats ? strides[first - 1] == 0 : strides[first - 1] == run {
+            first -= 1
+            run *= target[first]
+        }
         let out = try Tensor.plain(target) { p, n in
             try withPlainScalars { src in
-                var index = [Int](repeating: 0, count: target.count)
+                var index = [Int](repeating: 0, count: first)
                 var offset = 0
-                for i in 0..<n {
-                    p[i] = src[offset]
-                    var axis = target.count - 1
+                for start in stride(from: 0, to: n, by: Swift.max(run, 1)) {
+                    if repeats {
+                        (p + start).initialize(repeating: src[offset], count: run)
+                    } else {
+                        (p + start).initialize(from: src + offset, count: run)
+                    }
+                    var axis = first - 1
                     while axis >= 0 {
                         index[axis] += 1
                         offset += strides[axis]
