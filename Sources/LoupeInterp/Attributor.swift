@@ -5,12 +5,8 @@ import LoupeTensor
 public struct Attributor: Sendable {
     /// The model explained.
     public let model: Model
-    /// The dotted names of the ReLU and ReLU6 layers, which guided backpropagation gates.
-    let activationLayers: Set<String>
-
     public init(model: Model) {
         self.model = model
-        activationLayers = Set(model.network.namedModules.filter { $0.module is ReLU || $0.module is ReLU6 }.map(\.name))
     }
 
     /// The objective's value per batch row, and optionally its gradient with respect to the
@@ -23,15 +19,14 @@ public struct Attributor: Sendable {
             let batch = inputs.shape[0]
             let x = gradient ? inputs.requiringGrad() : inputs
             var captured: Tensor?
-            // The hook sees only the layers it needs (none for a class target), so the others run fused.
-            let observing: Set<String>? = guided ? nil : Set(target.channel.map { [$0.layer] } ?? [])
-            let hook: ForwardContext.Hook? = !guided && target.channel == nil ? nil : { name, output in
-                var output = output
-                if guided, activationLayers.contains(name) { output = output.passingPositiveGradientOnly() }
+            // The hook sees only the layers it needs (none for a class target), so the others run
+            // fused; guided backpropagation gates the ReLUs, fused or not, through the context.
+            let observing = Set(target.channel.map { [$0.layer] } ?? [])
+            let hook: ForwardContext.Hook? = target.channel == nil ? nil : { name, output in
                 if let channel = target.channel, channel.layer == name { captured = output }
                 return output
             }
-            let body = { try model(x, observing: observing, hook: hook) }
+            let body = { try model(x, observing: observing, guidedGradients: guided, hook: hook) }
             let logits = gradient ? try body() : try GradMode.withoutGrad(body)
             let output: Tensor
             let seed: Tensor

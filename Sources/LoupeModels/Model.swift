@@ -82,15 +82,17 @@ public final class Model: @unchecked Sendable {
     ///
     /// `hook` sees every named layer's output by dotted name and may replace it; or, when
     /// `observing` names layers, only theirs, and the other layers may run fused.
-    /// `affineFolding` is ``ForwardContext/affineFolding``.
+    /// `affineFolding` is ``ForwardContext/affineFolding``, `guidedGradients`
+    /// ``ForwardContext/guidedGradients``.
     public func callAsFunction(
-        _ input: Tensor, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient, hook: ForwardContext.Hook? = nil
+        _ input: Tensor, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient,
+        guidedGradients: Bool = false, hook: ForwardContext.Hook? = nil
     ) throws -> Tensor {
         // The fused convolutions do not scan their inputs for NaN: with the parameters checked
         // when loaded, the input is the one place a NaN can enter.
         if input.containsNaN { throw ModelError.notANumber(model: name, what: "the input \(input.shape)") }
         return try Engine.run {
-            var context = ForwardContext(hook: hook, observing: observing, affineFolding: affineFolding)
+            var context = ForwardContext(hook: hook, observing: observing, affineFolding: affineFolding, guidedGradients: guidedGradients)
             return try network.forward(input, context: &context)
         }
     }

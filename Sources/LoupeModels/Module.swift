@@ -87,6 +87,9 @@ public struct ForwardContext {
     private let observed: Set<String>?
     /// When fused convolutions fold their batch norm into the weight and bias.
     public let affineFolding: AffineFolding
+    /// Whether every ReLU and ReLU6, fused or not, passes only the positive part of its
+    /// gradient (guided backpropagation).
+    public let guidedGradients: Bool
 
     /// A context whose `hook` sees every module's output, or only those named in `observing`.
     ///
@@ -94,10 +97,14 @@ public struct ForwardContext {
     /// norm and activation), whose intermediate outputs then never exist. `affineFolding`
     /// ``AffineFolding/always`` makes gradient passes faster at pre-activations that no longer
     /// round as PyTorch's do; keep the default where values are compared with PyTorch's.
-    public init(hook: Hook? = nil, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient) {
+    /// `guidedGradients` gates every ReLU's gradient to its positive part, fused activations
+    /// included, so guided backpropagation needs no hook.
+    public init(hook: Hook? = nil, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient,
+                guidedGradients: Bool = false) {
         self.hook = hook
         self.observed = observing
         self.affineFolding = affineFolding
+        self.guidedGradients = guidedGradients
     }
 
     /// Whether the hook sees the output of the child `key` of the current module.
@@ -114,7 +121,8 @@ public struct ForwardContext {
     public mutating func callAsFunction(_ key: String, _ module: any Module, _ input: Tensor) throws -> Tensor {
         path.append(key)
         defer { path.removeLast() }
-        let output = try module.forward(input, context: &self)
+        var output = try module.forward(input, context: &self)
+        if guidedGradients, module is ReLU || module is ReLU6 { output = output.passingPositiveGradientOnly() }
         guard let hook else { return output }
         let name = currentName
         if let observed, !observed.contains(name) { return output }
@@ -134,7 +142,8 @@ extension ForwardContext {
     ) throws -> Tensor {
         let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
         if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
-            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding)
+            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding,
+                                  guided: guidedGradients)
         }
         var x = try self(key, conv, input)
         if let norm { x = try self(norm.key, norm.module, x) }

@@ -87,6 +87,33 @@ import Testing
         #expect(topLeft != bottomRight)
     }
 
+    /// Guided backpropagation gates the ReLU6s inside fused convolutions; the same gates placed
+    /// by a hook on a pass where every layer runs on its own give the same map. (The two differ
+    /// in batch-norm arithmetic, so a unit sitting on a kink may flip: a few values are allowed to.)
+    @Test func guidedBackpropThroughFusedLayersMatchesTheLayerByLayerPass() throws {
+        let s = try Self.setup.get()
+        let fused = try s.attributor.guidedBackprop(s.input, target: s.target).values
+        let activations = Set(s.model.network.namedModules.filter { $0.module is ReLU || $0.module is ReLU6 }.map(\.name))
+        let classes = 1000, classIndex = try #require(s.target.classIndex)
+        let reference = try Engine.run { () throws -> [Float] in
+            let x = s.input.requiringGrad()
+            let logits = try s.model(x) { name, output in
+                activations.contains(name) ? output.passingPositiveGradientOnly() : output
+            }
+            var one = [Float](repeating: 0, count: classes)
+            one[classIndex] = 1
+            return try grad(of: logits, wrt: [x], seed: try Tensor(shape: [1, classes], scalars: one))[0].scalars
+        }
+        #expect(fused.count == reference.count)
+        let largest = reference.map(abs).max() ?? 0
+        #expect(largest > 0)
+        let off = zip(fused, reference).filter { abs($0 - $1) > 1e-4 * largest }.count
+        #expect(off <= fused.count / 1000, "\(off) of \(fused.count) values differ by more than 1e-4 of the largest")
+        let plain = try s.attributor.saliency(s.input, target: s.target, signed: true).values
+        let plainOff = zip(plain, reference).filter { abs($0 - $1) > 1e-4 * largest }.count
+        #expect(plainOff > fused.count / 10, "the plain gradient is not the guided one (\(plainOff) values differ)")
+    }
+
     @Test func gradCAMIsTheReLUOfItsSignedMapAndGuidedGradCAMCombinesBoth() throws {
         let s = try Self.setup.get()
         let cam = try s.attributor.gradCAM(s.input, target: s.target, layer: "_relu")
