@@ -142,8 +142,9 @@ extension ForwardContext {
     ) throws -> Tensor {
         let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
         if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
-            return try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding,
-                                  guided: guidedGradients)
+            let output = try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding)
+            // The fused activation's gate, as `callAsFunction` gates one that runs on its own.
+            return guidedGradients && activation != nil ? output.passingPositiveGradientOnly() : output
         }
         var x = try self(key, conv, input)
         if let norm { x = try self(norm.key, norm.module, x) }

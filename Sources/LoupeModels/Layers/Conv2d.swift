@@ -73,10 +73,9 @@ public final class Conv2d: Module {
     /// that need them run the layers one by one. The map and the scaled weight are kept until a
     /// parameter is loaded again.
     public func fused(_ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?,
-                      affineFolding: AffineFolding = .withoutGradient, guided: Bool = false) throws -> Tensor {
+                      affineFolding: AffineFolding = .withoutGradient) throws -> Tensor {
         try input.conv2dFused(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation,
-                              groups: groups, affine: norm.map(affine(of:)), activation: activation, folding: affineFolding,
-                              guided: guided)
+                              groups: groups, affine: norm.map(affine(of:)), activation: activation, folding: affineFolding)
     }
 
     private func affine(of norm: BatchNorm2d) throws -> ChannelAffine {

@@ -155,9 +155,6 @@ extension Tensor {
     /// that a gradient flows through a network without a reorder at every layer. No
     /// intermediate (the pre-activation) is stored.
     ///
-    /// With `guided`, only the positive part of the activation's gradient passes, `act'(y)·max(g, 0)`
-    /// (guided backpropagation, as Captum's `GuidedBackprop` gates each ReLU).
-    ///
     /// When the weight, bias or affine map records history, their gradients are needed too and
     /// the operations run one by one as recorded operations instead, with the same values.
     ///
@@ -165,7 +162,7 @@ extension Tensor {
     public func conv2dFused(
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding2D = .zero,
         dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil,
-        folding: AffineFolding = .withoutGradient, guided: Bool = false
+        folding: AffineFolding = .withoutGradient
     ) throws -> Tensor {
         let folded = {
             try GradMode.withoutGrad {
@@ -188,9 +185,7 @@ extension Tensor {
                 let perChannel = [1, affine.scale.count, 1, 1]
                 x = try x * affine.scale.reshaped(to: perChannel) + affine.shift.reshaped(to: perChannel)
             }
-            guard let activation else { return x }
-            let y = try x.eltwise(activation.function)
-            return guided ? y.passingPositiveGradientOnly() : y
+            return try activation.map { try x.eltwise($0.function) } ?? x
         }
         // Unless told to fold, PyTorch's arithmetic (multiply, then add), so that each
         // pre-activation lands on the side of a ReLU kink that PyTorch's lands on.
@@ -207,7 +202,7 @@ extension Tensor {
         return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
             let masked = try activation.map {
                 try Tensor.eltwiseBackward($0.algorithmUsingOutput, name: $0.description, data: dst, argument: DNNL_ARG_DST,
-                                           shape: geometry.output, gradOutput: guided ? g.relu() : g)
+                                           shape: geometry.output, gradOutput: g)
             } ?? g
             return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked, layout: layout)]
         }
