@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian packages). oneDNN ships no pkg-config file.
@@ -31,7 +32,7 @@ let package = Package(
 
         .target(name: "CPeakFLOPS"),
 
-        .target(name: "LoupeTensor", dependencies: ["CDNNL"]),
+        .target(name: "LoupeTensor", dependencies: ["CDNNL", .product(name: "Logging", package: "swift-log")]),
         .target(name: "LoupeImage", dependencies: ["LoupeTensor", "CPNG", "CTurboJPEG"]),
         .target(
             name: "LoupeModels",
@@ -60,6 +61,7 @@ let package = Package(
                 "LoupeNotebook",
                 "LoupeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

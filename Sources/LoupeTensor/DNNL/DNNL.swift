@@ -1,6 +1,11 @@
 import CDNNL
 import Foundation
+import Logging
 import Synchronization
+
+/// The engine's log (`loupe.engine`): at debug level, every primitive for which oneDNN offered
+/// no JIT kernel, and every layout Loupe changed to get one.
+let engineLog = Logger(label: "loupe.engine")
 
 /// The process-wide oneDNN CPU engine and stream, and the one thread that talks to them.
 ///
@@ -59,6 +64,23 @@ public enum Engine {
     /// such as a network's forward pass or a backward pass. Nested calls run inline.
     public static func run<R>(_ body: () throws -> R) throws -> R {
         try DNNL.instance().run(body)
+    }
+
+    /// The instruction set oneDNN generates kernels for: the CPU's best, or less when
+    /// `ONEDNN_MAX_CPU_ISA` (or `DNNL_MAX_CPU_ISA`) limits it (`avx2`, `avx512_core`, …).
+    public static var cpuISA: String {
+        guard let name = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()) else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// Every oneDNN primitive this process has created, with the implementation oneDNN chose
+    /// for it and the layouts it was created with, in order of creation.
+    ///
+    /// A primitive is created once per shape and reused, so this lists each distinct kernel a
+    /// workload ran. `loupe bench kernels` prints it; tests use it to show that no pass runs a
+    /// reference kernel on any instruction set.
+    public static func kernelChoices() throws -> [KernelChoice] {
+        try PrimitiveCache.kernelChoices()
     }
 }
 

@@ -150,3 +150,33 @@ func withDimsArrays<R>(_ values: [[Int]], _ body: ([UnsafePointer<Int64>]) throw
         return try body(arrays)
     }
 }
+
+extension MemoryDescriptor: CustomStringConvertible {
+    /// The dimensions and oneDNN's name for the layout, as `1×32×112×112 aBcd8b`: one letter
+    /// per dimension from the outermost, upper-case where the dimension is also blocked, then
+    /// the inner blocks (`8b`: channels in blocks of 8). `any` when the primitive chooses.
+    var description: String {
+        let shape = dims.map(String.init).joined(separator: "×")
+        return "\(shape) \(layoutTag)"
+    }
+
+    /// oneDNN's tag for this layout (`abcd` plain, `acdb` channels-last, `aBcd8b`, `any`).
+    var layoutTag: String {
+        guard raw.format_kind == dnnl_blocked else {
+            return raw.format_kind == dnnl_format_kind_any ? "any" : "format \(raw.format_kind.rawValue)"
+        }
+        let rank = Int(raw.ndims)
+        let blocking = raw.format_desc.blocking
+        let strides = withUnsafeBytes(of: blocking.strides) { Array($0.bindMemory(to: Int64.self).prefix(rank)) }
+        let blockCount = Int(blocking.inner_nblks)
+        let blocks = withUnsafeBytes(of: blocking.inner_blks) { Array($0.bindMemory(to: Int64.self).prefix(blockCount)) }
+        let blockAxes = withUnsafeBytes(of: blocking.inner_idxs) { Array($0.bindMemory(to: Int64.self).prefix(blockCount)) }
+        let letters = Array("abcdefghijkl")
+        let order = (0..<rank).sorted { strides[$0] != strides[$1] ? strides[$0] > strides[$1] : $0 < $1 }
+        let outer = order.map { axis in
+            blockAxes.contains(Int64(axis)) ? String(letters[axis]).uppercased() : String(letters[axis])
+        }.joined()
+        let inner = zip(blocks, blockAxes).map { "\($0)\(letters[Int($1)])" }.joined()
+        return outer + inner
+    }
+}

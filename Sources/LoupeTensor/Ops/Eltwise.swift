@@ -63,8 +63,9 @@ extension Tensor {
     /// Applies `function` elementwise on oneDNN, keeping the input's memory layout.
     func eltwise(_ function: EltwiseFunction) throws -> Tensor {
         let primitive = try Tensor.eltwiseForward(function.algorithm, on: storage.descriptor, name: function.name)
+        let source = try storage.converted(to: primitive.memory(dnnl_query_src_md))
         let out = Storage(uninitialized: try primitive.memory(dnnl_query_dst_md))
-        try primitive.execute([(DNNL_ARG_SRC, storage), (DNNL_ARG_DST, out)])
+        try primitive.execute([(DNNL_ARG_SRC, source), (DNNL_ARG_DST, out)])
         let input = self
         return Tensor.result(function.name, shape: shape, storage: out, inputs: [self]) { gradOutput, _ in
             [try Tensor.eltwiseBackward(function.algorithm, name: function.name, data: input.storage, argument: DNNL_ARG_SRC,
@@ -72,12 +73,13 @@ extension Tensor {
         }
     }
 
-    /// The forward primitive of an elementwise `algorithm` (with its alpha and beta) on `data`.
+    /// The forward primitive of an elementwise `algorithm` (with its alpha and beta) on `data`,
+    /// or on plain memory where oneDNN has only a reference kernel for `data`'s layout.
     static func eltwiseForward(_ algorithm: (dnnl_alg_kind_t, Float, Float), on data: MemoryDescriptor, name: String) throws -> Primitive {
         let (kind, alpha, beta) = algorithm
-        return try PrimitiveCache.primitive("eltwise_fwd", kind.rawValue, alpha, beta, data) { engine in
+        return try PrimitiveCache.primitive("eltwise_fwd", kind.rawValue, alpha, beta, data, layouts: LayoutChoice.givenOrPlain) { engine, choice in
             var op = dnnl_eltwise_desc_t()
-            var md = data.raw
+            var md = try choice.descriptor(for: data, anyAllowed: false).raw
             try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, kind, &md, alpha, beta), op: name)
             return try makeDescriptor(&op, engine: engine, kind: name)
         }
@@ -91,15 +93,18 @@ extension Tensor {
         let (kind, alpha, beta) = algorithm
         let descriptor = data.descriptor
         let forward = try eltwiseForward(algorithm, on: descriptor, name: name)
-        let primitive = try PrimitiveCache.primitive("eltwise_bwd", kind.rawValue, alpha, beta, descriptor) { engine in
+        let primitive = try PrimitiveCache.primitive("eltwise_bwd", kind.rawValue, alpha, beta, descriptor, layouts: LayoutChoice.givenOrPlain) { engine, choice in
             var op = dnnl_eltwise_desc_t()
-            var diff = descriptor.raw, md = descriptor.raw
+            var diff = try choice.descriptor(for: descriptor, anyAllowed: false).raw
+            var md = diff
+            let hint = choice == .given ? forward : try eltwiseForward(algorithm, on: .plain(descriptor.dims), name: name)
             try check(dnnl_eltwise_backward_desc_init(&op, kind, &diff, &md, alpha, beta), op: name)
-            return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: name)
+            return try makeDescriptor(&op, engine: engine, hint: hint.descriptor, kind: name)
         }
+        let saved = try data.converted(to: primitive.memory(argument == DNNL_ARG_DST ? dnnl_query_dst_md : dnnl_query_src_md))
         let diffDst = try gradOutput.storage.converted(to: primitive.memory(dnnl_query_diff_dst_md))
         let diffSrc = Storage(uninitialized: try primitive.memory(dnnl_query_diff_src_md))
-        try primitive.execute([(argument, data), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
+        try primitive.execute([(argument, saved), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
         return Tensor(shape: shape, storage: diffSrc)
     }
 }

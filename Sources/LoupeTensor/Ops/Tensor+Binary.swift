@@ -57,20 +57,21 @@ extension Tensor {
         let src1Storage = other.shape == shape
             ? try other.storage.converted(to: src0) : try other.contiguous().storage
         let src1 = src1Storage.descriptor
-        let primitive = try PrimitiveCache.primitive("binary", operation.rawValue, src0, src1) { engine in
-            var op = dnnl_binary_desc_t()
-            var s0 = src0.raw, s1 = src1.raw, d = src0.raw
-            try check(dnnl_binary_desc_init(&op, operation.algorithm, &s0, &s1, &d), op: operation.rawValue)
-            return try makeDescriptor(&op, engine: engine, kind: operation.rawValue)
-        }
         // oneDNN 2.6 has no JIT kernel for a channel broadcast onto a padded blocked layout (3
         // channels in 8-wide blocks): its reference kernel took 11 ms for 3×236×236. Plain
         // memory has one.
-        if primitive.isReference, !isPlain {
-            return try contiguous().binaryKernel(operation, other)
+        let primitive = try PrimitiveCache.primitive("binary", operation.rawValue, src0, src1, layouts: LayoutChoice.givenOrPlain) { engine, choice in
+            var op = dnnl_binary_desc_t()
+            var s0 = try choice.descriptor(for: src0, anyAllowed: false).raw
+            var s1 = try choice.descriptor(for: src1, anyAllowed: false).raw
+            var d = s0
+            try check(dnnl_binary_desc_init(&op, operation.algorithm, &s0, &s1, &d), op: operation.rawValue)
+            return try makeDescriptor(&op, engine: engine, kind: operation.rawValue)
         }
+        let a = try storage.converted(to: primitive.memory(dnnl_query_src_md, index: 0))
+        let b = try src1Storage.converted(to: primitive.memory(dnnl_query_src_md, index: 1))
         let out = Storage(uninitialized: try primitive.memory(dnnl_query_dst_md))
-        try primitive.execute([(DNNL_ARG_SRC_0, storage), (DNNL_ARG_SRC_1, src1Storage), (DNNL_ARG_DST, out)])
+        try primitive.execute([(DNNL_ARG_SRC_0, a), (DNNL_ARG_SRC_1, b), (DNNL_ARG_DST, out)])
         return out
     }
 

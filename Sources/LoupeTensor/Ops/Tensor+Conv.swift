@@ -149,12 +149,14 @@ extension Tensor {
     static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool = false, affine: Bool = false,
                                    activation: FusedActivation? = nil) throws -> Primitive {
         let kind = training ? "conv_fwd_training" : "conv_fwd"
-        return try PrimitiveCache.primitive(kind, geometry, affine, activation) { engine in
+        // oneDNN chooses the layouts; if it can only offer a reference kernel for them, plain
+        // layouts have a gemm-based one on every CPU.
+        return try PrimitiveCache.primitive(kind, geometry, affine, activation, layouts: LayoutChoice.givenOrPlain) { engine, choice in
             var op = dnnl_convolution_desc_t()
-            var src = try MemoryDescriptor.any(geometry.input).raw
-            var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
+            var src = try choice.descriptor(for: .any(geometry.input)).raw
+            var weights = try choice.descriptor(for: .any(geometry.dnnlWeight)).raw
             var bias = geometry.hasBias ? try MemoryDescriptor.plain([geometry.weight[0]]).raw : dnnl_memory_desc_t()
-            var dst = try MemoryDescriptor.any(geometry.output).raw
+            var dst = try choice.descriptor(for: .any(geometry.output)).raw
             try geometry.withArrays { s, d, l, r in
                 try withUnsafePointer(to: &bias) { b in
                     try check(dnnl_dilated_convolution_forward_desc_init(
@@ -172,14 +174,20 @@ extension Tensor {
     /// forward primitive's source and destination layouts: the gradients then keep them, so a
     /// backward pass through layers whose forward primitives chose one layout (channels-last,
     /// say) does not reorder at every layer to the blocked layout backward kernels prefer.
+    ///
+    /// Where oneDNN has no JIT kernel for those layouts (on AVX2, a stride-2 convolution from a
+    /// plain 3-channel image into 8-channel blocks has only its reference kernel, 75× slower
+    /// than the forward), the layouts oneDNN chooses, then plain ones, are tried instead, and
+    /// the gradients are reordered into and out of them.
     static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor,
                                         layout: (src: MemoryDescriptor, dst: MemoryDescriptor)? = nil) throws -> Tensor {
         let hint = try convolutionForward(geometry, training: true)
-        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry, layout?.src, layout?.dst) { engine in
+        let given = (src: try layout?.src ?? .any(geometry.input), dst: try layout?.dst ?? .any(geometry.output))
+        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry, layout?.src, layout?.dst, layouts: LayoutChoice.all) { engine, choice in
             var op = dnnl_convolution_desc_t()
-            var diffSrc = try layout?.src.raw ?? MemoryDescriptor.any(geometry.input).raw
+            var diffSrc = try choice.descriptor(for: given.src).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
-            var diffDst = try layout?.dst.raw ?? MemoryDescriptor.any(geometry.output).raw
+            var diffDst = try choice.descriptor(for: given.dst).raw
             try geometry.withArrays { s, d, l, r in
                 try check(dnnl_dilated_convolution_backward_data_desc_init(
                     &op, dnnl_convolution_direct, &diffSrc, &weights, &diffDst, s, d, l, r), op: "conv2d backward")
@@ -195,12 +203,12 @@ extension Tensor {
 
     private static func convolutionBackwardWeights(_ geometry: ConvolutionGeometry, input: Storage, gradOutput: Tensor) throws -> (Tensor, Tensor?) {
         let hint = try convolutionForward(geometry, training: true)
-        let primitive = try PrimitiveCache.primitive("conv_bwd_weights", geometry) { engine in
+        let primitive = try PrimitiveCache.primitive("conv_bwd_weights", geometry, layouts: LayoutChoice.givenOrPlain) { engine, choice in
             var op = dnnl_convolution_desc_t()
-            var src = try MemoryDescriptor.any(geometry.input).raw
-            var diffWeights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
+            var src = try choice.descriptor(for: .any(geometry.input)).raw
+            var diffWeights = try choice.descriptor(for: .any(geometry.dnnlWeight)).raw
             var diffBias = geometry.hasBias ? try MemoryDescriptor.plain([geometry.weight[0]]).raw : dnnl_memory_desc_t()
-            var diffDst = try MemoryDescriptor.any(geometry.output).raw
+            var diffDst = try choice.descriptor(for: .any(geometry.output)).raw
             try geometry.withArrays { s, d, l, r in
                 try withUnsafePointer(to: &diffBias) { b in
                     try check(dnnl_dilated_convolution_backward_weights_desc_init(
