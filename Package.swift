@@ -50,7 +50,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeModels", "CPeakFLOPS"]),
+        .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeImage", "LoupeModels", "LoupeInterp", "CPeakFLOPS"]),
         .executableTarget(
             name: "loupe",
             dependencies: [

@@ -5,7 +5,7 @@ import LoupeBench
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self]
     )
 }
 

@@ -18,14 +18,15 @@ var loupeBinary: URL {
 }
 
 /// Runs `loupe` with `arguments` in `directory`, with `LOUPE_HOME` in a test folder unless the
-/// caller passes one, and records a crash as a test issue.
-func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil) throws -> LoupeRun {
+/// caller passes one and `environment` added to the test's, and records a crash as a test issue.
+func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil, environment extra: [String: String] = [:]) throws -> LoupeRun {
     let process = Process()
     process.executableURL = loupeBinary
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
     var environment = ProcessInfo.processInfo.environment
     environment["LOUPE_HOME"] = (home ?? FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-tests")).path
+    environment.merge(extra) { _, new in new }
     process.environment = environment
     // Files, not pipes: Foundation's pipe reading aborts on an interrupted system call.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")

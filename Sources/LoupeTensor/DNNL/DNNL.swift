@@ -70,7 +70,8 @@ public enum Engine {
     /// `ONEDNN_MAX_CPU_ISA` (or `DNNL_MAX_CPU_ISA`) limits it (`avx2`, `avx512_core`, …).
     public static var cpuISA: String {
         guard let name = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()) else { return "unknown" }
-        return String(cString: name)
+        let full = String(cString: name)
+        return full.hasPrefix("cpu_isa_") ? String(full.dropFirst("cpu_isa_".count)) : full
     }
 
     /// Every oneDNN primitive this process has created, with the implementation oneDNN chose

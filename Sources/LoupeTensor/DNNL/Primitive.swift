@@ -166,13 +166,14 @@ public struct KernelChoice: Hashable, Sendable, Codable, CustomStringConvertible
     public let signature: String
     /// `given`, `chosen` or `plain`: the layouts the primitive was created with.
     public let layouts: String
-    /// Implementations refused on the way, as `ref:any with given layouts`.
-    public let refused: [String]
+    /// The other layouts tried, with the implementation oneDNN offered for each, as
+    /// `ref:any with given layouts`.
+    public let alternatives: [String]
 
     public var kernelClass: KernelClass { KernelClass(implementation: implementation, kind: kind) }
 
     public var description: String {
-        "\(kind) [\(implementation)] \(signature)" + (refused.isEmpty ? "" : " (instead of \(refused.joined(separator: "; ")))")
+        "\(kind) [\(implementation)] \(signature)" + (alternatives.isEmpty ? "" : " (also tried: \(alternatives.joined(separator: "; ")))")
     }
 }
 
@@ -230,7 +231,7 @@ enum PrimitiveCache {
         _ kind: String, layouts: [LayoutChoice], engine: dnnl_engine_t, make: (dnnl_engine_t, LayoutChoice) throws -> dnnl_primitive_desc_t
     ) throws -> Primitive {
         var best: (descriptor: dnnl_primitive_desc_t, kernel: KernelClass, layouts: LayoutChoice)?
-        var refused: [String] = []
+        var alternatives: [String] = []
         var firstError: Error?
         for choice in layouts {
             let descriptor: dnnl_primitive_desc_t
@@ -242,11 +243,11 @@ enum PrimitiveCache {
             }
             let kernel = KernelClass(implementation: implementationName(descriptor), kind: kind)
             if let current = best, current.kernel >= kernel {
-                refused.append("\(implementationName(descriptor)) with \(choice)")
+                alternatives.append("\(implementationName(descriptor)) with \(choice)")
                 dnnl_primitive_desc_destroy(descriptor)
             } else {
                 if let current = best {
-                    refused.append("\(implementationName(current.descriptor)) with \(current.layouts)")
+                    alternatives.append("\(implementationName(current.descriptor)) with \(current.layouts)")
                     dnnl_primitive_desc_destroy(current.descriptor)
                 }
                 best = (descriptor, kernel, choice)
@@ -264,12 +265,12 @@ enum PrimitiveCache {
             throw error
         }
         let choice = KernelChoice(kind: kind, implementation: primitive.implementation, signature: signature(best.descriptor),
-                                  layouts: best.layouts.description, refused: refused)
+                                  layouts: best.layouts.description, alternatives: alternatives)
         choices.append(choice)
         if best.kernel != .jit {
             engineLog.debug("\(choice.kind): oneDNN has no JIT kernel on \(Engine.cpuISA) for \(choice.signature) in any layout tried; using \(choice.implementation)")
-        } else if !refused.isEmpty {
-            engineLog.debug("\(choice.kind): \(choice.implementation) with \(best.layouts) instead of \(refused.joined(separator: "; ")) for \(choice.signature)")
+        } else if !alternatives.isEmpty {
+            engineLog.debug("\(choice.kind): \(choice.implementation) with \(best.layouts) for \(choice.signature) (also tried: \(alternatives.joined(separator: "; ")))")
         }
         return primitive
     }

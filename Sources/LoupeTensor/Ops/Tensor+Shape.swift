@@ -199,12 +199,16 @@ extension Tensor {
         outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
         let sources = try tensors.map { try $0.contiguous().storage }
         let out = Storage(uninitialized: try .plain(outShape))
+        // Row-major: each source is `outer` runs of `shape[a] · inner` values, which land side
+        // by side in the output's runs of `outShape[a] · inner`. Copies, not a oneDNN reorder
+        // (whose only kernel for a region at an offset is its generic `simple:any`).
+        let outer = outShape[..<a].reduce(1, *), inner = outShape[(a + 1)...].reduce(1, *)
         var offset = 0
         for (t, source) in zip(tensors, sources) where t.shape[a] > 0 {
-            var offsets = [Int](repeating: 0, count: first.rank)
-            offsets[a] = offset
-            let region = try MemoryDescriptor.plain(outShape).submemory(dims: t.shape, offsets: offsets)
-            try source.reorder(into: Storage(descriptor: region, buffer: out.buffer))
+            let run = t.shape[a] * inner
+            for o in 0..<outer {
+                (out.buffer.floats + (o * outShape[a] + offset) * inner).update(from: source.buffer.floats + o * run, count: run)
+            }
             offset += t.shape[a]
         }
         let lengths = tensors.map { $0.shape[a] }
