@@ -135,3 +135,34 @@ public enum KernelAudit {
         return passes
     }
 }
+
+/// The instruction set and the kernels without a JIT implementation that a benchmark ran, so
+/// that every `loupe bench` figure says what oneDNN fell back to, by name.
+public struct KernelSummary: Codable, Sendable {
+    public var isa: String
+    /// Primitives of an audited kind on oneDNN's reference kernel, as `kind [implementation] operands`.
+    public var reference: [String]
+    /// Primitives on a generic kernel (im2col + gemm, templated loops).
+    public var generic: [String]
+
+    /// What this process has created so far.
+    public static func current() throws -> KernelSummary {
+        let choices = try Engine.kernelChoices()
+        func distinct(_ list: [KernelChoice]) -> [String] {
+            var seen = Set<String>()
+            return list.map { "\($0.kind) [\($0.implementation)] \($0.signature)" }.filter { seen.insert($0).inserted }
+        }
+        let references = choices.filter { choice in
+            choice.kernelClass == .reference && KernelAudit.auditedKinds.contains { choice.kind.hasPrefix($0) }
+        }
+        return KernelSummary(isa: Engine.cpuISA, reference: distinct(references), generic: distinct(choices.filter { $0.kernelClass == .generic }))
+    }
+
+    /// One paragraph for a benchmark's table.
+    public var text: String {
+        var lines = ["oneDNN isa \(isa); reference kernels: " + (reference.isEmpty ? "none" : "\(reference.count)")]
+        lines += reference.map { "  reference: \($0)" }
+        lines += generic.map { "  generic: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

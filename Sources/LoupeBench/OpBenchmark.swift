@@ -39,6 +39,8 @@ public struct OpBenchmarkReport: Codable, Sendable {
     /// Median time of one tiny oneDNN op, the fixed cost every op pays.
     public var dispatch_microseconds: Double
     public var convs: [ConvolutionCase]
+    /// The instruction set and any kernel without a JIT implementation.
+    public var kernels: KernelSummary?
 }
 
 /// Convolution throughput on the shapes that matter: every distinct convolution of

@@ -25,12 +25,13 @@ extension Bench {
 
         func run() throws {
             let cases = quick ? OpBenchmark.resnet50(batch: 1) + OpBenchmark.depthwise(batch: 1) : OpBenchmark.standardCases
-            let report = try OpBenchmark.run(cases: cases, budget: budget) { c in
+            var report = try OpBenchmark.run(cases: cases, budget: budget) { c in
                 guard !json else { return }
                 let f = c.forward_gflops ?? 0, b = c.backward_data_gflops ?? 0
                 print(c.label.padding(toLength: 36, withPad: " ", startingAt: 0)
                       + String(format: "forward %7.1f GFLOP/s   backward-data %7.1f GFLOP/s", f, b))
             }
+            report.kernels = try KernelSummary.current()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -38,6 +39,7 @@ extension Bench {
             } else {
                 print(String(format: "peak %.1f GFLOP/s (%@, %d threads); one tiny op costs %.1f µs",
                              report.peak_gflops, report.peak_kernel, report.threads, report.dispatch_microseconds))
+                print(report.kernels?.text ?? "")
             }
         }
     }
@@ -79,10 +81,18 @@ extension Bench {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(["models": results]), as: UTF8.self))
+                print(String(decoding: try encoder.encode(ModelsReport(models: results, kernels: try KernelSummary.current())), as: UTF8.self))
+            } else {
+                print(try KernelSummary.current().text)
             }
         }
     }
+}
+
+/// `loupe bench models --json`: the models, and the kernels their passes ran.
+private struct ModelsReport: Encodable {
+    let models: [ModelBenchmark.Result]
+    let kernels: KernelSummary
 }
 
 extension Bench {
