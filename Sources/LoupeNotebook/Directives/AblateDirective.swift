@@ -7,19 +7,6 @@ import LoupeModels
 struct AblateDirective: Directive {
     static let name = "ablate"
     static let summary = "Channel ablation: zeroes chosen channels of a layer (or finds a small set that changes the top class) and compares the top classes before and after."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
-        OptionSpec("layer", .text, help: "The layer, by its PyTorch dotted name (`_blocks.15`, `layer4.1.conv2`); a layer that runs twice is ablated at its last run."),
-        OptionSpec("channels", .text, optional: true, help: "The channels to zero: indices and ranges, `3, 17, 40-43`. Leave out with `find: true`."),
-        OptionSpec("find", .flag, default: "false",
-                   help: "Search for a small set of channels whose removal changes the top class: rank by activation × gradient of the margin over the runner-up, remove greedily, then prune."),
-        OptionSpec("top", .integer(1...20), default: "5", help: "How many classes to list before and after."),
-        OptionSpec("max-channels", .integer(1...4096), default: "64", help: "With `find`: the most channels the greedy phase removes."),
-        OptionSpec("max-passes", .integer(1...100_000), default: "256", help: "With `find`: the most exact evaluations (one image with one set of channels removed)."),
-        OptionSpec("batch", .integer(1...64), default: "8", help: "With `find`: evaluations per batched forward pass."),
-        OptionSpec("caption", .text, optional: true, help: "The table's caption; by default model, image, layer and channels."),
-    ]
     static let example = """
         ```{ablate}
         :model: net
@@ -32,8 +19,31 @@ struct AblateDirective: Directive {
     /// The before-and-after table's columns.
     static let columns = ["Rank", "Before", "Logit", "Probability", "After", "Logit", "Probability"]
 
-    private let modelName: String
-    private let imageName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The image cell; `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        @CellOption(help: "The layer, by its PyTorch dotted name (`_blocks.15`, `layer4.1.conv2`); a layer that runs twice is ablated at its last run.")
+        var layer: String
+        @CellOption(help: "The channels to zero: indices and ranges, `3, 17, 40-43`. Leave out with `find: true`.")
+        var channels: String?
+        @CellOption(help: "Search for a small set of channels whose removal changes the top class: rank by activation × gradient of the margin over the runner-up, remove greedily, then prune.")
+        var find = false
+        @CellOption(range: 1...20, help: "How many classes to list before and after.")
+        var top = 5
+        @CellOption("max-channels", range: 1...4096, help: "With `find`: the most channels the greedy phase removes.")
+        var maxChannels = 64
+        @CellOption("max-passes", range: 1...100_000, help: "With `find`: the most exact evaluations (one image with one set of channels removed).")
+        var maxPasses = 256
+        @CellOption(range: 1...64, help: "With `find`: evaluations per batched forward pass.")
+        var batch = 8
+        @CellOption(help: "The table's caption; by default model, image, layer and channels.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
+    private let imageName: CellName<LoadedImage>
     private let layer: String
     private let channels: [Int]
     private let find: Bool
@@ -41,27 +51,26 @@ struct AblateDirective: Directive {
     private let budget: AblationBudget
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        layer = try options.text("layer").trimmingCharacters(in: .whitespaces)
-        find = try options.flag("find")
-        let written = try options.optionalText("channels")
-        switch (written, find) {
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        imageName = options.image
+        layer = options.layer.trimmingCharacters(in: .whitespaces)
+        find = options.find
+        switch (options.channels, find) {
         case (nil, false): throw CellError.invalid("'{ablate}' needs ':channels:' (for example `3, 17, 40-43`) or ':find: true'")
         case (_?, true): throw CellError.invalid("set either ':channels:' or ':find: true', not both")
         case let (text?, false): channels = try IndexList.parse(text, option: "option ':channels:'")
         case (nil, true): channels = []
         }
-        top = try options.integer("top")
-        budget = AblationBudget(maxChannels: try options.integer("max-channels"), maxForwardPasses: try options.integer("max-passes"),
-                                batchSize: try options.integer("batch"))
-        caption = try options.optionalText("caption")
+        top = options.top
+        budget = AblationBudget(maxChannels: options.maxChannels, maxForwardPasses: options.maxPasses, batchSize: options.batch)
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
-        let picture = try context.value(LoadedImage.self, named: imageName)
+        let loaded = try context.value(modelName)
+        let picture = try context.value(imageName)
         let input = try picture.input(for: loaded.model)
         let ablator: ChannelAblator
         do {

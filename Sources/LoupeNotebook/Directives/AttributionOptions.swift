@@ -1,43 +1,46 @@
 import Foundation
 import LoupeInterp
 
-/// The attribution options that `{attribute}`, `{sanity-check}` and `{deletion}` share, with the names and
-/// defaults `{attribute}` uses, so that a map can be checked with the settings it was drawn with.
-enum AttributionOptions {
-    /// `method`, `target`, `layer`, `signed` and the per-method settings; Integrated Gradients'
-    /// points are `stepsKey` (`{deletion}` uses `steps` for its own chunks).
-    static func specs(stepsKey: String) -> [OptionSpec] {
-        [
-            OptionSpec("method", .choice(AttributionMethod.allCases.map(\.rawValue)), default: "saliency",
-                       help: "The attribution method, as in `{attribute}`; `saliency` is |gradient| of the logit, largest over colour channels."),
-            OptionSpec("target", .text, optional: true,
-                       help: "A class index or label (\"tusker\"; unknown labels suggest the closest); `{sanity-check}` also takes `layer:channel`. Default: the top class."),
-            OptionSpec("layer", .text, optional: true, help: "Grad-CAM's layer (dotted name). Default: the last feature map (`layer4`, `_relu`, `features`)."),
-            OptionSpec("signed", .flag, default: "false", help: "Keep the sign (saliency without |·|, Grad-CAM without ReLU)."),
-            OptionSpec(stepsKey, .integer(1...1024), default: "50", help: "Integrated Gradients: points on the path."),
-            OptionSpec("integration", .choice(IntegrationRule.allCases.map(\.rawValue)), default: "gausslegendre", help: "Integrated Gradients: the quadrature rule (Captum's names)."),
-            OptionSpec("baseline", .choice(Baseline.allCases.map(\.rawValue)), default: "black", help: "Integrated Gradients: the image the path starts from."),
-            OptionSpec("samples", .integer(1...1024), default: "5", help: "SmoothGrad: noisy copies."),
-            OptionSpec("noise", .number(0...100), default: "1", help: "SmoothGrad: noise standard deviation in normalised input units (Captum's `stdevs`)."),
-            OptionSpec("window", .integer(1...1024), default: "16", help: "Occlusion: the square window's side in pixels."),
-            OptionSpec("stride", .integer(1...1024), default: "8", help: "Occlusion: the window's step in pixels."),
-        ]
-    }
+/// The attribution options that `{attribute}`, `{sanity-check}` and `{deletion}` share, so that
+/// a map can be checked with the settings it was drawn with: a group inside each directive's
+/// options.
+struct AttributionOptions: DirectiveOptions {
+    @CellOption(help: "The attribution method; `saliency` is the lecture's: |gradient| of the logit, largest over colour channels.")
+    var method = AttributionMethod.saliency
+    @CellOption(help: "A class index, a class label (\"tusker\"; unknown labels suggest the closest), or `layer:channel` where the directive explains channels. Default: the top class.")
+    var target: String?
+    @CellOption(help: "Grad-CAM's layer (dotted name). Default: the last feature map (`layer4`, `_relu`, `features`).")
+    var layer: String?
+    @CellOption(help: "Keep the sign (saliency without |·|, Grad-CAM without ReLU); shown with a diverging colour map.")
+    var signed = false
+    @CellOption(range: 1...1024, help: "Integrated Gradients: points on the path.")
+    var steps = 50
+    @CellOption(help: "Integrated Gradients: the quadrature rule (Captum's names).")
+    var integration = IntegrationRule.gaussLegendre
+    @CellOption(help: "Integrated Gradients: the image the path starts from.")
+    var baseline = Baseline.black
+    @CellOption(range: 1...1024, help: "SmoothGrad: noisy copies.")
+    var samples = 5
+    @CellOption(range: 0...100, help: "SmoothGrad: noise standard deviation in normalised input units (Captum's `stdevs`).")
+    var noise: Float = 1
+    @CellOption(range: 1...1024, help: "Occlusion: the square window's side in pixels.")
+    var window = 16
+    @CellOption(range: 1...1024, help: "Occlusion: the window's step in pixels.")
+    var stride = 8
 
-    /// The settings the options describe; `seed` also seeds SmoothGrad's noise and the noise
-    /// baseline.
-    static func settings(_ options: CellOptions, stepsKey: String, seed: UInt64) throws -> AttributionSettings {
+    /// The library's settings; `seed` also seeds SmoothGrad's noise and the noise baseline.
+    func settings(seed: Int) -> AttributionSettings {
         var settings = AttributionSettings()
-        settings.layer = try options.optionalText("layer")
-        settings.signed = try options.flag("signed")
-        settings.steps = try options.integer(stepsKey)
-        settings.rule = try options.choice("integration")
-        settings.baseline = try options.choice("baseline")
-        settings.samples = try options.integer("samples")
-        settings.noiseLevel = Float(try options.number("noise"))
-        settings.seed = seed
-        settings.window = try options.integer("window")
-        settings.stride = try options.integer("stride")
+        settings.layer = layer?.trimmingCharacters(in: .whitespaces)
+        settings.signed = signed
+        settings.steps = steps
+        settings.rule = integration
+        settings.baseline = baseline
+        settings.samples = samples
+        settings.noiseLevel = noise
+        settings.seed = UInt64(seed)
+        settings.window = window
+        settings.stride = stride
         return settings
     }
 }

@@ -7,15 +7,6 @@ import LoupeModels
 struct DeletionDirective: Directive {
     static let name = "deletion"
     static let summary = "Deletion and insertion curves (RISE, Petsiuk et al. 2018): the class probability as the map's most important pixels are blacked out, or put back into a blurred copy, against a random order."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
-    ] + AttributionOptions.specs(stepsKey: "ig-steps") + [
-        OptionSpec("steps", .integer(1...4096), default: "50",
-                   help: "Equal chunks of pixels deleted or inserted; each curve has steps + 1 points. RISE uses 224 at 224 × 224 (one row's worth per step)."),
-        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seed of the random order (and of SmoothGrad's noise)."),
-        OptionSpec("caption", .text, optional: true, help: "The chart's caption; by default method, model, image and target."),
-    ]
     static let example = """
         ```{deletion}
         :model: net
@@ -28,8 +19,25 @@ struct DeletionDirective: Directive {
     /// The table's columns.
     static let columns = ["Curve", "AUC, map order", "AUC, random order", "Better"]
 
-    private let modelName: String
-    private let imageName: String
+    struct Options: DirectiveOptions {
+        /// The group's Integrated Gradients points are `ig-steps` here: `steps` are the curve's.
+        static let renamedKeys = ["steps": "ig-steps"]
+
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The image cell; `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        var attribution = AttributionOptions()
+        @CellOption(range: 1...4096, help: "Equal chunks of pixels deleted or inserted; each curve has steps + 1 points. RISE uses 224 at 224 × 224 (one row's worth per step).")
+        var steps = 50
+        @CellOption(range: 0...Int(Int32.max), help: "Seed of the random order (and of SmoothGrad's noise).")
+        var seed = 0
+        @CellOption(help: "The chart's caption; by default method, model, image and target.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
+    private let imageName: CellName<LoadedImage>
     private let method: AttributionMethod
     private let target: String?
     private let settings: AttributionSettings
@@ -37,20 +45,21 @@ struct DeletionDirective: Directive {
     private let seed: UInt64
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        method = try options.choice("method")
-        target = try options.optionalText("target")
-        seed = UInt64(try options.integer("seed"))
-        settings = try AttributionOptions.settings(options, stepsKey: "ig-steps", seed: seed)
-        steps = try options.integer("steps")
-        caption = try options.optionalText("caption")
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        imageName = options.image
+        method = options.attribution.method
+        target = options.attribution.target
+        seed = UInt64(options.seed)
+        settings = options.attribution.settings(seed: options.seed)
+        steps = options.steps
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
-        let picture = try context.value(LoadedImage.self, named: imageName)
+        let loaded = try context.value(modelName)
+        let picture = try context.value(imageName)
         let model = loaded.model
         let input = try picture.input(for: model)
         let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)

@@ -9,18 +9,6 @@ import LoupeModels
 struct DreamDirective: Directive {
     static let name = "dream"
     static let summary = "Deep dream: amplify what a layer sees in an image by gradient ascent on its activations' L2 norm, over octaves from small to full size."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("image", .reference(.image), help: "The image cell to dream on (as the model sees it); `defaults: image:` can supply it."),
-        OptionSpec("layer", .text, help: "The layer whose activations are amplified, by dotted name (`_blocks.7`, `layer3`); unknown names suggest the closest."),
-        OptionSpec("octaves", .integer(1...10), default: "4", help: "Scales, smallest first, each `octave-scale` smaller than the next; 1 is the lecture's single scale."),
-        OptionSpec("octave-scale", .number(1.05...4), default: "1.4", help: "Size ratio between consecutive octaves (the classic 1.4)."),
-        OptionSpec("steps", .integer(0...1000), default: "10", help: "Gradient steps per octave (the lecture's 20 at one octave)."),
-        OptionSpec("step", .number(0...10), default: "0.02", help: "Each step adds step · g / mean|g| to the normalised image (the lecture's 0.02)."),
-        OptionSpec("jitter", .integer(0...64), default: "0", help: "Roll the image by up to this many pixels before each step and back after (seeded). 0: off."),
-        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seeds the jitter."),
-        OptionSpec("caption", .text, optional: true, help: "The caption; by default the model, layer, image, octaves and norms."),
-    ]
     static let example = """
         ```{dream}
         :model: net
@@ -32,30 +20,54 @@ struct DreamDirective: Directive {
         ```
         """
 
-    private let modelName: String
-    private let imageName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The image cell to dream on (as the model sees it); `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        @CellOption(help: "The layer whose activations are amplified, by dotted name (`_blocks.7`, `layer3`); unknown names suggest the closest.")
+        var layer: String
+        @CellOption(range: 1...10, help: "Scales, smallest first, each `octave-scale` smaller than the next; 1 is the lecture's single scale.")
+        var octaves = 4
+        @CellOption("octave-scale", range: 1.05...4, help: "Size ratio between consecutive octaves (the classic 1.4).")
+        var octaveScale: Float = 1.4
+        @CellOption(range: 0...1000, help: "Gradient steps per octave (the lecture's 20 at one octave).")
+        var steps = 10
+        @CellOption(range: 0...10, help: "Each step adds step · g / mean|g| to the normalised image (the lecture's 0.02).")
+        var step: Float = 0.02
+        @CellOption(range: 0...64, help: "Roll the image by up to this many pixels before each step and back after (seeded). 0: off.")
+        var jitter = 0
+        @CellOption(range: 0...Int(Int32.max), help: "Seeds the jitter.")
+        var seed = 0
+        @CellOption(help: "The caption; by default the model, layer, image, octaves and norms.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
+    private let imageName: CellName<LoadedImage>
     private let layer: String
     private let settings: DeepDreamSettings
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        layer = try options.text("layer").trimmingCharacters(in: .whitespaces)
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        imageName = options.image
+        layer = options.layer.trimmingCharacters(in: .whitespaces)
         var settings = DeepDreamSettings()
-        settings.octaves = try options.integer("octaves")
-        settings.octaveScale = Float(try options.number("octave-scale"))
-        settings.steps = try options.integer("steps")
-        settings.stepSize = Float(try options.number("step"))
-        settings.jitter = try options.integer("jitter")
-        settings.seed = UInt64(try options.integer("seed"))
+        settings.octaves = options.octaves
+        settings.octaveScale = options.octaveScale
+        settings.steps = options.steps
+        settings.stepSize = options.step
+        settings.jitter = options.jitter
+        settings.seed = UInt64(options.seed)
         self.settings = settings
-        caption = try options.optionalText("caption")
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
-        let picture = try context.value(LoadedImage.self, named: imageName)
+        let loaded = try context.value(modelName)
+        let picture = try context.value(imageName)
         let seen = try picture.modelView(for: loaded.model)
         let dream = try loaded.model.deepDream(seen, layer: layer, settings: settings)
         let sizes = dream.octaveSizes.map { "\($0[1])×\($0[0])" }.joined(separator: ", ")

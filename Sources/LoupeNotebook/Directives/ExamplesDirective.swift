@@ -8,19 +8,6 @@ import LoupeModels
 struct ExamplesDirective: Directive {
     static let name = "examples"
     static let summary = "Dataset examples: the images of a folder that excite one channel of a layer most, with the receptive-field patch around each maximum."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("folder", .text,
-                   help: "A folder of .jpg, .jpeg and .png files (not its subfolders), relative to the notebook like `{image}`'s `src`; every file's bytes are part of the cache key. Unreadable files are listed and skipped."),
-        OptionSpec("layer", .text, help: "The layer, by its PyTorch dotted name (`_blocks.9`, `layer3.1.conv2`); a layer that runs twice is taken at its last run."),
-        OptionSpec("channel", .integer(0...65_535), help: "The channel of the layer's output."),
-        OptionSpec("k", .integer(1...64), default: "6", help: "How many images to show."),
-        OptionSpec("score", .choice(ActivationScore.allCases.map(\.rawValue)), default: "max",
-                   help: "Rank images by the channel's `max` over the feature map (the pattern is somewhere) or its `mean` (it is everywhere)."),
-        OptionSpec("patches", .flag, default: "true", help: "Also show each image's receptive-field patch around the maximum, enlarged."),
-        OptionSpec("batch", .integer(1...64), default: "8", help: "Images per forward pass."),
-        OptionSpec("caption", .text, optional: true, help: "The caption of the images; by default model, layer, channel, score and folder."),
-    ]
     static let example = """
         ```{examples}
         :model: net
@@ -34,7 +21,28 @@ struct ExamplesDirective: Directive {
     /// The side (pixels) patches are enlarged towards, by a whole factor and nearest neighbour.
     static let patchDisplaySide = 96
 
-    private let modelName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "A folder of .jpg, .jpeg and .png files (not its subfolders), relative to the notebook like `{image}`'s `src`; every file's bytes are part of the cache key. Unreadable files are listed and skipped.")
+        var folder: String
+        @CellOption(help: "The layer, by its PyTorch dotted name (`_blocks.9`, `layer3.1.conv2`); a layer that runs twice is taken at its last run.")
+        var layer: String
+        @CellOption(range: 0...65_535, help: "The channel of the layer's output.")
+        var channel: Int
+        @CellOption(range: 1...64, help: "How many images to show.")
+        var k = 6
+        @CellOption(help: "Rank images by the channel's `max` over the feature map (the pattern is somewhere) or its `mean` (it is everywhere).")
+        var score = ActivationScore.max
+        @CellOption(help: "Also show each image's receptive-field patch around the maximum, enlarged.")
+        var patches = true
+        @CellOption(range: 1...64, help: "Images per forward pass.")
+        var batch = 8
+        @CellOption(help: "The caption of the images; by default model, layer, channel, score and folder.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
     private let folder: URL
     private let folderPath: String
     private let layer: String
@@ -45,17 +53,18 @@ struct ExamplesDirective: Directive {
     private let batchSize: Int
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        folderPath = try options.text("folder").trimmingCharacters(in: .whitespaces)
-        folder = CellOptions.resolve(path: folderPath, against: options.baseDirectory)
-        layer = try options.text("layer").trimmingCharacters(in: .whitespaces)
-        channel = try options.integer("channel")
-        count = try options.integer("k")
-        score = try options.choice("score")
-        patches = try options.flag("patches")
-        batchSize = try options.integer("batch")
-        caption = try options.optionalText("caption")
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        folderPath = options.folder.trimmingCharacters(in: .whitespaces)
+        folder = OptionText.resolve(path: folderPath, against: cell.baseDirectory)
+        layer = options.layer.trimmingCharacters(in: .whitespaces)
+        channel = options.channel
+        count = options.k
+        score = options.score
+        patches = options.patches
+        batchSize = options.batch
+        caption = options.caption
     }
 
     /// The folder's image files with the SHA-256 of each, so that changing, adding or removing
@@ -80,7 +89,7 @@ struct ExamplesDirective: Directive {
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let loaded = try context.value(modelName)
         let files = try files()
         let result: DatasetExamples
         do {

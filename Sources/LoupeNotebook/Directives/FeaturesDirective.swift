@@ -11,23 +11,6 @@ struct FeaturesDirective: Directive {
     static let summary = "Feature maps of a layer for an image: chosen channels or the top-k by mean activation, as labelled heatmaps with a colour bar."
     /// How many channels are shown when the cell chooses neither `channels` nor `top`.
     static let defaultTop = 16
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
-        OptionSpec("layer", .text,
-                   help: "The layer by dotted name, its output exactly as a PyTorch forward hook sees it (`_conv_stem` before batch norm, `_bn0` after it). A module that runs several times (Lite0's `_relu`, a ResNet block's `relu`) means its last call; `name@k` picks call k (`_relu@1` is Lite0's stem activation)."),
-        OptionSpec("channels", .text, optional: true, help: "Channels to show: `0-15`, `3,7,58` or a mix."),
-        OptionSpec("top", .integer(1...1024), optional: true,
-                   help: "Show the k channels with the highest mean activation, highest first. Default: \(defaultTop) when `channels` is not given."),
-        OptionSpec("range", .choice(["shared", "map"]), default: "shared",
-                   help: "`shared`: one colour range (min to max over the maps shown) for all maps, with its colour bar; `map`: each map from its own min to its own max, as `px.imshow` does."),
-        OptionSpec("colormap", .choice(ColorMap.allCases.map(\.rawValue)), default: "viridis",
-                   help: "The colour map; `coolwarm` centres zero (±max|value|)."),
-        OptionSpec("size", .integer(4...512), default: "112",
-                   help: "Maps smaller than this many pixels a side are enlarged by a whole factor (nearest neighbour)."),
-        OptionSpec("columns", .integer(1...64), default: "6", help: "Maps per row."),
-        OptionSpec("caption", .text, optional: true, help: "The caption; by default the layer, model, image and how channels were chosen."),
-    ]
     static let example = """
         ```{features}
         :model: net
@@ -37,8 +20,36 @@ struct FeaturesDirective: Directive {
         ```
         """
 
-    private let modelName: String
-    private let imageName: String
+    /// How the maps' colours are scaled.
+    enum Range: String, ChoiceOption {
+        case shared, map
+    }
+
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The image cell; `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        @CellOption(help: "The layer by dotted name, its output exactly as a PyTorch forward hook sees it (`_conv_stem` before batch norm, `_bn0` after it). A module that runs several times (Lite0's `_relu`, a ResNet block's `relu`) means its last call; `name@k` picks call k (`_relu@1` is Lite0's stem activation).")
+        var layer: String
+        @CellOption(help: "Channels to show: `0-15`, `3,7,58` or a mix.")
+        var channels: String?
+        @CellOption(range: 1...1024, help: "Show the k channels with the highest mean activation, highest first. Default: \(FeaturesDirective.defaultTop) when `channels` is not given.")
+        var top: Int?
+        @CellOption(help: "`shared`: one colour range (min to max over the maps shown) for all maps, with its colour bar; `map`: each map from its own min to its own max, as `px.imshow` does.")
+        var range = Range.shared
+        @CellOption(help: "The colour map; `coolwarm` centres zero (±max|value|).")
+        var colormap = ColorMap.viridis
+        @CellOption(range: 4...512, help: "Maps smaller than this many pixels a side are enlarged by a whole factor (nearest neighbour).")
+        var size = 112
+        @CellOption(range: 1...64, help: "Maps per row.")
+        var columns = 6
+        @CellOption(help: "The caption; by default the layer, model, image and how channels were chosen.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
+    private let imageName: CellName<LoadedImage>
     private let layer: LayerCall
     private let channels: [Int]?
     private let top: Int
@@ -48,25 +59,26 @@ struct FeaturesDirective: Directive {
     private let columns: Int
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        layer = try LayerCall(parsing: try options.text("layer"))
-        channels = try options.optionalText("channels").map { try IndexList.parse($0, option: "channels") }
-        if channels != nil, try options.optionalInteger("top") != nil {
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        imageName = options.image
+        layer = try LayerCall(parsing: options.layer)
+        channels = try options.channels.map { try IndexList.parse($0, option: "channels") }
+        if channels != nil, options.top != nil {
             throw CellError.invalid("give either :channels: or :top:, not both")
         }
-        top = try options.optionalInteger("top") ?? Self.defaultTop
-        sharedRange = try options.text("range") == "shared"
-        colorMap = try options.choice("colormap")
-        size = try options.integer("size")
-        columns = try options.integer("columns")
-        caption = try options.optionalText("caption")
+        top = options.top ?? Self.defaultTop
+        sharedRange = options.range == .shared
+        colorMap = options.colormap
+        size = options.size
+        columns = options.columns
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
-        let picture = try context.value(LoadedImage.self, named: imageName)
+        let loaded = try context.value(modelName)
+        let picture = try context.value(imageName)
         let features = try loaded.model.featureMaps(for: try picture.input(for: loaded.model), layer: layer)
         let maps = try channels.map { try features.maps($0) } ?? features.topChannels(top)
 

@@ -12,23 +12,6 @@ struct FiltersDirective: Directive {
     static let summary = "A convolution's weights as pictures: one RGB tile per filter for the first layer, one tile per input channel for deeper ones."
     /// At most this many filters (or input channels) are shown when the cell does not choose.
     static let defaultLimit = 64
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("layer", .text, optional: true,
-                   help: "The convolution, by dotted name (`conv1`, `_blocks.3._depthwise_conv`). Default: the model's first convolution."),
-        OptionSpec("filters", .text, optional: true,
-                   help: "Filters (output channels): `0-31`, `3,7,58` or a mix. Default: the first \(defaultLimit) for layers with one tile per filter, filter 0 for deeper layers."),
-        OptionSpec("inputs", .text, optional: true,
-                   help: "Deeper layers: the input channels shown for each filter, written like `filters`. Default: the first \(defaultLimit). Given for the first layer, shows its colour channels as grey tiles."),
-        OptionSpec("scale", .choice(FilterGrid.Scale.allCases.map(\.rawValue)), default: "filter",
-                   help: "`filter`: each filter min–max scaled to 0…1 (the lecture's); `shared`: one scale for the whole layer, 0 at mid-grey, ±max|w| at the ends."),
-        OptionSpec("size", .integer(4...512), default: "48",
-                   help: "Tile side in pixels: each weight becomes a square block of ⌊size / kernel⌋ pixels (nearest neighbour; at least 1)."),
-        OptionSpec("columns", .integer(1...64), default: "8", help: "Tiles per row."),
-        OptionSpec("colormap", .choice(ColorMap.allCases.map(\.rawValue)), default: "gray",
-                   help: "Colours of single-channel tiles (RGB tiles show their own colours); `coolwarm` with `scale: shared` shows negative weights blue and positive red."),
-        OptionSpec("caption", .text, optional: true, help: "The caption; by default the layer, model, filters, kernel and scaling."),
-    ]
     static let example = """
         ```{filters}
         :model: net
@@ -38,7 +21,28 @@ struct FiltersDirective: Directive {
         ```
         """
 
-    private let modelName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The convolution, by dotted name (`conv1`, `_blocks.3._depthwise_conv`). Default: the model's first convolution.")
+        var layer: String?
+        @CellOption(help: "Filters (output channels): `0-31`, `3,7,58` or a mix. Default: the first \(FiltersDirective.defaultLimit) for layers with one tile per filter, filter 0 for deeper layers.")
+        var filters: String?
+        @CellOption(help: "Deeper layers: the input channels shown for each filter, written like `filters`. Default: the first \(FiltersDirective.defaultLimit). Given for the first layer, shows its colour channels as grey tiles.")
+        var inputs: String?
+        @CellOption(help: "`filter`: each filter min–max scaled to 0…1 (the lecture's); `shared`: one scale for the whole layer, 0 at mid-grey, ±max|w| at the ends.")
+        var scale = FilterGrid.Scale.filter
+        @CellOption(range: 4...512, help: "Tile side in pixels: each weight becomes a square block of ⌊size / kernel⌋ pixels (nearest neighbour; at least 1).")
+        var size = 48
+        @CellOption(range: 1...64, help: "Tiles per row.")
+        var columns = 8
+        @CellOption(help: "Colours of single-channel tiles (RGB tiles show their own colours); `coolwarm` with `scale: shared` shows negative weights blue and positive red.")
+        var colormap = ColorMap.gray
+        @CellOption(help: "The caption; by default the layer, model, filters, kernel and scaling.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
     private let layer: String?
     private let filters: [Int]?
     private let inputs: [Int]?
@@ -48,20 +52,21 @@ struct FiltersDirective: Directive {
     private let colorMap: ColorMap
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        layer = try options.optionalText("layer").map { $0.trimmingCharacters(in: .whitespaces) }
-        filters = try options.optionalText("filters").map { try IndexList.parse($0, option: "filters") }
-        inputs = try options.optionalText("inputs").map { try IndexList.parse($0, option: "inputs") }
-        scale = try options.choice("scale")
-        size = try options.integer("size")
-        columns = try options.integer("columns")
-        colorMap = try options.choice("colormap")
-        caption = try options.optionalText("caption")
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        layer = options.layer.map { $0.trimmingCharacters(in: .whitespaces) }
+        filters = try options.filters.map { try IndexList.parse($0, option: "filters") }
+        inputs = try options.inputs.map { try IndexList.parse($0, option: "inputs") }
+        scale = options.scale
+        size = options.size
+        columns = options.columns
+        colorMap = options.colormap
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let loaded = try context.value(modelName)
         let model = loaded.model
         guard let layerName = layer ?? model.convolutionNames.first else {
             throw CellError.invalid("\(loaded.caption) has no convolution layer")

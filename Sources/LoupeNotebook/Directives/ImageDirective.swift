@@ -6,15 +6,6 @@ struct ImageDirective: Directive {
     static let name = "image"
     static let summary = "Decodes a JPEG or PNG file and shows it; other cells read it by name."
     static let argument = ArgumentSpec.requiredName(.image)
-    static let options = [
-        OptionSpec("src", .file, help: "The image file, relative to the notebook; `{{ photo }}` lets `--set photo=…` replace it."),
-        OptionSpec("size", .integer(8...4096), optional: true,
-                   help: "Resize to this input size now; cells then only normalise it (as `loupe predict --no-resize`). Unset: each model applies its own resize and crop."),
-        OptionSpec("resize", .choice(["crop", "exact"]), default: "crop",
-                   help: "With `size`: `crop` scales the shorter side to `size` and crops the centre; `exact` squashes the whole photo to `size`×`size`, as the lecture does."),
-        OptionSpec("show", .flag, default: "true", help: "Whether to show the image in the report."),
-        OptionSpec("caption", .text, optional: true, help: "The caption; by default the file name and size."),
-    ]
     static let example = """
         ```{image} photo
         :src: images/dog.jpg
@@ -23,22 +14,31 @@ struct ImageDirective: Directive {
         ```
         """
 
-    private enum Resize: String { case crop, exact }
+    enum Resize: String, ChoiceOption { case crop, exact }
 
-    private let url: URL
-    private let path: String
-    private let size: Int?
-    private let resize: Resize
-    private let show: Bool
-    private let caption: String?
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The image file, relative to the notebook; `{{ photo }}` lets `--set photo=…` replace it.")
+        var src: FilePath
+        @CellOption(range: 8...4096, help: "Resize to this input size now; cells then only normalise it (as `loupe predict --no-resize`). Unset: each model applies its own resize and crop.")
+        var size: Int?
+        @CellOption(help: "With `size`: `crop` scales the shorter side to `size` and crops the centre; `exact` squashes the whole photo to `size`×`size`, as the lecture does.")
+        var resize = Resize.crop
+        @CellOption(help: "Whether to show the image in the report.")
+        var show = true
+        @CellOption(help: "The caption; by default the file name and size.")
+        var caption: String?
+    }
 
-    init(_ options: CellOptions) throws {
-        url = try options.file("src")
-        path = try options.filePath("src")
-        size = try options.optionalInteger("size")
-        resize = try options.choice("resize")
-        show = try options.flag("show")
-        caption = try options.optionalText("caption")
+    private let options: Options
+    private var url: URL { options.src.url }
+    private var path: String { options.src.path }
+    private var size: Int? { options.size }
+    private var resize: Resize { options.resize }
+    private var show: Bool { options.show }
+    private var caption: String? { options.caption }
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {

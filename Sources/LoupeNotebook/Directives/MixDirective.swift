@@ -5,11 +5,6 @@ struct MixDirective: Directive {
     static let name = "mix"
     static let summary = "Blends two images pixel by pixel (a weighted average of their RGB values) into a new image."
     static let argument = ArgumentSpec.requiredName(.image)
-    static let options = [
-        OptionSpec("images", .references(.image), help: "The two image cells to blend; the second is resized to the first's size."),
-        OptionSpec("weight", .number(0...1), default: "0.5", help: "The first image's share; the second gets 1 − weight."),
-        OptionSpec("show", .flag, default: "true", help: "Whether to show the blend in the report."),
-    ]
     static let example = """
         ```{mix} blend
         :images: photo, cat
@@ -17,24 +12,33 @@ struct MixDirective: Directive {
         ```
         """
 
-    private let first: String
-    private let second: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The two image cells to blend; the second is resized to the first's size.")
+        var images: CellNames<LoadedImage>
+        @CellOption(range: 0...1, help: "The first image's share; the second gets 1 − weight.")
+        var weight = 0.5
+        @CellOption(help: "Whether to show the blend in the report.")
+        var show = true
+    }
+
+    private let first: CellName<LoadedImage>
+    private let second: CellName<LoadedImage>
     private let weight: Double
     private let show: Bool
 
-    init(_ options: CellOptions) throws {
-        let names = try options.references("images")
+    init(_ cell: DirectiveCell<Options>) throws {
+        let names = cell.options.images.names
         guard names.count == 2 else {
             throw CellError.invalid("':images:' needs exactly two image cells to blend, found \(names.count)")
         }
-        (first, second) = (names[0], names[1])
-        weight = try options.number("weight")
-        show = try options.flag("show")
+        (first, second) = (CellName(names[0]), CellName(names[1]))
+        weight = cell.options.weight
+        show = cell.options.show
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let a = try context.value(LoadedImage.self, named: first)
-        let b = try context.value(LoadedImage.self, named: second)
+        let a = try context.value(first)
+        let b = try context.value(second)
         let blended = try Self.blend(a.image, b.image, weight: Float(weight))
         let source = "mix of \(a.source) and \(b.source)"
         let loaded = LoadedImage(image: blended, source: source, isPrepared: a.isPrepared)

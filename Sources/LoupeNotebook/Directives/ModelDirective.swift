@@ -7,14 +7,6 @@ struct ModelDirective: Directive {
     static let name = "model"
     static let summary = "Loads a pretrained network: a store model (downloaded and checked on first use), or an architecture with a PyTorch checkpoint."
     static let argument = ArgumentSpec.requiredName(.model)
-    static let options = [
-        OptionSpec("name", .choice(ModelStore.entries.map(\.name)), optional: true,
-                   help: "A model from the store (`loupe models list`). The default when neither `name` nor `arch` is given is \(ModelStore.defaultModel)."),
-        OptionSpec("arch", .text, optional: true,
-                   help: "An architecture: resnet18…152, vgg11…19 (with `_bn` for batch norm), alexnet, mobilenet_v2, efficientnet_lite0…4. With `weights`, the checkpoint to load; alone, the store's pretrained weights for it."),
-        OptionSpec("weights", .file, optional: true,
-                   help: "A checkpoint for `arch`: PyTorch `.pth` (zip or legacy) or `.safetensors`, relative to the notebook."),
-    ]
     static let example = """
         ```{model} net
         :name: efficientnet-lite0
@@ -29,18 +21,37 @@ struct ModelDirective: Directive {
     private let source: Source
     private let cellName: String
 
-    init(_ options: CellOptions) throws {
-        cellName = options.name ?? ""
-        let name = try options.optionalText("name")
-        let arch = try options.optionalText("arch")
-        let weights = try options.optionalText("weights")
+    /// A model in the store, by name.
+    struct StoreName: OptionValue {
+        let name: String
+        static var optionType: OptionType { .choice(ModelStore.entries.map(\.name)) }
+        static var placeholder: StoreName { StoreName(name: ModelStore.defaultModel) }
+        init(name: String) { self.name = name }
+        init(optionText text: String, option: String, baseDirectory: URL) throws {
+            name = text.trimmingCharacters(in: .whitespaces)
+        }
+        var optionText: String { name }
+    }
+
+    struct Options: DirectiveOptions {
+        @CellOption(help: "A model from the store (`loupe models list`). The default when neither `name` nor `arch` is given is \(ModelStore.defaultModel).")
+        var name: StoreName?
+        @CellOption(help: "An architecture: resnet18…152, vgg11…19 (with `_bn` for batch norm), alexnet, mobilenet_v2, efficientnet_lite0…4. With `weights`, the checkpoint to load; alone, the store's pretrained weights for it.")
+        var arch: String?
+        @CellOption(help: "A checkpoint for `arch`: PyTorch `.pth` (zip or legacy) or `.safetensors`, relative to the notebook.")
+        var weights: FilePath?
+    }
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        cellName = cell.name ?? ""
+        let (name, arch, weights) = (cell.options.name?.name, cell.options.arch, cell.options.weights)
         switch (name, arch, weights) {
         case (_?, _?, _), (_?, _, _?):
             throw CellError.invalid("give either ':name:' or ':arch:' (with or without ':weights:'), not both")
         case let (name?, nil, nil):
             source = .store(try ModelStore.entry(named: name))
         case let (nil, arch?, weights?):
-            source = .file(try Architecture(named: arch), try options.file("weights"), written: weights)
+            source = .file(try Architecture(named: arch), weights.url, written: weights.path)
         case let (nil, arch?, nil):
             let architecture = try Architecture(named: arch)
             guard let entry = ModelStore.entries.first(where: { $0.architecture == architecture }) else {

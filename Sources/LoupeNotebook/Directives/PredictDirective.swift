@@ -4,11 +4,6 @@ import Foundation
 struct PredictDirective: Directive {
     static let name = "predict"
     static let summary = "Classifies an image: the top classes with their logits and probabilities."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell to use; the front matter's `defaults: model:` can supply it."),
-        OptionSpec("image", .reference(.image), help: "The `{image}` (or `{mix}`) cell to classify; `defaults: image:` can supply it."),
-        OptionSpec("top", .integer(1...1000), default: "5", help: "How many classes to list."),
-    ]
     static let example = """
         ```{predict}
         :model: net
@@ -20,20 +15,25 @@ struct PredictDirective: Directive {
     /// The table's columns; index pages find prediction tables by them.
     static let columns = ["Rank", "Class", "Index", "Logit", "Probability"]
 
-    private let modelName: String
-    private let imageName: String
-    private let top: Int
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell to use; the front matter's `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The `{image}` (or `{mix}`) cell to classify; `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        @CellOption(range: 1...1000, help: "How many classes to list.")
+        var top = 5
+    }
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        top = try options.integer("top")
+    private let options: Options
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let model = try context.value(LoadedModel.self, named: modelName)
-        let image = try context.value(LoadedImage.self, named: imageName)
-        let classes = try model.model.topClasses(for: try image.input(for: model.model), count: top)
+        let model = try context.value(options.model)
+        let image = try context.value(options.image)
+        let classes = try model.model.topClasses(for: try image.input(for: model.model), count: options.top)
         let rows: [[String]] = classes.enumerated().map { rank, score in
             let logit = String(format: "%.3f", score.logit)
             let probability = String(format: "%.4f", score.probability)

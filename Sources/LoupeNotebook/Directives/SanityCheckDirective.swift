@@ -7,17 +7,6 @@ import LoupeModels
 struct SanityCheckDirective: Directive {
     static let name = "sanity-check"
     static let summary = "Model-randomisation sanity check (Adebayo et al. 2018): re-initialises the layers from the logits down, one stage at a time, and shows each map with its rank correlation to the trained model's."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it. It is never changed: the layers are randomised in a copy."),
-        OptionSpec("image", .reference(.image), help: "The image cell; `defaults: image:` can supply it."),
-    ] + AttributionOptions.specs(stepsKey: "steps") + [
-        OptionSpec("stages", .integer(1...1000), optional: true,
-                   help: "Randomise only the top this-many stages (a stage is a block, or a layer with its batch norm). Default: all, down to the first convolution."),
-        OptionSpec("every", .integer(1...1000), default: "1", help: "Compute the map after every this-many stages (and after the last), for speed."),
-        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seed of the re-initialisation (and of SmoothGrad's noise)."),
-        OptionSpec("colormap", .choice(ColorMap.allCases.map(\.rawValue)), optional: true, help: "Default: viridis, or coolwarm for signed maps."),
-        OptionSpec("caption", .text, optional: true, help: "The caption of the row of maps; by default method, model, image and target."),
-    ]
     static let example = """
         ```{sanity-check}
         :model: net
@@ -30,8 +19,26 @@ struct SanityCheckDirective: Directive {
     /// The table's columns.
     static let columns = ["Stage", "Randomised down to", "ρ(|map|)", "ρ(signed)"]
 
-    private let modelName: String
-    private let imageName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it. It is never changed: the layers are randomised in a copy.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "The image cell; `defaults: image:` can supply it.")
+        var image: CellName<LoadedImage>
+        var attribution = AttributionOptions()
+        @CellOption(range: 1...1000, help: "Randomise only the top this-many stages (a stage is a block, or a layer with its batch norm). Default: all, down to the first convolution.")
+        var stages: Int?
+        @CellOption(range: 1...1000, help: "Compute the map after every this-many stages (and after the last), for speed.")
+        var every = 1
+        @CellOption(range: 0...Int(Int32.max), help: "Seed of the re-initialisation (and of SmoothGrad's noise).")
+        var seed = 0
+        @CellOption(help: "Default: viridis, or coolwarm for signed maps.")
+        var colormap: ColorMap?
+        @CellOption(help: "The caption of the row of maps; by default method, model, image and target.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
+    private let imageName: CellName<LoadedImage>
     private let method: AttributionMethod
     private let target: String?
     private let settings: AttributionSettings
@@ -41,22 +48,23 @@ struct SanityCheckDirective: Directive {
     private let colorMap: ColorMap?
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        imageName = try options.reference("image")
-        method = try options.choice("method")
-        target = try options.optionalText("target")
-        seed = UInt64(try options.integer("seed"))
-        settings = try AttributionOptions.settings(options, stepsKey: "steps", seed: seed)
-        stages = try options.optionalInteger("stages")
-        every = try options.integer("every")
-        colorMap = try options.optionalText("colormap").flatMap(ColorMap.init(rawValue:))
-        caption = try options.optionalText("caption")
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        imageName = options.image
+        method = options.attribution.method
+        target = options.attribution.target
+        seed = UInt64(options.seed)
+        settings = options.attribution.settings(seed: options.seed)
+        stages = options.stages
+        every = options.every
+        colorMap = options.colormap
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
-        let picture = try context.value(LoadedImage.self, named: imageName)
+        let loaded = try context.value(modelName)
+        let picture = try context.value(imageName)
         let model = loaded.model
         let input = try picture.input(for: model)
         let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)

@@ -10,26 +10,6 @@ import LoupeModels
 struct VisualizeDirective: Directive {
     static let name = "visualize"
     static let summary = "Class or feature visualisation by activation maximisation: Adam on the pixels (the lecture's) or on Lucid's decorrelated Fourier image, with optional jitter, scale, rotation, blur and total variation."
-    static let options = [
-        OptionSpec("model", .reference(.model), help: "The `{model}` cell; `defaults: model:` can supply it."),
-        OptionSpec("target", .text,
-                   help: "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel)."),
-        OptionSpec("steps", .integer(1...10_000), default: "100", help: "Adam steps."),
-        OptionSpec("lr", .number(1e-6...100), default: "0.05", help: "Adam's learning rate (betas 0.9, 0.999, eps 1e-8, as PyTorch)."),
-        OptionSpec("seed", .integer(0...Int(Int32.max)), default: "0", help: "Seeds the starting noise and the transforms' draws; the same seed gives the same image."),
-        OptionSpec("parameterization", .choice(ImageParameterization.allCases.map(\.rawValue)), default: "pixel",
-                   help: "`pixel`: the normalised input itself, from 0.1·N(0, 1) (the lecture's); `fourier`: Lucid's 1/f-scaled spectrum, colour-decorrelated, through a sigmoid."),
-        OptionSpec("l2", .number(0...100), optional: true, help: "Weight of Σx² over the normalised input. Default: 1e-3 for `pixel` (the lecture's), 0 for `fourier`."),
-        OptionSpec("jitter", .integer(0...64), default: "0",
-                   help: "Pixels of random shift: pads by 1.5× this (grey), crops by this first and by half of it last (Lucent's pad 12, jitter 8, jitter 4 for 8). 0: off."),
-        OptionSpec("scale", .number(0...0.5), default: "0", help: "Random scaling by 1 ± this (11 even steps; Lucent's 0.1). 0: off."),
-        OptionSpec("rotate", .integer(0...180), default: "0", help: "Random rotation by whole degrees up to ± this, 0° five times more often (Lucent's 10). 0: off."),
-        OptionSpec("blur", .integer(0...10_000), default: "0", help: "`pixel` only: blur the image every this many steps (Gaussian, `blur-sigma`). 0: off."),
-        OptionSpec("blur-sigma", .number(0.1...10), default: "0.5", help: "The blur's standard deviation in pixels."),
-        OptionSpec("tv", .number(0...1000), default: "0", help: "Weight of the picture's total variation (mean |∂x| + |∂y| per pixel, picture in 0…1). 0: off."),
-        OptionSpec("size", .integer(16...1024), optional: true, help: "Side of the square image in pixels. Default: the model's input size."),
-        OptionSpec("caption", .text, optional: true, help: "The caption; by default the model, target, method, settings and the objective's start and end."),
-    ]
     static let example = """
         ```{visualize}
         :model: net
@@ -41,39 +21,68 @@ struct VisualizeDirective: Directive {
         ```
         """
 
-    private let modelName: String
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
+        var model: CellName<LoadedModel>
+        @CellOption(help: "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel).")
+        var target: String
+        @CellOption(range: 1...10_000, help: "Adam steps.")
+        var steps = 100
+        @CellOption(range: 1e-6...100, help: "Adam's learning rate (betas 0.9, 0.999, eps 1e-8, as PyTorch).")
+        var lr: Float = 0.05
+        @CellOption(range: 0...Int(Int32.max), help: "Seeds the starting noise and the transforms' draws; the same seed gives the same image.")
+        var seed = 0
+        @CellOption(help: "`pixel`: the normalised input itself, from 0.1·N(0, 1) (the lecture's); `fourier`: Lucid's 1/f-scaled spectrum, colour-decorrelated, through a sigmoid.")
+        var parameterization = ImageParameterization.pixel
+        @CellOption(range: 0...100, help: "Weight of Σx² over the normalised input. Default: 1e-3 for `pixel` (the lecture's), 0 for `fourier`.")
+        var l2: Float?
+        @CellOption(range: 0...64, help: "Pixels of random shift: pads by 1.5× this (grey), crops by this first and by half of it last (Lucent's pad 12, jitter 8, jitter 4 for 8). 0: off.")
+        var jitter = 0
+        @CellOption(range: 0...0.5, help: "Random scaling by 1 ± this (11 even steps; Lucent's 0.1). 0: off.")
+        var scale: Float = 0
+        @CellOption(range: 0...180, help: "Random rotation by whole degrees up to ± this, 0° five times more often (Lucent's 10). 0: off.")
+        var rotate = 0
+        @CellOption(range: 0...10_000, help: "`pixel` only: blur the image every this many steps (Gaussian, `blur-sigma`). 0: off.")
+        var blur = 0
+        @CellOption("blur-sigma", range: 0.1...10, help: "The blur's standard deviation in pixels.")
+        var blurSigma: Float = 0.5
+        @CellOption(range: 0...1000, help: "Weight of the picture's total variation (mean |∂x| + |∂y| per pixel, picture in 0…1). 0: off.")
+        var tv: Float = 0
+        @CellOption(range: 16...1024, help: "Side of the square image in pixels. Default: the model's input size.")
+        var size: Int?
+        @CellOption(help: "The caption; by default the model, target, method, settings and the objective's start and end.")
+        var caption: String?
+    }
+
+    private let modelName: CellName<LoadedModel>
     private let target: String
     private let settings: VisualizationSettings
     private let caption: String?
 
-    init(_ options: CellOptions) throws {
-        modelName = try options.reference("model")
-        target = try options.text("target").trimmingCharacters(in: .whitespaces)
+    init(_ cell: DirectiveCell<Options>) throws {
+        let options = cell.options
+        modelName = options.model
+        target = options.target.trimmingCharacters(in: .whitespaces)
         var settings = VisualizationSettings()
-        settings.steps = try options.integer("steps")
-        settings.learningRate = Float(try options.number("lr"))
-        settings.seed = UInt64(try options.integer("seed"))
-        settings.parameterization = try options.choice("parameterization")
-        if try options.optionalText("l2") != nil {
-            settings.l2 = Float(try options.number("l2"))
-        } else {
-            settings.l2 = settings.parameterization == .pixel ? 1e-3 : 0
-        }
-        settings.transforms = ImageTransform.pipeline(
-            jitter: try options.integer("jitter"), scale: Float(try options.number("scale")), rotate: try options.integer("rotate"))
-        settings.blurEvery = try options.integer("blur")
-        settings.blurSigma = Float(try options.number("blur-sigma"))
+        settings.steps = options.steps
+        settings.learningRate = options.lr
+        settings.seed = UInt64(options.seed)
+        settings.parameterization = options.parameterization
+        settings.l2 = options.l2 ?? (settings.parameterization == .pixel ? 1e-3 : 0)
+        settings.transforms = ImageTransform.pipeline(jitter: options.jitter, scale: options.scale, rotate: options.rotate)
+        settings.blurEvery = options.blur
+        settings.blurSigma = options.blurSigma
         if settings.blurEvery > 0, settings.parameterization != .pixel {
             throw CellError.badValue(option: "blur", value: String(settings.blurEvery), expected: "0 with `parameterization: fourier` (blur applies to pixels)")
         }
-        settings.totalVariation = Float(try options.number("tv"))
-        settings.size = try options.optionalInteger("size")
+        settings.totalVariation = options.tv
+        settings.size = options.size
         self.settings = settings
-        caption = try options.optionalText("caption")
+        caption = options.caption
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(LoadedModel.self, named: modelName)
+        let loaded = try context.value(modelName)
         let model = loaded.model
         let objective = try VisualizationObjective(parsing: target, model: model)
         let result = try model.visualize(objective, settings: settings)

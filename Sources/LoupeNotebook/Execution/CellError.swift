@@ -9,8 +9,6 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
     case missingOption(String)
     /// An option's value does not have the option's type.
     case badValue(option: String, value: String, expected: String)
-    /// A directive read an option it does not declare (a bug in the directive).
-    case undeclaredOption(String)
     /// `{{ name }}` names no front-matter param.
     case unknownParam(String, suggestions: [String])
     /// A `{{` without its `}}`.
@@ -53,8 +51,6 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
             return "missing option ':\(option):'"
         case let .badValue(option, value, expected):
             return "option ':\(option):' expects \(expected), found '\(value)'"
-        case let .undeclaredOption(option):
-            return "internal error: the directive reads ':\(option):', which it does not declare"
         case let .unknownParam(name, suggestions):
             return "unknown param '{{ \(name) }}'" + Self.didYouMean(suggestions) + "; params are set in the front matter or with --set"
         case let .unclosedParam(text):

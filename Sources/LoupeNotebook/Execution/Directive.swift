@@ -1,40 +1,47 @@
+import Foundation
+
 /// One kind of notebook cell: `model`, `image`, `predict`, …
 ///
 /// A directive is a small value type in its own file under `Directives/`, registered once in
-/// ``DirectiveRegistry/all``. It describes itself (name, summary, argument, options, example) so
-/// that the planner can check a cell before anything runs, and so that `loupe directives` and
-/// `docs/directives.md` are generated from the same declaration. Its ``init(_:)`` reads the
-/// already-checked options; ``run(_:)`` does the work through ``CellContext`` and returns the
-/// cell's outputs and, when the cell defines a name, its value.
+/// ``DirectiveRegistry/standard``. It describes itself (name, summary, argument, example) and
+/// declares its options as one ``DirectiveOptions`` type, from which the planner checks a cell
+/// before anything runs and `loupe directives` and `docs/directives.md` are generated. Its
+/// ``init(_:)`` receives the checked, typed options; ``run(_:)`` does the work through
+/// ``CellContext`` and returns the cell's outputs and, when the cell defines a name, its value.
 ///
 /// ```swift
 /// struct Greet: Directive {
 ///     static let name = "greet"
 ///     static let summary = "Prints a greeting."
-///     static let options = [OptionSpec("who", .text, default: "world", help: "Whom to greet.")]
 ///     static let example = "```{greet}\n:who: Ada\n```"
-///     let who: String
-///     init(_ options: CellOptions) throws { who = try options.text("who") }
-///     func run(_ context: CellContext) throws -> CellRun { CellRun(outputs: [.text("Hello, \(who)")]) }
+///     struct Options: DirectiveOptions {
+///         @CellOption(help: "Whom to greet.") var who = "world"
+///     }
+///     let options: Options
+///     init(_ cell: DirectiveCell<Options>) throws { options = cell.options }
+///     func run(_ context: CellContext) throws -> CellRun { CellRun(outputs: [.text("Hello, \(options.who)")]) }
 /// }
 /// ```
 public protocol Directive: Sendable {
+    /// The options, as one type whose properties are ``CellOption``s.
+    associatedtype Options: DirectiveOptions
     /// The name between the braces.
     static var name: String { get }
     /// One sentence: what the cell does.
     static var summary: String { get }
     /// What the word after `{name}` means, if the directive accepts one.
     static var argument: ArgumentSpec { get }
-    /// The options the directive accepts, in the order the reference lists them.
+    /// The options the directive accepts, in the order the reference lists them; by default
+    /// read from ``Options``.
     static var options: [OptionSpec] { get }
     /// A complete cell, as an author would write it.
     static var example: String { get }
 
-    /// Reads the cell's options; they have already been checked against ``options``.
+    /// Makes the directive from a cell whose options have been checked and filled.
     ///
     /// - Throws: ``CellError`` when a value is well-typed but unusable (for example two
     ///   options that contradict each other).
-    init(_ options: CellOptions) throws
+    init(_ cell: DirectiveCell<Options>) throws
 
     /// Extra text that identifies the cell's inputs beyond its options, referenced cells and
     /// files; part of the cache key. The default is empty. The `model` directive returns the
@@ -47,9 +54,29 @@ public protocol Directive: Sendable {
     func run(_ context: CellContext) throws -> CellRun
 }
 
+/// What a directive is made from: the cell's name and body and its checked, typed options.
+public struct DirectiveCell<Options: DirectiveOptions>: Sendable {
+    /// The cell's name (its argument), if any.
+    public let name: String?
+    /// The cell's body text, substituted.
+    public let body: String
+    /// The options, filled from the cell, the front matter's defaults and the declarations.
+    public let options: Options
+    /// The notebook's folder, against which relative paths resolve.
+    public let baseDirectory: URL
+}
+
 extension Directive {
     public static var argument: ArgumentSpec { .none }
+    public static var options: [OptionSpec] { Options.specs }
     public func cacheKeyMaterial() throws -> [String] { [] }
+
+    /// The directive for a cell: its options filled from checked text (by key) and handed to
+    /// ``init(_:)``.
+    static func make(name: String?, body: String, values: [String: String], baseDirectory: URL) throws -> Self {
+        let options = try Options.filled(from: values, baseDirectory: baseDirectory)
+        return try Self(DirectiveCell(name: name, body: body, options: options, baseDirectory: baseDirectory))
+    }
 }
 
 /// Whether a directive takes the word after `{name}`, and what it names.

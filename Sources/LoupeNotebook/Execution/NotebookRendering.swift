@@ -57,7 +57,7 @@ extension Plan {
             guard case let .directive(planned) = cell.content, let type = registry.directive(named: planned.block.name) else { continue }
             for spec in type.options where spec.type == .file {
                 if let value = planned.block.option(spec.name) {
-                    files.append(CellOptions.resolve(path: value, against: baseDirectory))
+                    files.append(OptionText.resolve(path: value, against: baseDirectory))
                 }
             }
         }

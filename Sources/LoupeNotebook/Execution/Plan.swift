@@ -235,14 +235,14 @@ public struct Planner: Sendable {
                 case let .failure(error): return failed(error)
                 }
             case let .references(kind):
-                for name in CellOptions.splitReferences(value) {
+                for name in OptionText.splitReferences(value) {
                     switch resolveReference(name, option: spec.name, kind: kind, definitions: definitions) {
                     case let .success(index): if !dependencies.contains(index) { dependencies.append(index) }
                     case let .failure(error): return failed(error)
                     }
                 }
             case .file:
-                let url = CellOptions.resolve(path: value, against: baseDirectory)
+                let url = OptionText.resolve(path: value, against: baseDirectory)
                 do {
                     keyLines.append("file \(spec.name) sha256 \(try fileHasher.sha256(of: url))")
                 } catch {
@@ -254,10 +254,9 @@ public struct Planner: Sendable {
         }
         keyLines.append("body \(block.body)")
 
-        let options = CellOptions(name: block.argument, body: block.body, specs: specs, values: values, baseDirectory: baseDirectory)
         let directive: any Directive
         do {
-            directive = try type.init(options)
+            directive = try type.make(name: block.argument, body: block.body, values: values, baseDirectory: baseDirectory)
             keyLines += try directive.cacheKeyMaterial().map { "extra \($0)" }
         } catch let error as CellError {
             return failed(error)
@@ -311,7 +310,7 @@ public struct Planner: Sendable {
         case let .number(range):
             guard let number = Double(trimmed), number.isFinite, range.contains(number) else { return "a number from \(range.lowerBound) to \(range.upperBound)" }
         case .flag:
-            guard CellOptions.parseFlag(trimmed) != nil else { return "true or false" }
+            guard OptionText.parseFlag(trimmed) != nil else { return "true or false" }
         case let .choice(words):
             guard words.contains(trimmed) else {
                 let near = closestNames(to: trimmed, in: words, limit: 1)
@@ -322,7 +321,7 @@ public struct Planner: Sendable {
         case .reference:
             guard !trimmed.isEmpty, !trimmed.contains(","), !trimmed.contains(where: \.isWhitespace) else { return "one cell name" }
         case .references:
-            guard !CellOptions.splitReferences(trimmed).isEmpty else { return "one or more cell names, comma-separated" }
+            guard !OptionText.splitReferences(trimmed).isEmpty else { return "one or more cell names, comma-separated" }
         }
         return nil
     }

@@ -42,7 +42,7 @@ enum ProseImages {
         if let colon = path.firstIndex(of: ":"), !path[..<colon].contains("/") {
             return .failure(Problem(message: "image '\(path)' is not a local file; reports fetch nothing, so it will not show (save it next to the notebook)"))
         }
-        let url = CellOptions.resolve(path: path, against: baseDirectory)
+        let url = OptionText.resolve(path: path, against: baseDirectory)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue
         guard let size else { return .failure(Problem(message: "image '\(path)': no such file")) }
         guard size <= maximumBytes else { return .failure(Problem(message: "image '\(path)' is larger than 20 MiB; not embedded")) }

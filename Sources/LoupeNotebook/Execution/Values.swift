@@ -81,4 +81,14 @@ public final class CellContext: @unchecked Sendable {
         }
         return typed
     }
+
+    /// The value of the cell an option names.
+    public func value<T: NotebookValue>(_ name: CellName<T>) throws -> T {
+        try value(T.self, named: name.name)
+    }
+
+    /// The values of the cells an option names, in order.
+    public func values<T: NotebookValue>(_ names: CellNames<T>) throws -> [T] {
+        try names.names.map { try value(T.self, named: $0) }
+    }
 }

@@ -32,4 +32,51 @@ import Testing
             }
         }
     }
+
+    /// Every example, after cells that define the names it reads, plans without an error: its
+    /// options exist, have the right types and name cells of the right kinds.
+    @Test(arguments: DirectiveRegistry.standard.names)
+    func theExamplePlans(name: String) throws {
+        let registry = DirectiveRegistry.standard
+        let directive = try #require(registry.directive(named: name))
+        let (example, _) = try Document.parse(directive.example, source: "example")
+        let defined = example.directives.first?.argument
+        let preamble = [
+            ("net", "```{model} net\n:name: efficientnet-lite0\n```"),
+            ("photo", "```{image} photo\n:src: images/dog.jpg\n```"),
+            ("cat", "```{image} cat\n:src: images/chelsea.png\n```"),
+            ("blend", "```{image} blend\n:src: images/eagle.jpg\n```"),
+        ].filter { $0.0 != defined }.map(\.1)
+        let text = (preamble + [directive.example]).joined(separator: "\n\n")
+        let plan = try Planner(registry: registry).plan(text, source: "\(name).md", baseDirectory: Self.root.appendingPathComponent("Notebooks"))
+        for cell in plan.cells {
+            if case let .directive(planned) = cell.content {
+                #expect(planned.error == nil, "{\(name)} example, cell \(cell.id): \(planned.error.map(String.init(describing:)) ?? "")")
+                #expect(planned.directive != nil)
+            }
+        }
+    }
+
+    /// A declared option reaches the directive under its key, typed, and an unset optional one
+    /// stays `nil`: the declarations and the filled values are one thing.
+    @Test func optionsAreFilledFromTheirDeclarations() throws {
+        let specs = AttributeDirective.options.map(\.name)
+        #expect(specs.starts(with: ["model", "image", "method", "target", "layer", "signed", "steps"]))
+        #expect(DeletionDirective.options.map(\.name).contains("ig-steps"), "the group's steps are renamed in {deletion}")
+        #expect(Set(DeletionDirective.options.map(\.name)).count == DeletionDirective.options.count, "keys are unique")
+        let options = try AttributeDirective.Options.filled(
+            from: ["model": "net", "image": "photo", "method": "gradcam", "steps": "7", "show": "overlay", "gamma": "0.6"],
+            baseDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(options.model.name == "net")
+        #expect(options.attribution.method == .gradcam)
+        #expect(options.attribution.steps == 7)
+        #expect(options.attribution.samples == 5, "defaults are kept")
+        #expect(options.show == .overlay)
+        #expect(options.gamma == 0.6)
+        #expect(options.colormap == nil)
+        let deletion = try DeletionDirective.Options.filled(from: ["model": "m", "image": "i", "ig-steps": "9", "steps": "11"],
+                                                            baseDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(deletion.attribution.steps == 9)
+        #expect(deletion.steps == 11)
+    }
 }

@@ -27,24 +27,24 @@ struct NumberDirective: Directive {
     static let name = "number"
     static let summary = "Defines a number."
     static let argument = ArgumentSpec.requiredName(NumberValue.kind)
-    static let options = [
-        OptionSpec("value", .integer(-1000...1000), help: "The number."),
-        OptionSpec("log", .text, default: "", help: "Run-log token."),
-    ]
     static let example = "```{number} x\n:value: 1\n```"
-    let name: String
-    let value: Int
-    let log: String
 
-    init(_ options: CellOptions) throws {
-        name = options.name ?? "?"
-        value = try options.integer("value")
-        log = try options.text("log")
+    struct Options: DirectiveOptions {
+        @CellOption(range: -1000...1000, help: "The number.") var value: Int
+        @CellOption(help: "Run-log token.") var log = ""
+    }
+
+    let name: String
+    let options: Options
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        name = cell.name ?? "?"
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        RunLog.shared.record(log, name)
-        return CellRun(outputs: [.text("\(name) = \(value)")], value: NumberValue(value: value))
+        RunLog.shared.record(options.log, name)
+        return CellRun(outputs: [.text("\(name) = \(options.value)")], value: NumberValue(value: options.value))
     }
 }
 
@@ -53,29 +53,27 @@ struct SumDirective: Directive {
     static let name = "sum"
     static let summary = "Adds numbers."
     static let argument = ArgumentSpec.optionalName(NumberValue.kind)
-    static let options = [
-        OptionSpec("of", .references(NumberValue.kind), help: "Numbers to add."),
-        OptionSpec("fail", .flag, default: "false", help: "Throw instead."),
-        OptionSpec("log", .text, default: "", help: "Run-log token."),
-    ]
     static let example = "```{sum}\n:of: x, y\n```"
-    let name: String
-    let names: [String]
-    let fail: Bool
-    let log: String
 
-    init(_ options: CellOptions) throws {
-        name = options.name ?? "sum"
-        names = try options.references("of")
-        fail = try options.flag("fail")
-        log = try options.text("log")
+    struct Options: DirectiveOptions {
+        @CellOption(help: "Numbers to add.") var of: CellNames<NumberValue>
+        @CellOption(help: "Throw instead.") var fail = false
+        @CellOption(help: "Run-log token.") var log = ""
+    }
+
+    let name: String
+    let options: Options
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        name = cell.name ?? "sum"
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        RunLog.shared.record(log, name)
-        if fail { throw CellError.invalid("told to fail <b>loudly</b>") }
-        let total = try names.reduce(0) { $0 + (try context.value(NumberValue.self, named: $1).value) }
-        return CellRun(outputs: [.text("\(names.joined(separator: " + ")) = \(total)")], value: NumberValue(value: total))
+        RunLog.shared.record(options.log, name)
+        if options.fail { throw CellError.invalid("told to fail <b>loudly</b>") }
+        let total = try context.values(options.of).reduce(0) { $0 + $1.value }
+        return CellRun(outputs: [.text("\(options.of.names.joined(separator: " + ")) = \(total)")], value: NumberValue(value: total))
     }
 }
 
@@ -83,22 +81,22 @@ struct SumDirective: Directive {
 struct ChecksumDirective: Directive {
     static let name = "checksum"
     static let summary = "Shows a file's size."
-    static let options = [
-        OptionSpec("src", .file, help: "The file."),
-        OptionSpec("log", .text, default: "", help: "Run-log token."),
-    ]
     static let example = "```{checksum}\n:src: a.txt\n```"
-    let url: URL
-    let log: String
 
-    init(_ options: CellOptions) throws {
-        url = try options.file("src")
-        log = try options.text("log")
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The file.") var src: FilePath
+        @CellOption(help: "Run-log token.") var log = ""
+    }
+
+    let options: Options
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        RunLog.shared.record(log, "checksum")
-        return CellRun(outputs: [.text("\(try Data(contentsOf: url).count) bytes")])
+        RunLog.shared.record(options.log, "checksum")
+        return CellRun(outputs: [.text("\(try Data(contentsOf: options.src.url).count) bytes")])
     }
 }
 
