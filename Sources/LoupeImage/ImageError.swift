@@ -30,6 +30,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     case invalidTensor(shape: [Int], reason: String)
     /// libpng failed to write a PNG.
     case encodingFailed(reason: String)
+    /// A heatmap that cannot be drawn: a wrong size or value count, an empty range, a bad gamma.
+    case invalidHeatmap(String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
                 + "resize it first or let Loupe resize it (drop --no-resize)"
         case let .invalidTensor(shape, reason):
             return "cannot make an image from a tensor of shape \(shape): \(reason)"
+        case let .invalidHeatmap(reason):
+            return "heatmap: \(reason)"
         case let .encodingFailed(reason):
             return "PNG encoding failed: \(reason)"
         }

@@ -73,3 +73,42 @@ public struct Preprocessing: Sendable, Hashable, Codable {
         return try image.tensor(mean: mean, std: std)
     }
 }
+
+/// How a photo is fitted to a model's input: the one set of rules `loupe` commands
+/// (`--resize`, `--no-resize`) and notebook cells (`{image}`'s `size` and `resize`) share.
+public enum InputFit: String, Sendable, Hashable, CaseIterable, Codable {
+    /// The model's own resize and centre crop.
+    case crop
+    /// Both sides resized to the input size, without a crop (the lecture's squash).
+    case exact
+    /// Used as it is: the photo already has the input size; it is only normalised.
+    case asIs = "as-is"
+}
+
+/// A photo made ready for one model: the normalised input and the picture the model sees.
+public struct ModelInput: Sendable {
+    /// `[1, 3, size, size]`, normalised.
+    public let tensor: Tensor
+    /// The resized (and cropped) picture, before normalisation: what maps are drawn over.
+    public let seen: RGBImage
+}
+
+extension Preprocessing {
+    /// `image` fitted and normalised as `fit` says.
+    ///
+    /// - Throws: ``ImageError/sizeMismatch(expectedWidth:expectedHeight:width:height:)`` for an
+    ///   ``InputFit/asIs`` photo of another size; the errors of ``tensor(from:)``.
+    public func input(from image: RGBImage, fit: InputFit = .crop) throws -> ModelInput {
+        var pipeline = self
+        switch fit {
+        case .crop:
+            break
+        case .exact:
+            pipeline.resize = .exact
+        case .asIs:
+            return ModelInput(tensor: try tensorWithoutResizing(from: image), seen: image)
+        }
+        let seen = try pipeline.preparedImage(from: image)
+        return ModelInput(tensor: try seen.tensor(mean: mean, std: std), seen: seen)
+    }
+}

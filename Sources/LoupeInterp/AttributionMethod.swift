@@ -62,3 +62,32 @@ extension Attributor {
         }
     }
 }
+
+/// An attribution together with what it explains: the one result `loupe attribute` and the
+/// `{attribute}` cell both draw.
+public struct AttributionRun: Sendable {
+    public let attribution: Attribution
+    /// The target, resolved for the model and image (the top class made concrete).
+    public let target: ResolvedTarget
+    /// The input the model saw, and the picture maps are drawn over.
+    public let input: ModelInput
+
+    /// The map as a heatmap at the input's size (see ``LoupeImage/Heatmap/init(attribution:size:colorMap:gamma:)``).
+    public func heatmap(colorMap: ColorMap? = nil, gamma: Float? = nil) -> Heatmap {
+        Heatmap(attribution: attribution, size: (input.tensor.shape[2], input.tensor.shape[3]), colorMap: colorMap, gamma: gamma)
+    }
+}
+
+extension Attributor {
+    /// Resolves `target` for `input` and runs `method`: what every caller of an attribution
+    /// method does, in one place.
+    ///
+    /// - Throws: the errors of ``Model/resolve(_:for:)`` (unknown labels with the closest,
+    ///   classes out of range, unknown layers) and of the method.
+    public func attribute(_ method: AttributionMethod, input: ModelInput, target: AttributionTarget,
+                          settings: AttributionSettings = AttributionSettings()) throws -> AttributionRun {
+        let resolved = try model.resolve(target, for: input.tensor)
+        let attribution = try attribute(method, input: input.tensor, seen: input.seen, target: resolved, settings: settings)
+        return AttributionRun(attribution: attribution, target: resolved, input: input)
+    }
+}

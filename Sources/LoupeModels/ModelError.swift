@@ -29,6 +29,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case store(model: String, reason: String)
     /// A checkpoint tensor (`what` names its key) or the network's input holds NaN.
     case notANumber(model: String, what: String)
+    /// A model named in a way that does not fit together (a store name and a checkpoint, …).
+    case invalidSource(String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "\(model) has no layer named \"\(name)\"" + Self.didYouMean(suggestions)
         case let .store(model, reason):
             return "model store: \(model): \(reason)"
+        case let .invalidSource(reason):
+            return reason
         case let .notANumber(model, what):
             return "\(model): \(what) holds NaN"
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeImage
 import LoupeInterp
 import LoupeModels
 import LoupeNotebook
@@ -67,6 +68,12 @@ struct Attribute: ParsableCommand {
     @Option(help: "The map as a PNG heatmap.")
     var out: String?
 
+    @Option(help: "--out's colour map (viridis, inferno, gray, coolwarm). Default: viridis, or coolwarm for signed maps.")
+    var colormap: ColorMap?
+
+    @Option(help: "--out's gamma, applied to the normalised map (the lecture shows the saliency map with 0.6).")
+    var gamma: Float?
+
     @Option(help: "The raw attribution as a float32 .npy, shaped as Captum returns it.")
     var raw: String?
 
@@ -91,7 +98,6 @@ struct Attribute: ParsableCommand {
             let image = try imageOptions.decode()
             let model = try modelOptions.load()
             let input = try imageOptions.input(from: image, for: model)
-            let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
             var settings = AttributionSettings()
             settings.signed = signed
             settings.layer = layer
@@ -111,19 +117,21 @@ struct Attribute: ParsableCommand {
                     throw FileError(path: path, underlying: error)
                 }
             }
-            let seen = try imageOptions.noResize ? image : imageOptions.preprocessing(for: model).preparedImage(from: image)
             let attributor = Attributor(model: model)
+            let target = AttributionTarget(parsing: self.target, model: model)
             var start = ProcessInfo.processInfo.systemUptime
-            let attribution = try attributor.attribute(method, input: input, seen: seen, target: resolved, settings: settings)
+            let run = try attributor.attribute(method, input: input, target: target, settings: settings)
             let firstCall = ProcessInfo.processInfo.systemUptime - start
             var warmCalls: [Double] = []
             for _ in 0..<repeatCount {
                 start = ProcessInfo.processInfo.systemUptime
-                _ = try attributor.attribute(method, input: input, seen: seen, target: resolved, settings: settings)
+                _ = try attributor.attribute(method, input: input.tensor, seen: input.seen, target: run.target, settings: settings)
                 warmCalls.append(ProcessInfo.processInfo.systemUptime - start)
             }
             let seconds = warmCalls.isEmpty ? firstCall : warmCalls.sorted()[warmCalls.count / 2]
-            let size = (height: input.shape[2], width: input.shape[3])
+            let attribution = run.attribution
+            let resolved = run.target
+            let size = (height: input.tensor.shape[2], width: input.tensor.shape[3])
             if let raw {
                 try NPY.encode(attribution.values, shape: attribution.shape).write(to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
@@ -133,8 +141,8 @@ struct Attribute: ParsableCommand {
                 try NPY.encode(up, shape: [1, 1, size.height, size.width]).write(to: URL(fileURLWithPath: (rawUpsampled as NSString).expandingTildeInPath))
             }
             if let out {
-                let heatmap = Heatmap.attribution(attribution, size: size, caption: "\(attribution.method), \(model.name), target \(resolved)")
-                try writeAtomically(try heatmap.rendered().map.png, to: URL(fileURLWithPath: (out as NSString).expandingTildeInPath))
+                let map = try run.heatmap(colorMap: colormap, gamma: gamma).colored()
+                try writeAtomically(try map.pngData(), to: URL(fileURLWithPath: (out as NSString).expandingTildeInPath))
             }
             if json {
                 let object: [String: Any] = [
@@ -155,6 +163,7 @@ struct Attribute: ParsableCommand {
 }
 
 extension AttributionMethod: ExpressibleByArgument {}
+extension ColorMap: ExpressibleByArgument {}
 extension IntegrationRule: ExpressibleByArgument {}
 extension Baseline: ExpressibleByArgument {}
 

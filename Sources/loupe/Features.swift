@@ -51,7 +51,7 @@ struct Features: ParsableCommand {
             let image = try imageOptions.decode()
             let model = try modelOptions.load()
             let input = try imageOptions.input(from: image, for: model)
-            let features = try model.featureMaps(for: input, layer: call)
+            let features = try model.featureMaps(for: input.tensor, layer: call)
             if let raw {
                 try NPY.encode(features.values, shape: features.shape).write(to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }

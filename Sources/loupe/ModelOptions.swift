@@ -9,31 +9,29 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A model from the store (see `loupe models list`); default \(ModelStore.defaultModel).")
     var model: String?
 
-    @Option(help: "An architecture (resnet18…152, vgg11…19[_bn], alexnet, mobilenet_v2, efficientnet_lite0…4), with --weights.")
+    @Option(help: "An architecture (resnet18…152, vgg11…19[_bn], alexnet, mobilenet_v2, efficientnet_lite0…4): with --weights, the checkpoint to load; alone, the store's pretrained weights for it.")
     var arch: String?
 
     @Option(help: "A checkpoint for --arch: PyTorch .pth (zip or legacy) or .safetensors.")
     var weights: String?
 
+    /// The source these flags name, by the rules `{model}` cells follow too.
+    func source() throws -> ModelSource {
+        let path = weights.map { ($0, URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath)) }
+        return try ModelSource(name: model, architecture: arch, weights: path)
+    }
+
     func validate() throws {
-        if model != nil, arch != nil || weights != nil {
-            throw ValidationError("give either --model or --arch with --weights, not both")
-        }
-        if (arch == nil) != (weights == nil) {
-            throw ValidationError("--arch and --weights go together")
+        do {
+            _ = try source()
+        } catch {
+            throw ValidationError(String(describing: error))
         }
     }
 
     /// Loads the chosen model, printing store progress to standard error.
     func load() throws -> Model {
-        if let arch, let weights {
-            let path = (weights as NSString).expandingTildeInPath
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ModelError.unreadable(file: weights, reason: "no such file")
-            }
-            return try Model(architecture: Architecture(named: arch), weights: URL(fileURLWithPath: path))
-        }
-        return try Model(named: model ?? ModelStore.defaultModel) { message in
+        try source().load { message in
             FileHandle.standardError.write(Data("loupe: \(message)\n".utf8))
         }
     }
@@ -54,12 +52,8 @@ struct ImageOptions: ParsableArguments {
         case crop, exact
     }
 
-    /// The preprocessing this command applies with `model`.
-    func preprocessing(for model: Model) -> Preprocessing {
-        var p = model.preprocessing
-        if resize == .exact { p.resize = .exact }
-        return p
-    }
+    /// How the photo is fitted to the model's input (the rules notebook cells follow too).
+    var fit: InputFit { noResize ? .asIs : resize == .exact ? .exact : .crop }
 
     /// The decoded image (decode it before loading a model: it is the cheaper check).
     func decode() throws -> RGBImage {
@@ -67,10 +61,9 @@ struct ImageOptions: ParsableArguments {
     }
 
     /// The model input made from `decoded`; errors name the image file.
-    func input(from decoded: RGBImage, for model: Model) throws -> Tensor {
-        let p = preprocessing(for: model)
+    func input(from decoded: RGBImage, for model: Model) throws -> ModelInput {
         do {
-            return noResize ? try p.tensorWithoutResizing(from: decoded) : try p.tensor(from: decoded)
+            return try model.preprocessing.input(from: decoded, fit: fit)
         } catch {
             throw FileError(path: image, underlying: error)
         }

@@ -21,7 +21,7 @@ struct Predict: ParsableCommand {
             let image = try imageOptions.decode()
             let model = try modelOptions.load()
             let input = try imageOptions.input(from: image, for: model)
-            let result = try model.topClasses(for: input, count: top)
+            let result = try model.topClasses(for: input.tensor, count: top)
             if json {
                 try printJSON(result, model: model)
             } else {
@@ -41,11 +41,12 @@ struct Predict: ParsableCommand {
     }
 
     private func printJSON(_ result: [ClassScore], model: Model) throws {
-        let p = imageOptions.preprocessing(for: model)
+        let p = model.preprocessing
         let resize: String
-        switch p.resize {
-        case let .shorterSideThenCenterCrop(size): resize = imageOptions.noResize ? "none" : "shorter side to \(size), centre crop"
-        case .exact: resize = imageOptions.noResize ? "none" : "exact"
+        switch (imageOptions.fit, p.resize) {
+        case (.asIs, _): resize = "none"
+        case (.exact, _), (.crop, .exact): resize = "exact"
+        case let (.crop, .shorterSideThenCenterCrop(size)): resize = "shorter side to \(size), centre crop"
         }
         let object: [String: Any] = [
             "model": model.name,

@@ -59,27 +59,20 @@ struct AttributeDirective: Directive {
         let loaded = try context.value(options.model)
         let picture = try context.value(options.image)
         let model = loaded.model
-        let input = try picture.input(for: model)
-        let seen = try picture.modelView(for: model)
-        let method = options.attribution.method
-        let resolved = try model.resolve(AttributionTarget(parsing: options.attribution.target, model: model), for: input)
-        let attribution = try Attributor(model: model).attribute(
-            method, input: input, seen: seen, target: resolved, settings: options.attribution.settings(seed: options.seed))
-        var text = options.caption ?? "\(attribution.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
-        if options.caption == nil, let layer = attribution.layer { text += ", layer \(layer)" }
-        var heatmap = Heatmap.attribution(
-            attribution, size: (input.shape[2], input.shape[3]), colorMap: options.colormap, gamma: options.gamma, caption: text)
-        var outputs: [CellOutput] = []
+        let run = try Attributor(model: model).attribute(
+            options.attribution.method, input: try picture.modelInput(for: model),
+            target: AttributionTarget(parsing: options.attribution.target, model: model), settings: options.attribution.settings(seed: options.seed))
+        var text = options.caption ?? "\(run.attribution.method) of \(loaded.caption) for \(picture.source), target \(run.target)"
+        if options.caption == nil, let layer = run.attribution.layer { text += ", layer \(layer)" }
+        let heatmap = run.heatmap(colorMap: options.colormap, gamma: options.gamma)
         switch options.show {
         case .overlay:
-            heatmap.underlay = try seen.pngData()
-            heatmap.opacity = options.alpha
+            return CellRun(outputs: [.heatmap(try HeatmapFigure(heatmap, caption: text, underlay: run.input.seen, opacity: options.alpha))])
         case .sideBySide:
-            outputs.append(.image(try ImageOutput(seen, caption: "\(picture.source) as \(loaded.caption) sees it", alt: picture.source)))
+            let photo = try ImageOutput(run.input.seen, caption: "\(picture.source) as \(loaded.caption) sees it", alt: picture.source)
+            return CellRun(outputs: [.image(photo), .heatmap(try HeatmapFigure(heatmap, caption: text))])
         case .map:
-            break
+            return CellRun(outputs: [.heatmap(try HeatmapFigure(heatmap, caption: text))])
         }
-        outputs.append(.heatmap(heatmap))
-        return CellRun(outputs: outputs)
     }
 }

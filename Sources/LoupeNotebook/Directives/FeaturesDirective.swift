@@ -105,11 +105,9 @@ struct FeaturesDirective: Directive {
             if shown == nil, !colorMap.isDiverging {
                 shown = map.minimum < map.maximum ? map.minimum...map.maximum : map.minimum...(map.minimum + 1)
             }
-            let heatmap = Heatmap(values: enlarged, width: map.width * factor, height: map.height * factor,
-                                  colorMap: colorMap, range: shown, caption: label)
-            let rendered = try heatmap.rendered()
-            colorBar = colorBar ?? rendered.colorBar
-            tiles.append(TileGrid.tile(png: rendered.map.png, width: heatmap.width, height: heatmap.height, caption: label,
+            let heatmap = Heatmap(values: enlarged, width: map.width * factor, height: map.height * factor, colorMap: colorMap, range: shown)
+            colorBar = try colorBar ?? heatmap.colorBar().pngData()
+            tiles.append(TileGrid.tile(png: try heatmap.colored().pngData(), width: heatmap.width, height: heatmap.height, caption: label,
                                        alt: "\(features.caption) \(label)"))
         }
         var outputs = TileGrid.rows(tiles, columns: columns, caption: "")

@@ -13,12 +13,7 @@ struct ModelDirective: Directive {
         ```
         """
 
-    private enum Source {
-        case store(ModelStore.Entry)
-        case file(Architecture, URL, written: String)
-    }
-
-    private let source: Source
+    private let source: ModelSource
     private let cellName: String
 
     /// A model in the store, by name.
@@ -44,25 +39,11 @@ struct ModelDirective: Directive {
 
     init(_ cell: DirectiveCell<Options>) throws {
         cellName = cell.name ?? ""
-        let (name, arch, weights) = (cell.options.name?.name, cell.options.arch, cell.options.weights)
-        switch (name, arch, weights) {
-        case (_?, _?, _), (_?, _, _?):
-            throw CellError.invalid("give either ':name:' or ':arch:' (with or without ':weights:'), not both")
-        case let (name?, nil, nil):
-            source = .store(try ModelStore.entry(named: name))
-        case let (nil, arch?, weights?):
-            source = .file(try Architecture(named: arch), weights.url, written: weights.path)
-        case let (nil, arch?, nil):
-            let architecture = try Architecture(named: arch)
-            guard let entry = ModelStore.entries.first(where: { $0.architecture == architecture }) else {
-                let stored = ModelStore.entries.map(\.architecture.rawValue).joined(separator: ", ")
-                throw CellError.invalid("the store has no pretrained weights for '\(arch)' (it has \(stored)); give ':weights:' with a checkpoint")
-            }
-            source = .store(entry)
-        case (nil, nil, _?):
-            throw CellError.invalid("':weights:' needs ':arch:' to say which network the checkpoint is for")
-        case (nil, nil, nil):
-            source = .store(try ModelStore.entry(named: ModelStore.defaultModel))
+        let options = cell.options
+        do {
+            source = try ModelSource(name: options.name?.name, architecture: options.arch, weights: options.weights.map { ($0.path, $0.url) })
+        } catch ModelError.invalidSource(let reason) {
+            throw CellError.invalid(reason)
         }
     }
 
@@ -74,18 +55,12 @@ struct ModelDirective: Directive {
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let model: Model
-        let written: String
+        let model = try source.load(progress: context.log)
+        let written = source.written
         let sha256: String
         switch source {
-        case let .store(entry):
-            model = try Model(named: entry.name, progress: context.log)
-            written = entry.name
-            sha256 = entry.sha256
-        case let .file(architecture, url, path):
-            model = try Model(architecture: architecture, weights: url)
-            written = path
-            sha256 = try FileHasher.digest(contentsOf: url)
+        case let .store(entry): sha256 = entry.sha256
+        case let .file(_, url, _): sha256 = try FileHasher.digest(contentsOf: url)
         }
         let loaded = LoadedModel(model: model, source: written, sha256: sha256)
         let p = model.preprocessing

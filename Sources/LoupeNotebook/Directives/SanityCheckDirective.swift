@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 import LoupeInterp
 import LoupeModels
 
@@ -79,7 +80,7 @@ struct SanityCheckDirective: Directive {
         var maps: [ImageOutput] = []
         for stage in check.stages {
             let text = stage.depth == 0 ? "original" : "after \(stage.label): ρ = \(Self.format(stage.rankCorrelation))"
-            var image = try Heatmap.attribution(stage.attribution, size: size, colorMap: colorMap, caption: text).rendered().map
+            var image = try HeatmapFigure(Heatmap(attribution: stage.attribution, size: size, colorMap: colorMap), caption: text).rendered().map
             image.caption = text
             image.alt = "\(stage.attribution.method) map, \(text)"
             maps.append(image)

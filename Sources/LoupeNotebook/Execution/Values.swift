@@ -42,15 +42,20 @@ public struct LoadedImage: NotebookValue {
         self.isPrepared = isPrepared
     }
 
-    /// The model input: the model's own resize and crop unless the image is prepared, then
-    /// normalisation.
+    /// The model input and the picture the model sees: the model's own resize and crop unless
+    /// the image is prepared, then normalisation (the rules `loupe` commands follow too).
+    public func modelInput(for model: Model) throws -> ModelInput {
+        try model.preprocessing.input(from: image, fit: isPrepared ? .asIs : .crop)
+    }
+
+    /// The model input (see ``modelInput(for:)``).
     public func input(for model: Model) throws -> Tensor {
-        isPrepared ? try model.preprocessing.tensorWithoutResizing(from: image) : try model.preprocessing.tensor(from: image)
+        try modelInput(for: model).tensor
     }
 
     /// The image as the model sees it (resized and cropped), without normalisation.
     public func modelView(for model: Model) throws -> RGBImage {
-        isPrepared ? image : try model.preprocessing.preparedImage(from: image)
+        try modelInput(for: model).seen
     }
 }
 

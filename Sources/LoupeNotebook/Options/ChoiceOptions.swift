@@ -1,3 +1,4 @@
+import LoupeImage
 import LoupeInterp
 
 // The library's enums that options take, by their raw values.

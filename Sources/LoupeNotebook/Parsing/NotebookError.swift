@@ -12,14 +12,6 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     case invalidFrontMatter(file: String, line: Int, message: String)
     /// libcmark failed to render Markdown (an internal failure, not a user mistake).
     case markdownRenderingFailed(byteCount: Int)
-    /// A heatmap's value count is not `width × height`.
-    case heatmapSizeMismatch(width: Int, height: Int, count: Int)
-    /// A heatmap's size is not positive.
-    case heatmapInvalidSize(width: Int, height: Int)
-    /// A heatmap's value range is empty, reversed or not finite.
-    case heatmapInvalidRange(lower: Float, upper: Float)
-    /// A heatmap's gamma is not a positive finite number.
-    case heatmapInvalidGamma(Float)
     /// Writing the report file failed (the previous report, if any, is untouched).
     case writeFailed(path: String, reason: String)
     /// Encoding a report as a Jupyter notebook failed (an internal failure, not a user mistake).
@@ -40,16 +32,6 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             return "\(file):\(line): error: invalid front matter: \(message)"
         case let .markdownRenderingFailed(byteCount):
             return "internal error: cmark returned no HTML for \(byteCount) bytes of Markdown"
-        case let .heatmapSizeMismatch(width, height, count):
-            let (expected, overflow) = width.multipliedReportingOverflow(by: height)
-            let total = overflow ? "more than \(Int.max)" : "\(expected)"
-            return "heatmap: expected \(width)×\(height) = \(total) values, found \(count)"
-        case let .heatmapInvalidSize(width, height):
-            return "heatmap: expected a positive size, found \(width)×\(height)"
-        case let .heatmapInvalidRange(lower, upper):
-            return "heatmap: expected a finite range with lower < upper, found [\(lower), \(upper)]"
-        case let .heatmapInvalidGamma(gamma):
-            return "heatmap: expected a positive finite gamma, found \(gamma)"
         case let .unreadableNotebook(path, reason):
             return "\(path): error: cannot read the notebook: \(reason)"
         case let .unknownParam(file, name, suggestions):

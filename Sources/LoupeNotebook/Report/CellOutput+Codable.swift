@@ -11,7 +11,7 @@ import Foundation
 /// | `table`   | `table` (a ``Table``)                          |
 /// | `image`   | `image` (an ``ImageOutput``)                   |
 /// | `images`  | `images` (array of ``ImageOutput``), `caption` |
-/// | `heatmap` | `heatmap` (a ``Heatmap``)                      |
+/// | `heatmap` | `heatmap` (a ``HeatmapFigure``)                      |
 /// | `chart`   | `chart` (a ``Chart``)                          |
 /// | `text`    | `text` (string)                                |
 /// | `error`   | `message` (string)                             |
@@ -55,7 +55,7 @@ extension CellOutput: Codable {
                 try container.decode([ImageOutput].self, forKey: .images),
                 caption: try container.decode(String.self, forKey: .caption)
             )
-        case .heatmap: self = .heatmap(try container.decode(Heatmap.self, forKey: .heatmap))
+        case .heatmap: self = .heatmap(try container.decode(HeatmapFigure.self, forKey: .heatmap))
         case .chart: self = .chart(try container.decode(Chart.self, forKey: .chart))
         case .text: self = .text(try container.decode(String.self, forKey: .text))
         case .error: self = .error(try container.decode(String.self, forKey: .message))

@@ -14,7 +14,7 @@ public enum CellOutput: Sendable, Equatable {
     /// Several images side by side, with one caption for the group.
     case images([ImageOutput], caption: String)
     /// A 2-D map of values, rendered with a colour map and a colour bar.
-    case heatmap(Heatmap)
+    case heatmap(HeatmapFigure)
     /// A line chart (an objective per step, deletion and insertion curves…), drawn as SVG.
     case chart(Chart)
     /// Monospaced plain text.

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 
 /// A line chart: one or more series of (x, y) points on shared axes, drawn as inline SVG with
 /// ticks, axis labels and a legend (an objective per optimisation step, a deletion curve…).

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 
 /// HTML for each kind of ``CellOutput``.
 extension HTMLRenderer {
@@ -53,7 +54,7 @@ extension HTMLRenderer {
     }
 
     /// The plain-text facts under a heatmap: size, data extent, colour map, shown range and gamma.
-    static func heatmapFacts(_ heatmap: Heatmap, rendered: RenderedHeatmap) -> String {
+    static func heatmapFacts(_ heatmap: HeatmapFigure, rendered: RenderedHeatmap) -> String {
         var facts = "\(heatmap.width)×\(heatmap.height) values"
         if let extent = rendered.dataExtent {
             facts += " from \(formatValue(extent.lowerBound)) to \(formatValue(extent.upperBound))"
@@ -63,7 +64,7 @@ extension HTMLRenderer {
         return facts
     }
 
-    private func renderHeatmap(_ heatmap: Heatmap) -> String {
+    private func renderHeatmap(_ heatmap: HeatmapFigure) -> String {
         let rendered: RenderedHeatmap
         do {
             rendered = try heatmap.rendered()

@@ -16,7 +16,7 @@ import Foundation
 ///     (all text escaped) and an aligned plain-text table as `text/plain`;
 ///   - ``CellOutput/heatmap(_:)``: `display_data` of the map (`image/png`, caption and value
 ///     facts as `text/plain`), then one of the colour bar with its range; a heatmap that cannot
-///     be drawn gives an `error` output named `HeatmapError`;
+///     be encoded (libpng failed) gives an `error` output named `HeatmapError`;
 ///   - ``CellOutput/text(_:)``: a `stdout` `stream`;
 ///   - ``CellOutput/error(_:)`` and a ``CellResult/Status/failed(_:)`` status: an `error`
 ///     output named `CellFailed`, the message as `evalue` and as the one traceback line;
@@ -144,7 +144,7 @@ public struct IPYNBRenderer: Sendable {
         }
     }
 
-    private func heatmapOutputs(_ heatmap: Heatmap) -> [NBFormat.Output] {
+    private func heatmapOutputs(_ heatmap: HeatmapFigure) -> [NBFormat.Output] {
         let rendered: RenderedHeatmap
         do {
             rendered = try heatmap.rendered()

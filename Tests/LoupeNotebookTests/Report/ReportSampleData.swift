@@ -63,8 +63,8 @@ enum ReportSampleData {
                     source: "```{saliency}\n:model: tinycnn\n:target: tabby cat\n```",
                     outputs: [
                         .images([try pattern(caption: "input"), try pattern(caption: "input, shifted", shift: 90)], caption: "Input image and a shifted copy"),
-                        .heatmap(Heatmap(values: bump(size: 16), width: 16, height: 16, colorMap: .viridis, caption: "Saliency, tinycnn, target tabby cat")),
-                        .heatmap(Heatmap(values: signed, width: 12, height: 12, colorMap: .coolwarm, gamma: 0.5, caption: "Integrated gradients (signed), layer conv2")),
+                        .heatmap(try HeatmapFigure(Heatmap(values: bump(size: 16), width: 16, height: 16, colorMap: .viridis), caption: "Saliency, tinycnn, target tabby cat")),
+                        .heatmap(try HeatmapFigure(Heatmap(values: signed, width: 12, height: 12, colorMap: .coolwarm, gamma: 0.5), caption: "Integrated gradients (signed), layer conv2")),
                         .text("steps: 32\nbaseline: zeros"),
                     ],
                     duration: 1.5
@@ -102,8 +102,7 @@ enum ReportSampleData {
                         .table(Table(caption: hostile, columns: [hostile], rows: [[hostile]])),
                         .image(try pattern(caption: hostile)),
                         .images([try pattern(caption: hostile)], caption: hostile),
-                        .heatmap(Heatmap(values: [0, 1, 2, 3], width: 2, height: 2, caption: hostile)),
-                        .heatmap(Heatmap(values: [0, 1], width: 2, height: 2, caption: hostile)),
+                        .heatmap(try HeatmapFigure(Heatmap(values: [0, 1, 2, 3], width: 2, height: 2), caption: hostile)),
                         .text(hostile),
                         .error(hostile),
                     ],

@@ -1,7 +1,8 @@
 import Foundation
+import LoupeImage
 
-/// A heatmap is `{"values": …, "width": …, "height": …, "colorMap": …, "range": …, "gamma": …,
-/// "caption": …}`.
+/// A heatmap figure is `{"values": …, "width": …, "height": …, "colorMap": …, "range": …,
+/// "gamma": …, "caption": …}`, with `"underlay"` (a PNG) and `"opacity"` when it has an underlay.
 ///
 /// - `values` is a base64 string of the values as little-endian IEEE-754 binary32, row-major
 ///   (`[height, width]`), so every value, NaN and infinities included, reads back bit for bit
@@ -11,9 +12,9 @@ import Foundation
 ///   A non-finite number is written as the string `"nan"`, `"inf"` or `"-inf"`, because JSON has
 ///   no such numbers.
 ///
-/// Decoding checks only the structure, not the heatmap's invariants (``Heatmap/rendered()``
-/// does that), except that a range must have `lower <= upper` so that it can exist at all.
-extension Heatmap: Codable {
+/// Decoding checks what ``HeatmapFigure/init(_:caption:underlay:opacity:)`` checks, so a figure
+/// read from the cell cache can always be drawn.
+extension HeatmapFigure: Codable {
     enum CodingKeys: String, CodingKey {
         case values, width, height, colorMap, range, gamma, caption, underlay, opacity
     }
@@ -52,22 +53,26 @@ extension Heatmap: Codable {
             range = lower...upper
         }
 
-        self.init(
+        let heatmap = Heatmap(
             values: values,
             width: try container.decode(Int.self, forKey: .width),
             height: try container.decode(Int.self, forKey: .height),
             colorMap: try container.decode(ColorMap.self, forKey: .colorMap),
             range: range,
-            gamma: try container.decodeFloatingPointIfPresent(Float.self, forKey: .gamma),
-            caption: try container.decode(String.self, forKey: .caption)
-        )
-        underlay = try container.decodeIfPresent(Data.self, forKey: .underlay)
-        opacity = try container.decodeFloatingPointIfPresent(Float.self, forKey: .opacity) ?? 1
+            gamma: try container.decodeFloatingPointIfPresent(Float.self, forKey: .gamma))
+        let underlay = try container.decodeIfPresent(Data.self, forKey: .underlay).map { try RGBImage(data: $0, name: "heatmap underlay") }
+        do {
+            try self.init(heatmap, caption: try container.decode(String.self, forKey: .caption), underlay: underlay,
+                          opacity: try container.decodeFloatingPointIfPresent(Float.self, forKey: .opacity) ?? 1)
+        } catch let error as ImageError {
+            throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: error.description))
+        }
     }
 
-    /// Encodes the heatmap (see the extension's discussion for the format).
+    /// Encodes the figure (see the extension's discussion for the format).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        let (values, width, height, colorMap, range, gamma) = (heatmap.values, heatmap.width, heatmap.height, heatmap.colorMap, heatmap.range, heatmap.gamma)
         let bytes = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
         try container.encode(bytes, forKey: .values)
         try container.encode(width, forKey: .width)
@@ -83,15 +88,11 @@ extension Heatmap: Codable {
         }
         try container.encode(caption, forKey: .caption)
         if let underlay {
-            try container.encode(underlay, forKey: .underlay)
+            try container.encode(try underlay.pngData(), forKey: .underlay)
             try container.encodeFloatingPoint(opacity, forKey: .opacity)
         }
     }
 }
-
-/// The colour map's raw value (`"viridis"`, `"inferno"`, `"gray"`, `"coolwarm"`); an unknown
-/// name throws `DecodingError`.
-extension ColorMap: Codable {}
 
 /// The strings that stand for non-finite numbers in Loupe's JSON.
 private enum NonFiniteSpelling: String {

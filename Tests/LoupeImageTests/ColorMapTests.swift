@@ -1,7 +1,7 @@
 import Testing
-@testable import LoupeNotebook
+@testable import LoupeImage
 
-@Suite struct ReportColorMapTests {
+@Suite struct ColorMapTests {
     @Test func viridisEndpointsAreMatplotlibs() {
         // matplotlib _viridis_data[0] = (0.267004, 0.004874, 0.329415) = #440154 and
         // _viridis_data[255] = (0.993248, 0.906157, 0.143936) = #fde725.

@@ -4,7 +4,7 @@
 /// `viridis` and `inferno` use 17 entries (indices 0, 16, …, 240 and 255) of matplotlib's
 /// 256-entry `_cm_listed` tables; `coolwarm` uses every other stop of matplotlib's 33-stop
 /// table (Kenneth Moreland's "CoolWarmFloat33"). The end points are matplotlib's exactly.
-public enum ColorMap: String, Sendable, CaseIterable, Equatable {
+public enum ColorMap: String, Sendable, CaseIterable, Equatable, Codable {
     /// Perceptually uniform dark blue → yellow.
     case viridis
     /// Perceptually uniform black → red → pale yellow.

@@ -1,12 +1,10 @@
-import LoupeInterp
+import LoupeImage
 
 extension Heatmap {
     /// An attribution as a heatmap at the input's `size`: a diverging map (the default for
     /// signed methods) is centred on zero over ±the largest magnitude; an unsigned map is
     /// min–max normalised to [0, 1], as the lecture does.
-    public static func attribution(
-        _ attribution: Attribution, size: (height: Int, width: Int), colorMap: ColorMap? = nil, gamma: Float? = nil, caption: String
-    ) -> Heatmap {
+    public init(attribution: Attribution, size: (height: Int, width: Int), colorMap: ColorMap? = nil, gamma: Float? = nil) {
         var map = attribution.map(size: size)
         let chosen = colorMap ?? (attribution.isSigned ? .coolwarm : .viridis)
         var range: ClosedRange<Float>?
@@ -18,6 +16,6 @@ extension Heatmap {
             if high > low { map = map.map { ($0 - low) / (high - low) } }
             range = 0...1
         }
-        return Heatmap(values: map, width: size.width, height: size.height, colorMap: chosen, range: range, gamma: gamma, caption: caption)
+        self.init(values: map, width: size.width, height: size.height, colorMap: chosen, range: range, gamma: gamma)
     }
 }

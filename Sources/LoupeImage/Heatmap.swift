@@ -1,7 +1,6 @@
 import Foundation
-import LoupeImage
 
-/// A 2-D map of values (a saliency map, an activation channel…) to show with a colour map.
+/// A 2-D map of values (a saliency map, an activation channel…) and how to colour it.
 ///
 /// `values` is row-major `[height, width]`. The shown range is ``range`` when given; otherwise
 /// the data's minimum and maximum, or `±max|v|` for a diverging map so that zero is the middle
@@ -20,57 +19,16 @@ public struct Heatmap: Sendable, Equatable {
     /// An optional gamma applied to the normalised value (`t^gamma`; for a diverging map, to the
     /// distance from the middle), or `nil` for none.
     public var gamma: Float?
-    /// What the map shows (model, layer, method, target class…).
-    public var caption: String
-    /// A PNG of the same size drawn under the map (the photo), or `nil`.
-    public var underlay: Data?
-    /// The map's opacity over ``underlay`` (0…1).
-    public var opacity: Float = 1
 
-    /// A heatmap.
-    public init(
-        values: [Float],
-        width: Int,
-        height: Int,
-        colorMap: ColorMap = .viridis,
-        range: ClosedRange<Float>? = nil,
-        gamma: Float? = nil,
-        caption: String
-    ) {
+    public init(values: [Float], width: Int, height: Int, colorMap: ColorMap = .viridis, range: ClosedRange<Float>? = nil, gamma: Float? = nil) {
         self.values = values
         self.width = width
         self.height = height
         self.colorMap = colorMap
         self.range = range
         self.gamma = gamma
-        self.caption = caption
     }
-}
 
-/// A heatmap turned into pictures: the map, its colour bar and the labels at the bar's ends.
-public struct RenderedHeatmap: Sendable, Equatable {
-    /// The map as an RGB PNG, one pixel per value.
-    public var map: ImageOutput
-    /// A horizontal colour bar (256 × 12 pixels), values rising linearly from the range's lower
-    /// end on the left to its upper end on the right.
-    public var colorBar: Data
-    /// The range that the colour map spans.
-    public var range: ClosedRange<Float>
-    /// The smallest and largest finite values in the data (`nil` when there are none).
-    public var dataExtent: ClosedRange<Float>?
-    /// The label at the colour bar's left end (the range's lower end).
-    public var lowerLabel: String { formatValue(range.lowerBound) }
-    /// The label at the colour bar's right end (the range's upper end).
-    public var upperLabel: String { formatValue(range.upperBound) }
-}
-
-/// A value as the report prints it: four significant digits (`%.4g`), independent of locale.
-public func formatValue(_ value: Float) -> String {
-    let text = String(format: "%.4g", Double(value))
-    return text == "-0" ? "0" : text
-}
-
-extension Heatmap {
     /// The smallest and largest finite values, or `nil` when there are none.
     public var dataExtent: ClosedRange<Float>? {
         var lower = Float.infinity, upper = -Float.infinity
@@ -81,14 +39,30 @@ extension Heatmap {
         return lower <= upper ? lower...upper : nil
     }
 
+    /// Checks the size, value count, range and gamma, so that the map can be drawn.
+    ///
+    /// - Throws: ``ImageError/invalidHeatmap(_:)`` naming what is wrong.
+    public func validate() throws {
+        guard width > 0, height > 0 else { throw ImageError.invalidHeatmap("expected a positive size, found \(width)×\(height)") }
+        let (expected, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, values.count == expected else {
+            throw ImageError.invalidHeatmap("expected \(width)×\(height) = \(overflow ? "too many" : String(expected)) values, found \(values.count)")
+        }
+        if let gamma, !(gamma.isFinite && gamma > 0) { throw ImageError.invalidHeatmap("expected a positive finite gamma, found \(gamma)") }
+        _ = try shownRange()
+    }
+
     /// The range mapped onto the colour map (see the type's discussion).
     ///
     /// A degenerate derived range (constant data) is widened by 1 on each side (0.5 for the
     /// diverging case around zero) so the map stays drawable.
+    ///
+    /// - Throws: ``ImageError/invalidHeatmap(_:)`` for a given range that is empty, reversed or
+    ///   not finite.
     public func shownRange() throws -> ClosedRange<Float> {
         if let range {
             guard range.lowerBound.isFinite, range.upperBound.isFinite, range.lowerBound < range.upperBound else {
-                throw NotebookError.heatmapInvalidRange(lower: range.lowerBound, upper: range.upperBound)
+                throw ImageError.invalidHeatmap("expected a finite range with lower < upper, found [\(range.lowerBound), \(range.upperBound)]")
             }
             return range
         }
@@ -113,19 +87,15 @@ extension Heatmap {
         return pow(t, gamma)
     }
 
-    /// The map and its colour bar as PNG files.
+    /// The map in colour, one pixel per value; over `underlay` (a picture of the same size) at
+    /// `opacity` (0…1) when one is given.
     ///
-    /// - Throws: ``NotebookError`` for a wrong value count, size, range or gamma;
-    ///   ``ImageError`` when PNG encoding fails.
-    public func rendered() throws -> RenderedHeatmap {
-        guard width > 0, height > 0 else { throw NotebookError.heatmapInvalidSize(width: width, height: height) }
-        let (expectedCount, overflow) = width.multipliedReportingOverflow(by: height)
-        guard !overflow, values.count == expectedCount else {
-            throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: values.count)
-        }
-        if let gamma, !(gamma.isFinite && gamma > 0) { throw NotebookError.heatmapInvalidGamma(gamma) }
+    /// - Throws: ``ImageError/invalidHeatmap(_:)`` (see ``validate()``);
+    ///   ``ImageError/sizeMismatch(expectedWidth:expectedHeight:width:height:)`` for an underlay
+    ///   of another size.
+    public func colored(over underlay: RGBImage? = nil, opacity: Float = 1) throws -> RGBImage {
+        try validate()
         let range = try shownRange()
-
         var pixels = [UInt8](repeating: 0, count: values.count * 3)
         pixels.withUnsafeMutableBufferPointer { out in
             for (i, value) in values.enumerated() {
@@ -134,33 +104,39 @@ extension Heatmap {
             }
         }
         if let underlay {
-            let photo = try RGBImage(data: underlay, name: "heatmap underlay")
-            guard photo.width == width, photo.height == height else {
-                throw NotebookError.heatmapSizeMismatch(width: width, height: height, count: photo.width * photo.height)
+            guard underlay.width == width, underlay.height == height else {
+                throw ImageError.sizeMismatch(expectedWidth: width, expectedHeight: height, width: underlay.width, height: underlay.height)
             }
             let alpha = min(max(opacity.isFinite ? opacity : 1, 0), 1)
-            let under = photo.pixels
+            let under = underlay.pixels
             pixels.withUnsafeMutableBufferPointer { out in
                 for i in out.indices {
                     out[i] = UInt8((alpha * Float(out[i]) + (1 - alpha) * Float(under[i])).rounded())
                 }
             }
         }
-        let mapPNG = try PNGEncoder().encode(width: width, height: height, format: .rgb, pixels: pixels)
+        return try RGBImage(width: width, height: height, pixels: pixels)
+    }
 
-        let barWidth = 256, barHeight = 12
+    /// A horizontal colour bar, values rising linearly from the range's lower end on the left
+    /// to its upper end on the right, through the same gamma as the map.
+    ///
+    /// - Throws: ``ImageError/invalidHeatmap(_:)`` for an invalid range or gamma.
+    public func colorBar(width barWidth: Int = 256, height barHeight: Int = 12) throws -> RGBImage {
+        let range = try shownRange()
         var row = [UInt8]()
         row.reserveCapacity(barWidth * 3)
         for x in 0..<barWidth {
-            // Values run linearly along the bar, so the bar shows the gamma the map used.
-            let value = range.lowerBound + (range.upperBound - range.lowerBound) * Float(x) / Float(barWidth - 1)
+            let value = range.lowerBound + (range.upperBound - range.lowerBound) * Float(x) / Float(max(barWidth - 1, 1))
             let colour = colorMap.rgb(position(value, in: range))
             row += [colour.x, colour.y, colour.z]
         }
-        let barPixels = Array([[UInt8]](repeating: row, count: barHeight).joined())
-        let barPNG = try PNGEncoder().encode(width: barWidth, height: barHeight, format: .rgb, pixels: barPixels)
-
-        let map = ImageOutput(png: mapPNG, width: width, height: height, caption: caption, alt: caption)
-        return RenderedHeatmap(map: map, colorBar: barPNG, range: range, dataExtent: dataExtent)
+        return try RGBImage(width: barWidth, height: barHeight, pixels: Array([[UInt8]](repeating: row, count: barHeight).joined()))
     }
+}
+
+/// A value as reports print it: four significant digits (`%.4g`), independent of locale.
+public func formatValue(_ value: Float) -> String {
+    let text = String(format: "%.4g", Double(value))
+    return text == "-0" ? "0" : text
 }
