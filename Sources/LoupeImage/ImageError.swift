@@ -1,3 +1,4 @@
+import LoupeTensor
 /// An error thrown while decoding, encoding or transforming an image.
 ///
 /// Decoding errors name the file (or the name passed with the data) and say what is wrong with
@@ -65,5 +66,13 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
         case let .encodingFailed(reason):
             return "PNG encoding failed: \(reason)"
         }
+    }
+}
+
+extension ImageError: OriginatedError {
+    /// libpng failing to encode is Loupe's problem; everything else is about the image given.
+    public var origin: ErrorOrigin {
+        if case .encodingFailed = self { return .internal }
+        return .input
     }
 }

@@ -29,15 +29,28 @@ public enum AttributionTarget: Sendable, Equatable {
 
 /// A target made concrete for one model and image.
 public struct ResolvedTarget: Sendable, Equatable, CustomStringConvertible {
-    /// The class index, for class targets.
-    public let classIndex: Int?
-    /// The layer and channel, for channel targets.
-    public let channel: (layer: String, index: Int)?
+    /// What is explained.
+    public enum Kind: Sendable, Equatable {
+        /// A class logit, by index.
+        case classLogit(Int)
+        /// The mean activation of one channel of a layer.
+        case channel(layer: String, index: Int)
+    }
+
+    public let kind: Kind
     /// How captions name it: `German shepherd (235)` or `layer4:12`.
     public let description: String
 
-    public static func == (a: ResolvedTarget, b: ResolvedTarget) -> Bool {
-        a.classIndex == b.classIndex && a.channel?.layer == b.channel?.layer && a.channel?.index == b.channel?.index
+    /// The class index, for class targets.
+    public var classIndex: Int? {
+        if case let .classLogit(index) = kind { return index }
+        return nil
+    }
+
+    /// The layer and channel, for channel targets.
+    public var channel: (layer: String, index: Int)? {
+        if case let .channel(layer, index) = kind { return (layer, index) }
+        return nil
     }
 }
 
@@ -51,7 +64,7 @@ extension Model {
         func classTarget(_ index: Int) throws -> ResolvedTarget {
             guard (0..<classes).contains(index) else { throw InterpError.classOutOfRange(index, classes: classes) }
             let label = index < labels.count ? labels[index] : "class \(index)"
-            return ResolvedTarget(classIndex: index, channel: nil, description: "\(label) (\(index))")
+            return ResolvedTarget(kind: .classLogit(index), description: "\(label) (\(index))")
         }
         switch target {
         case .topClass:
@@ -65,7 +78,7 @@ extension Model {
             throw InterpError.unknownLabel(text, suggestions: closestNames(to: text, in: labels, limit: 5))
         case let .channel(layer, channel):
             _ = try self.layer(named: layer)
-            return ResolvedTarget(classIndex: nil, channel: (layer, channel), description: "\(layer):\(channel)")
+            return ResolvedTarget(kind: .channel(layer: layer, index: channel), description: "\(layer):\(channel)")
         }
     }
 }

@@ -30,27 +30,27 @@ public struct Attributor: Sendable {
             let logits = gradient ? try body() : try GradMode.withoutGrad(body)
             let output: Tensor
             let seed: Tensor
-            if let classIndex = target.classIndex {
+            switch target.kind {
+            case let .classLogit(classIndex):
                 output = logits
                 let classes = logits.shape[1]
                 var one = [Float](repeating: 0, count: batch * classes)
                 for n in 0..<batch { one[n * classes + classIndex] = 1 }
                 seed = try Tensor(shape: logits.shape, scalars: one)
-            } else if let channel = target.channel, let activation = captured {
-                guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: channel.layer, shape: activation.shape) }
+            case let .channel(layer, index):
+                guard let activation = captured else { throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass") }
+                guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape) }
                 let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
-                guard (0..<c).contains(channel.index) else {
-                    throw InterpError.channelOutOfRange(layer: channel.layer, channel: channel.index, channels: c)
+                guard (0..<c).contains(index) else {
+                    throw InterpError.channelOutOfRange(layer: layer, channel: index, channels: c)
                 }
                 output = activation
                 var mask = [Float](repeating: 0, count: batch * c * h * w)
                 for n in 0..<batch {
-                    let start = (n * c + channel.index) * h * w
+                    let start = (n * c + index) * h * w
                     for i in start..<(start + h * w) { mask[i] = 1 / Float(h * w) }
                 }
                 seed = try Tensor(shape: activation.shape, scalars: mask)
-            } else {
-                throw InterpError.invalidParameter("internal error: the target layer produced no output")
             }
             let values = try Self.rowDot(output.scalars, seed.scalars, rows: batch)
             guard gradient else { return (values, nil) }

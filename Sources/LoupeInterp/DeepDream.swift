@@ -86,7 +86,7 @@ extension Model {
         let probe = try ForwardProbe(model: self, layers: [layer], needsLogits: false, sample: original)
         func norm(_ input: Tensor) throws -> Tensor {
             guard let activation = try probe.run(input).activations[layer] else {
-                throw InterpError.invalidParameter("internal error: layer '\(layer)' produced no output")
+                throw InterpError.internalError("layer '\(layer)' produced no output")
             }
             return try activation.square().sum().sqrt()
         }

@@ -58,18 +58,19 @@ extension Attributor {
 
     /// The tensor to differentiate and its seed for `target`.
     static func seed(logits: Tensor, captured: Tensor?, target: ResolvedTarget) throws -> (Tensor, Tensor) {
-        if let classIndex = target.classIndex {
+        switch target.kind {
+        case let .classLogit(classIndex):
             var one = [Float](repeating: 0, count: logits.count)
             one[classIndex] = 1
             return (logits, try Tensor(shape: logits.shape, scalars: one))
+        case let .channel(layer, index):
+            guard let activation = captured else { throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass") }
+            guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape) }
+            let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
+            guard (0..<c).contains(index) else { throw InterpError.channelOutOfRange(layer: layer, channel: index, channels: c) }
+            var mask = [Float](repeating: 0, count: activation.count)
+            for i in (index * h * w)..<((index + 1) * h * w) { mask[i] = 1 / Float(h * w) }
+            return (activation, try Tensor(shape: activation.shape, scalars: mask))
         }
-        guard let channel = target.channel, let activation = captured, activation.rank == 4 else {
-            throw InterpError.invalidParameter("internal error: the target layer produced no output")
-        }
-        let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
-        guard (0..<c).contains(channel.index) else { throw InterpError.channelOutOfRange(layer: channel.layer, channel: channel.index, channels: c) }
-        var mask = [Float](repeating: 0, count: activation.count)
-        for i in (channel.index * h * w)..<((channel.index + 1) * h * w) { mask[i] = 1 / Float(h * w) }
-        return (activation, try Tensor(shape: activation.shape, scalars: mask))
     }
 }

@@ -1,3 +1,5 @@
+import LoupeTensor
+
 /// Why an interpretability method cannot run as asked.
 public enum InterpError: Error, CustomStringConvertible, Equatable {
     /// No class has this label; the closest labels follow.
@@ -21,6 +23,8 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
     /// `layer@call` names a call the layer does not make (`calls` is how many it makes in one
     /// forward pass; 0 when it never runs).
     case layerCallOutOfRange(layer: String, call: Int, calls: Int)
+    /// Something that cannot happen did: a bug in Loupe.
+    case internalError(String)
 
     public var description: String {
         switch self {
@@ -44,10 +48,19 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
             return "filter \(filter) is out of range: layer '\(layer)' has filters 0…\(filters - 1)"
         case let .inputChannelOutOfRange(layer, channel, channels):
             return "input channel \(channel) is out of range: each filter of layer '\(layer)' sees input channels 0…\(channels - 1)"
+        case let .internalError(message):
+            return "internal error (a bug in Loupe): \(message)"
         case let .layerCallOutOfRange(layer, call, calls):
             if calls == 0 { return "layer '\(layer)' produced no output in the forward pass" }
             if calls == 1 { return "layer '\(layer)' runs once per forward pass, so '\(layer)@\(call)' does not exist; write '\(layer)'" }
             return "layer '\(layer)' runs \(calls) times per forward pass: write '\(layer)@1' … '\(layer)@\(calls)' ('\(layer)' alone is the last call), not '\(layer)@\(call)'"
         }
+    }
+}
+
+extension InterpError: OriginatedError {
+    public var origin: ErrorOrigin {
+        if case .internalError = self { return .internal }
+        return .input
     }
 }

@@ -1,3 +1,4 @@
+import LoupeTensor
 /// An error from loading a checkpoint, building a model or finding one in the store.
 ///
 /// Cases carry the file, the dotted key or the model name involved, and say what was expected
@@ -72,4 +73,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     private static func didYouMean(_ suggestions: [String]) -> String {
         suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: ", ") + "?"
     }
+}
+
+extension ModelError: OriginatedError {
+    /// Every model error is about a file, a name or a store download the user asked for.
+    public var origin: ErrorOrigin { .input }
 }

@@ -71,14 +71,29 @@ struct ImageOptions: ParsableArguments {
 }
 
 /// An error about a file whose own message does not name it.
-struct FileError: Error, CustomStringConvertible {
+struct FileError: Error, CustomStringConvertible, OriginatedError {
     let path: String
     let underlying: Error
     var description: String { "\(path): \(underlying)" }
+    var origin: ErrorOrigin { (underlying as? OriginatedError)?.origin ?? .input }
 }
 
-/// Prints `error` as one paragraph on standard error and exits with 1.
+/// The exit statuses `loupe` uses besides 0 (success) and 1 (a notebook rendered with failing
+/// cells): 2 for bad input, whatever names it (an option, a file, a model, a cell), and 3 for a
+/// failure inside Loupe (a bug, or a library such as oneDNN failing).
+enum ExitStatus {
+    static let badInput = ExitCode(2)
+    static let internalFailure = ExitCode(3)
+
+    /// The status for `error`: internal when the error says so, bad input otherwise (file-system
+    /// and decoding errors are about the files the user named).
+    static func code(for error: Error) -> ExitCode {
+        (error as? OriginatedError)?.origin == .internal ? internalFailure : badInput
+    }
+}
+
+/// Prints `error` as one paragraph on standard error and returns the exit status it deserves.
 func fail(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data("loupe: \(error)\n".utf8))
-    return .failure
+    return ExitStatus.code(for: error)
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `loupe predict` end to end: the built binary, run as a user would, on bad input. Each case
-/// must exit non-zero with one paragraph on standard error that names the file and the
+/// must exit with 2 (bad input) and one paragraph on standard error that names the file and the
 /// problem, and must not crash.
 @Suite struct PredictCommandTests {
     /// The repository root (this file is Tests/LoupeCLITests/…).
@@ -24,7 +24,7 @@ import Testing
     }
 
     func expectOneParagraph(_ run: LoupeRun, naming file: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run.status != 0, "exit status 0", sourceLocation: sourceLocation)
+        #expect(run.status == 2, "bad input exits with 2, found \(run.status)", sourceLocation: sourceLocation)
         let text = run.errors.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(text.contains(file), "message does not name \(file): \(text)", sourceLocation: sourceLocation)
         for word in words { #expect(text.localizedCaseInsensitiveContains(word), "message lacks \"\(word)\": \(text)", sourceLocation: sourceLocation) }

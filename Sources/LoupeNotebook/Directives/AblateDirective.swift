@@ -76,7 +76,7 @@ struct AblateDirective: Directive {
         do {
             ablator = try ChannelAblator(model: loaded.model, layer: layer)
         } catch {
-            throw CellError.invalid("option ':layer:': \(error)")
+            throw CellError.badOption(option: "layer", reason: "\(error)")
         }
         let subject = "\(loaded.caption) for \(picture.source)"
         guard find else {
@@ -84,8 +84,8 @@ struct AblateDirective: Directive {
             do {
                 ablation = try ablator.ablate(channels, input: input, top: top)
             } catch let error as InterpError {
-                if case .channelOutOfRange = error { throw CellError.invalid("option ':channels:': \(error)") }
-                throw CellError.invalid("option ':layer:': \(error)")
+                if case .channelOutOfRange = error { throw CellError.badOption(option: "channels", reason: "\(error)") }
+                throw CellError.badOption(option: "layer", reason: "\(error)")
             }
             let text = caption ?? "Top-\(ablation.before.count) classes of \(subject) before and after zeroing "
                 + Self.channelList(ablation.channels) + " of \(layer)"
@@ -96,7 +96,7 @@ struct AblateDirective: Directive {
         do {
             search = try ablator.search(input: input, budget: budget, top: top)
         } catch let error as InterpError {
-            throw CellError.invalid("option ':layer:': \(error)")
+            throw CellError.badOption(option: "layer", reason: "\(error)")
         }
         let labels = loaded.model.labels
         let name = { (index: Int) in "\(index < labels.count ? labels[index] : "class \(index)") (\(index))" }

@@ -82,7 +82,7 @@ struct ExamplesDirective: Directive {
         } catch DatasetError.notAFolder {
             throw CellError.unreadableFile(option: "folder", path: folderPath, reason: "it is a file, not a folder")
         } catch DatasetError.noImages {
-            throw CellError.invalid("option ':folder:': '\(folderPath)' holds no .jpg, .jpeg or .png files")
+            throw CellError.badOption(option: "folder", reason: "'\(folderPath)' holds no .jpg, .jpeg or .png files")
         } catch {
             throw CellError.unreadableFile(option: "folder", path: folderPath, reason: FileHasher.reason(error))
         }
@@ -96,14 +96,14 @@ struct ExamplesDirective: Directive {
             result = try DatasetExamples(model: loaded.model, layer: layer, channel: channel, files: files,
                                          count: count, score: score, batchSize: batchSize)
         } catch let error as ModelError {
-            throw CellError.invalid("option ':layer:': \(error)")
+            throw CellError.badOption(option: "layer", reason: "\(error)")
         } catch let error as InterpError {
             switch error {
-            case .channelOutOfRange: throw CellError.invalid("option ':channel:': \(error)")
-            default: throw CellError.invalid("option ':layer:': \(error)")
+            case .channelOutOfRange: throw CellError.badOption(option: "channel", reason: "\(error)")
+            default: throw CellError.badOption(option: "layer", reason: "\(error)")
             }
         } catch let error as DatasetError {
-            throw CellError.invalid("option ':folder:': \(error)")
+            throw CellError.badOption(option: "folder", reason: "\(error)")
         }
 
         let field = result.receptiveField

@@ -1,3 +1,5 @@
+import LoupeTensor
+
 /// Why a cell could not be planned or run. The message is shown in the cell, and on the
 /// terminal prefixed with the notebook's path, line and cell.
 public enum CellError: Error, CustomStringConvertible, Equatable {
@@ -29,11 +31,16 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
     case malformed(String)
     /// The directive rejected the values for its own reasons.
     case invalid(String)
+    /// One option's value is well-typed but unusable (a layer the model does not have, a
+    /// folder without images).
+    case badOption(option: String, reason: String)
+    /// Something that cannot happen did: a bug in Loupe, not in the notebook.
+    case internalError(String)
 
     /// The option the error is about, when it is about one.
     public var option: String? {
         switch self {
-        case let .unknownOption(option, _, _), let .missingOption(option), let .badValue(option, _, _),
+        case let .unknownOption(option, _, _), let .missingOption(option), let .badValue(option, _, _), let .badOption(option, _),
              let .unknownReference(option, _, _, _), let .wrongKind(option, _, _, _), let .unreadableFile(option, _, _):
             option
         default:
@@ -70,6 +77,10 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
             return "option ':\(option):': cannot read '\(path)': \(reason)"
         case let .malformed(message), let .invalid(message):
             return message
+        case let .badOption(option, reason):
+            return "option ':\(option):': \(reason)"
+        case let .internalError(message):
+            return "internal error (a bug in Loupe, please report it): \(message)"
         }
     }
 
@@ -79,5 +90,12 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
         case 1: "; did you mean '\(suggestions[0])'?"
         default: "; did you mean one of " + suggestions.map { "'\($0)'" }.joined(separator: ", ") + "?"
         }
+    }
+}
+
+extension CellError: OriginatedError {
+    public var origin: ErrorOrigin {
+        if case .internalError = self { return .internal }
+        return .input
     }
 }

@@ -134,10 +134,10 @@ public final class NotebookRunner {
         if let done = runs[index] { return done }
         if let failure = failures[index] { throw CellError.invalid(failure) }
         guard case let .directive(planned) = plan.cells[index].content, let directive = planned.directive else {
-            throw CellError.invalid("internal error: cell \(plan.cells[index].id) is not a runnable directive")
+            throw CellError.internalError("cell \(plan.cells[index].id) is not a runnable directive")
         }
         guard inProgress.insert(index).inserted else {
-            throw CellError.invalid("internal error: cell \(plan.cells[index].id) reads itself")
+            throw CellError.internalError("cell \(plan.cells[index].id) reads itself")
         }
         defer { inProgress.remove(index) }
 
@@ -171,12 +171,12 @@ public final class NotebookRunner {
                   if case let .directive(defining) = plan.cells[dependency].content { return defining.definedName == name }
                   return false
               }) else {
-            throw CellError.invalid("internal error: the cell reads '\(name)', which is not among its declared inputs")
+            throw CellError.internalError("the cell reads '\(name)', which is not among its declared inputs")
         }
         if let value = values[index] { return value }
         _ = try compute(index)
         guard let value = values[index] else {
-            throw CellError.invalid("internal error: '\(name)' defined no value")
+            throw CellError.internalError("'\(name)' defined no value")
         }
         return value
     }

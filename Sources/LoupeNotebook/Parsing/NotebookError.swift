@@ -1,3 +1,4 @@
+import LoupeTensor
 /// A failure that stops a notebook stage.
 ///
 /// Structural failures throw; non-fatal problems are returned as ``Diagnostic``s. Other stages
@@ -41,6 +42,16 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             return "could not write report to \(path): \(reason)"
         case let .notebookEncodingFailed(reason):
             return "internal error: could not encode the report as a Jupyter notebook: \(reason)"
+        }
+    }
+}
+
+extension NotebookError: OriginatedError {
+    /// cmark and JSON encoding failures are Loupe's; the rest is the notebook's or the disk's.
+    public var origin: ErrorOrigin {
+        switch self {
+        case .markdownRenderingFailed, .notebookEncodingFailed: return .internal
+        default: return .input
         }
     }
 }
