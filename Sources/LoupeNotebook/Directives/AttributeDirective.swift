@@ -58,12 +58,8 @@ struct AttributeDirective: Directive {
     func run(_ context: CellContext) throws -> CellRun {
         let loaded = try context.value(options.model)
         let picture = try context.value(options.image)
-        let model = loaded.model
-        let run = try Attributor(model: model).attribute(
-            options.attribution.method, input: try picture.modelInput(for: model),
-            target: AttributionTarget(parsing: options.attribution.target, model: model), settings: options.attribution.settings(seed: options.seed))
-        var text = options.caption ?? "\(run.attribution.method) of \(loaded.caption) for \(picture.source), target \(run.target)"
-        if options.caption == nil, let layer = run.attribution.layer { text += ", layer \(layer)" }
+        let run = try options.attribution.attribute(loaded, picture, seed: options.seed)
+        let text = options.caption ?? AttributionOptions.describe(run.attribution, target: run.target, model: loaded, image: picture)
         let heatmap = run.heatmap(colorMap: options.colormap, gamma: options.gamma)
         switch options.show {
         case .overlay:

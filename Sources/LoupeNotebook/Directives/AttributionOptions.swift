@@ -43,4 +43,20 @@ struct AttributionOptions: DirectiveOptions {
         settings.stride = stride
         return settings
     }
+
+    /// Runs ``method`` on `picture` for `model`: what `{attribute}`, `{sanity-check}` and
+    /// `{deletion}` each start from.
+    func attribute(_ model: LoadedModel, _ picture: LoadedImage, seed: Int) throws -> AttributionRun {
+        try Attributor(model: model.model).attribute(
+            method, input: try picture.modelInput(for: model.model), target: AttributionTarget(parsing: target, model: model.model),
+            settings: settings(seed: seed))
+    }
+
+    /// How captions name a map: `Grad-CAM of efficientnet-lite0 for dog.jpg, target German
+    /// shepherd (235), layer _relu`.
+    static func describe(_ attribution: Attribution, target: ResolvedTarget, model: LoadedModel, image: LoadedImage) -> String {
+        var text = "\(attribution.method) of \(model.caption) for \(image.source), target \(target)"
+        if let layer = attribution.layer { text += ", layer \(layer)" }
+        return text
+    }
 }

@@ -36,41 +36,24 @@ struct DeletionDirective: Directive {
         var caption: String?
     }
 
-    private let modelName: CellName<LoadedModel>
-    private let imageName: CellName<LoadedImage>
-    private let method: AttributionMethod
-    private let target: String?
-    private let settings: AttributionSettings
-    private let steps: Int
-    private let seed: UInt64
-    private let caption: String?
+    private let options: Options
 
     init(_ cell: DirectiveCell<Options>) throws {
-        let options = cell.options
-        modelName = options.model
-        imageName = options.image
-        method = options.attribution.method
-        target = options.attribution.target
-        seed = UInt64(options.seed)
-        settings = options.attribution.settings(seed: options.seed)
-        steps = options.steps
-        caption = options.caption
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(modelName)
-        let picture = try context.value(imageName)
-        let model = loaded.model
-        let input = try picture.input(for: model)
-        let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
-        guard resolved.classIndex != nil else {
-            throw CellError.invalid("'{deletion}' measures a class probability; ':target: \(target ?? "")' names a channel, not a class")
+        let loaded = try context.value(options.model)
+        let picture = try context.value(options.image)
+        let (steps, seed) = (options.steps, options.seed)
+        let run = try options.attribution.attribute(loaded, picture, seed: seed)
+        guard run.target.classIndex != nil else {
+            throw CellError.badOption(option: "target", reason: "'{deletion}' measures a class probability; '\(options.attribution.target ?? "")' names a channel, not a class")
         }
-        let attributor = Attributor(model: model)
-        let attribution = try attributor.attribute(method, input: input, seen: try picture.modelView(for: model), target: resolved, settings: settings)
-        let curves = try attributor.deletionCurves(for: attribution, input: input, steps: steps, seed: seed)
-        var described = "\(attribution.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
-        if let layer = attribution.layer { described += ", layer \(layer)" }
+        let curves = try Attributor(model: loaded.model).deletionCurves(for: run.attribution, input: run.input.tensor, steps: steps, seed: UInt64(seed))
+        let described = AttributionOptions.describe(run.attribution, target: run.target, model: loaded, image: picture)
+        let resolved = run.target
+        let caption = options.caption
 
         let x = curves.fractions
         let chart = Chart(

@@ -38,44 +38,27 @@ struct SanityCheckDirective: Directive {
         var caption: String?
     }
 
-    private let modelName: CellName<LoadedModel>
-    private let imageName: CellName<LoadedImage>
-    private let method: AttributionMethod
-    private let target: String?
-    private let settings: AttributionSettings
-    private let stages: Int?
-    private let every: Int
-    private let seed: UInt64
-    private let colorMap: ColorMap?
-    private let caption: String?
+    private let options: Options
 
     init(_ cell: DirectiveCell<Options>) throws {
-        let options = cell.options
-        modelName = options.model
-        imageName = options.image
-        method = options.attribution.method
-        target = options.attribution.target
-        seed = UInt64(options.seed)
-        settings = options.attribution.settings(seed: options.seed)
-        stages = options.stages
-        every = options.every
-        colorMap = options.colormap
-        caption = options.caption
+        options = cell.options
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let loaded = try context.value(modelName)
-        let picture = try context.value(imageName)
+        let loaded = try context.value(options.model)
+        let picture = try context.value(options.image)
         let model = loaded.model
-        let input = try picture.input(for: model)
-        let resolved = try model.resolve(AttributionTarget(parsing: target, model: model), for: input)
+        let prepared = try picture.modelInput(for: model)
+        let input = prepared.tensor
+        let attribution = options.attribution
+        let resolved = try model.resolve(AttributionTarget(parsing: attribution.target, model: model), for: input)
+        let (seed, colorMap, caption) = (UInt64(options.seed), options.colormap, options.caption)
         let check = try Attributor(model: model).sanityCheck(
-            method, input: input, seen: try picture.modelView(for: model), target: resolved, settings: settings,
-            stages: stages, every: every, seed: seed)
+            attribution.method, input: input, seen: prepared.seen, target: resolved, settings: attribution.settings(seed: options.seed),
+            stages: options.stages, every: options.every, seed: seed)
         let size = (height: input.shape[2], width: input.shape[3])
         let first = check.stages[0].attribution
-        var described = "\(first.method) of \(loaded.caption) for \(picture.source), target \(resolved)"
-        if let layer = first.layer { described += ", layer \(layer)" }
+        let described = AttributionOptions.describe(first, target: resolved, model: loaded, image: picture)
 
         var maps: [ImageOutput] = []
         for stage in check.stages {
