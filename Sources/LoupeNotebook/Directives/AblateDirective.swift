@@ -138,7 +138,7 @@ struct AblateDirective: Directive {
     }
 
     static func table(_ ablation: ChannelAblation, caption: String) -> Table {
-        func cells(_ score: RankedClass?) -> [String] {
+        func cells(_ score: ClassScore?) -> [String] {
             guard let score else { return ["", "", ""] }
             return ["\(score.label) (\(score.index))", String(format: "%.3f", score.logit), String(format: "%.4f", score.probability)]
         }

@@ -1,5 +1,6 @@
 import Foundation
 import LoupeImage
+import LoupeModels
 
 /// `{image} cat`: decodes a photo, optionally resizing it to a model input size.
 struct ImageDirective: Directive {
@@ -61,7 +62,7 @@ struct ImageDirective: Directive {
             }
             outputs.append(.image(try ImageOutput(try image.fittingDisplay(), caption: text, alt: "photo \(name)")))
         }
-        let sha256 = SHA256Hex.digest(data)
+        let sha256 = SHA256Digest.hex(of: data)
         return CellRun(outputs: outputs, value: loaded, provenance: CellProvenance(images: [Provenance.Image(path: path, sha256: sha256)]))
     }
 }

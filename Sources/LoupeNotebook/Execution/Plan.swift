@@ -327,7 +327,7 @@ public struct Planner: Sendable {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256Hex.digest(Data(text.utf8))
+        SHA256Digest.hex(of: Data(text.utf8))
     }
 
     private static func uniqueID(_ base: String, _ used: inout Set<String>) -> String {
@@ -371,13 +371,7 @@ public final class FileHasher: @unchecked Sendable {
 
     /// SHA-256 of a file, read in 1 MiB chunks.
     static func digest(contentsOf url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-        }
-        return SHA256Hex.hex(hasher.finalize())
+        try SHA256Digest.hex(ofFileAt: url)
     }
 
     /// A short reason for a file error ("no such file", "permission denied").

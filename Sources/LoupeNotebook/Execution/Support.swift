@@ -1,17 +1,5 @@
-import Crypto
 import Foundation
 import LoupeImage
-
-/// Lower-case hexadecimal SHA-256.
-enum SHA256Hex {
-    static func digest(_ data: Data) -> String {
-        hex(SHA256.hash(data: data))
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
-}
 
 extension Set<String> {
     /// `base`, or `base-2`, `base-3`, … — the first not yet in the set, which is then added.
