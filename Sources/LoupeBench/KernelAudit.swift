@@ -61,8 +61,9 @@ public enum KernelAudit {
                 if !passNames.contains(pass.name) { passNames.append(pass.name) }
             }
         }
-        return Report(isa: Engine.cpuISA, models: models, passes: passNames, kernels: try Engine.kernelChoices(),
-                      seconds: ProcessInfo.processInfo.systemUptime - start)
+        return Report(
+            isa: Engine.cpuISA, models: models, passes: passNames, kernels: try Engine.kernelChoices(),
+            seconds: ProcessInfo.processInfo.systemUptime - start)
     }
 
     private static func loadModel(_ name: String, progress: (String) -> Void) throws -> Model {
@@ -98,7 +99,9 @@ public enum KernelAudit {
         var passes = [
             Pass(name: "forward, fused, batch 1") { _ = try GradMode.withoutGrad { try model(input) } },
             Pass(name: "forward, fused, batch 8") { _ = try GradMode.withoutGrad { try model(batch) } },
-            Pass(name: "forward, every layer observed") { _ = try GradMode.withoutGrad { try model.forward(input, capturing: everyLayer) } },
+            Pass(name: "forward, every layer observed") {
+                _ = try GradMode.withoutGrad { try model.forward(input, capturing: everyLayer) }
+            },
             Pass(name: "input gradient, every layer observed") {
                 let x = input.requiringGrad()
                 let logits = try model(x, observing: everyLayer) { _, output in output }
@@ -106,32 +109,36 @@ public enum KernelAudit {
             },
         ]
         for method in AttributionMethod.allCases {
-            passes.append(Pass(name: "attribution: \(method.rawValue)") {
-                _ = try attributor.attribute(method, input: input, seen: picture, target: topClass, settings: settings)
-            })
+            passes.append(
+                Pass(name: "attribution: \(method.rawValue)") {
+                    _ = try attributor.attribute(method, input: input, seen: picture, target: topClass, settings: settings)
+                })
         }
-        passes.append(Pass(name: "attribution: saliency of a channel") {
-            let channel = try model.resolve(.channel(layer: camLayer, channel: 0), for: input)
-            _ = try attributor.attribute(.saliency, input: input, seen: picture, target: channel)
-        })
+        passes.append(
+            Pass(name: "attribution: saliency of a channel") {
+                let channel = try model.resolve(.channel(layer: camLayer, channel: 0), for: input)
+                _ = try attributor.attribute(.saliency, input: input, seen: picture, target: channel)
+            })
         for parameterization in ImageParameterization.allCases {
-            passes.append(Pass(name: "class visualisation, \(parameterization.rawValue)") {
-                var visualization = VisualizationSettings()
-                visualization.steps = 2
-                visualization.parameterization = parameterization
-                visualization.transforms = ImageTransform.standard
-                visualization.blurEvery = parameterization == .pixel ? 1 : 0
-                visualization.totalVariation = 1e-4
-                _ = try model.visualize(try .classLogit(topClass.classIndex ?? 0, model: model), settings: visualization)
-            })
+            passes.append(
+                Pass(name: "class visualisation, \(parameterization.rawValue)") {
+                    var visualization = VisualizationSettings()
+                    visualization.steps = 2
+                    visualization.parameterization = parameterization
+                    visualization.transforms = ImageTransform.standard
+                    visualization.blurEvery = parameterization == .pixel ? 1 : 0
+                    visualization.totalVariation = 1e-4
+                    _ = try model.visualize(try .classLogit(topClass.classIndex ?? 0, model: model), settings: visualization)
+                })
         }
-        passes.append(Pass(name: "deep dream") {
-            var dream = DeepDreamSettings()
-            dream.octaves = 2
-            dream.steps = 1
-            dream.jitter = 4
-            _ = try model.deepDream(picture, layer: camLayer, settings: dream)
-        })
+        passes.append(
+            Pass(name: "deep dream") {
+                var dream = DeepDreamSettings()
+                dream.octaves = 2
+                dream.steps = 1
+                dream.jitter = 4
+                _ = try model.deepDream(picture, layer: camLayer, settings: dream)
+            })
         return passes
     }
 }
@@ -155,7 +162,8 @@ public struct KernelSummary: Codable, Sendable {
         let references = choices.filter { choice in
             choice.kernelClass == .reference && KernelAudit.auditedKinds.contains { choice.kind.hasPrefix($0) }
         }
-        return KernelSummary(isa: Engine.cpuISA, reference: distinct(references), generic: distinct(choices.filter { $0.kernelClass == .generic }))
+        return KernelSummary(
+            isa: Engine.cpuISA, reference: distinct(references), generic: distinct(choices.filter { $0.kernelClass == .generic }))
     }
 
     /// One paragraph for a benchmark's table.

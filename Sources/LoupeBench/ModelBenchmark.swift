@@ -52,8 +52,9 @@ public enum ModelBenchmark {
             for row in 1..<max(1, batch) { objective = try objective + logits[row][tops[row]] }
             _ = try grad(of: objective, wrt: [x])
         }
-        return Result(model: name, weights: weights, batch: max(1, batch), forward_ms: forward * 1e3, input_gradient_ms: gradient * 1e3,
-                      peak_rss_mib: peakResidentMiB())
+        return Result(
+            model: name, weights: weights, batch: max(1, batch), forward_ms: forward * 1e3, input_gradient_ms: gradient * 1e3,
+            peak_rss_mib: peakResidentMiB())
     }
 
     /// Seeded weights of the right shapes, with unit variances for batch norm.
@@ -62,7 +63,8 @@ public enum ModelBenchmark {
         var sd = StateDict()
         for (key, parameter) in model.network.namedParameters {
             let fanIn = parameter.shape.dropFirst().reduce(1, *)
-            sd[key] = key.hasSuffix("running_var") || key.hasSuffix(".weight") && parameter.shape.count == 1
+            sd[key] =
+                key.hasSuffix("running_var") || key.hasSuffix(".weight") && parameter.shape.count == 1
                 ? try Tensor.full(parameter.shape, value: 1)
                 : try Tensor.randomNormal(parameter.shape, standardDeviation: Float(1 / Double(max(fanIn, 1)).squareRoot()), using: &rng)
         }

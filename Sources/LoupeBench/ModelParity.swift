@@ -50,7 +50,8 @@ public enum ModelParity {
                 let model = try Model(architecture: architecture, weights: url, name: c.name)
                 for image in c.images {
                     let reference = try floats(directory.appendingPathComponent(image.input))
-                    let input = try Tensor(shape: [1, 3, model.preprocessing.size, model.preprocessing.size], scalars: reference).requiringGrad()
+                    let input = try Tensor(shape: [1, 3, model.preprocessing.size, model.preprocessing.size], scalars: reference)
+                        .requiringGrad()
                     let logits = try model(input)
                     let expected = try floats(directory.appendingPathComponent(image.logits))
                     let actual = try logits.scalars
@@ -65,9 +66,11 @@ public enum ModelParity {
                     let ownValues = try own.scalars
                     let preprocessingError = zip(ownValues, reference).map { abs($0 - $1) }.reduce(0, +) / Float(max(reference.count, 1))
                     let ownTop5 = try GradMode.withoutGrad { try model(own).topK(5).indices }
-                    let row = Row(model: c.name, checkpoint: (checkpoint as NSString).lastPathComponent, photo: (image.photo as NSString).lastPathComponent,
-                                  logitError: logitError, top5Equal: top5 == image.top5, gradientCosine: cosine,
-                                  preprocessingError: preprocessingError, ownTop5Equal: ownTop5 == image.top5)
+                    let row = Row(
+                        model: c.name, checkpoint: (checkpoint as NSString).lastPathComponent,
+                        photo: (image.photo as NSString).lastPathComponent,
+                        logitError: logitError, top5Equal: top5 == image.top5, gradientCosine: cosine,
+                        preprocessingError: preprocessingError, ownTop5Equal: ownTop5 == image.top5)
                     report(row)
                     rows.append(row)
                 }

@@ -54,21 +54,23 @@ public enum OpBenchmark {
         for (index, (cIn, width, cOut, size)) in stages.enumerated() {
             let stride = index == 0 ? 1 : 2
             let out = size / stride
-            cases.append(ConvolutionCase(n: n, cIn: cIn, cOut: width, h: size, w: size, k: 1))             // first 1×1
-            cases.append(ConvolutionCase(n: n, cIn: width, cOut: width, h: size, w: size, k: 3, stride: stride)) // first 3×3
-            cases.append(ConvolutionCase(n: n, cIn: width, cOut: cOut, h: out, w: out, k: 1))               // expand 1×1
-            cases.append(ConvolutionCase(n: n, cIn: cIn, cOut: cOut, h: size, w: size, k: 1, stride: stride)) // downsample
-            cases.append(ConvolutionCase(n: n, cIn: cOut, cOut: width, h: out, w: out, k: 1))               // reduce 1×1
-            if stride == 2 { cases.append(ConvolutionCase(n: n, cIn: width, cOut: width, h: out, w: out, k: 3)) } // later 3×3
+            cases.append(ConvolutionCase(n: n, cIn: cIn, cOut: width, h: size, w: size, k: 1))  // first 1×1
+            cases.append(ConvolutionCase(n: n, cIn: width, cOut: width, h: size, w: size, k: 3, stride: stride))  // first 3×3
+            cases.append(ConvolutionCase(n: n, cIn: width, cOut: cOut, h: out, w: out, k: 1))  // expand 1×1
+            cases.append(ConvolutionCase(n: n, cIn: cIn, cOut: cOut, h: size, w: size, k: 1, stride: stride))  // downsample
+            cases.append(ConvolutionCase(n: n, cIn: cOut, cOut: width, h: out, w: out, k: 1))  // reduce 1×1
+            if stride == 2 { cases.append(ConvolutionCase(n: n, cIn: width, cOut: width, h: out, w: out, k: 3)) }  // later 3×3
         }
         return cases
     }
 
     /// Depthwise convolutions from EfficientNet-Lite0 (3×3 and 5×5).
     public static func depthwise(batch n: Int) -> [ConvolutionCase] {
-        [ConvolutionCase(n: n, cIn: 144, cOut: 144, h: 56, w: 56, k: 3, groups: 144),
-         ConvolutionCase(n: n, cIn: 240, cOut: 240, h: 28, w: 28, k: 5, groups: 240),
-         ConvolutionCase(n: n, cIn: 672, cOut: 672, h: 14, w: 14, k: 5, groups: 672)]
+        [
+            ConvolutionCase(n: n, cIn: 144, cOut: 144, h: 56, w: 56, k: 3, groups: 144),
+            ConvolutionCase(n: n, cIn: 240, cOut: 240, h: 28, w: 28, k: 5, groups: 240),
+            ConvolutionCase(n: n, cIn: 672, cOut: 672, h: 14, w: 14, k: 5, groups: 672),
+        ]
     }
 
     public static var standardCases: [ConvolutionCase] {
@@ -82,8 +84,10 @@ public enum OpBenchmark {
     }
 
     /// Measures every case; `progress` is called with each finished case.
-    public static func run(cases: [ConvolutionCase] = standardCases, budget: Double = 0.3,
-                           progress: (ConvolutionCase) -> Void = { _ in }) throws -> OpBenchmarkReport {
+    public static func run(
+        cases: [ConvolutionCase] = standardCases, budget: Double = 0.3,
+        progress: (ConvolutionCase) -> Void = { _ in }
+    ) throws -> OpBenchmarkReport {
         let peak = PeakThroughput.measure()
         var rng = SystemRandomNumberGenerator()
         let tiny = try Tensor.randomNormal([1, 8, 4, 4], using: &rng)
@@ -108,9 +112,10 @@ public enum OpBenchmark {
             progress(c)
             measured.append(c)
         }
-        return OpBenchmarkReport(peak_gflops: peak, peak_kernel: PeakThroughput.usesAVX2 ? "avx2+fma" : "sse",
-                                 threads: ProcessInfo.processInfo.activeProcessorCount,
-                                 dispatch_microseconds: dispatch * 1e6, convs: measured)
+        return OpBenchmarkReport(
+            peak_gflops: peak, peak_kernel: PeakThroughput.usesAVX2 ? "avx2+fma" : "sse",
+            threads: ProcessInfo.processInfo.activeProcessorCount,
+            dispatch_microseconds: dispatch * 1e6, convs: measured)
     }
 
     /// A random activation in the memory layout a preceding convolution leaves it in, as inside

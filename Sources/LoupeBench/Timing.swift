@@ -12,8 +12,10 @@ public enum Timing {
 
     /// The median duration of `body` in seconds, after `warmup` untimed calls, over at least
     /// `minimumRepetitions` calls and at least `budget` seconds.
-    public static func median(warmup: Int = 2, minimumRepetitions: Int = 3, budget: Double = 0.3,
-                              _ body: () throws -> Void) rethrows -> Double {
+    public static func median(
+        warmup: Int = 2, minimumRepetitions: Int = 3, budget: Double = 0.3,
+        _ body: () throws -> Void
+    ) rethrows -> Double {
         for _ in 0..<warmup { try body() }
         var samples: [Double] = []
         let start = now()

@@ -20,7 +20,9 @@ public struct Heatmap: Sendable, Equatable {
     /// distance from the middle), or `nil` for none.
     public var gamma: Float?
 
-    public init(values: [Float], width: Int, height: Int, colorMap: ColorMap = .viridis, range: ClosedRange<Float>? = nil, gamma: Float? = nil) {
+    public init(
+        values: [Float], width: Int, height: Int, colorMap: ColorMap = .viridis, range: ClosedRange<Float>? = nil, gamma: Float? = nil
+    ) {
         self.values = values
         self.width = width
         self.height = height
@@ -46,7 +48,8 @@ public struct Heatmap: Sendable, Equatable {
         guard width > 0, height > 0 else { throw ImageError.invalidHeatmap("expected a positive size, found \(width)×\(height)") }
         let (expected, overflow) = width.multipliedReportingOverflow(by: height)
         guard !overflow, values.count == expected else {
-            throw ImageError.invalidHeatmap("expected \(width)×\(height) = \(overflow ? "too many" : String(expected)) values, found \(values.count)")
+            throw ImageError.invalidHeatmap(
+                "expected \(width)×\(height) = \(overflow ? "too many" : String(expected)) values, found \(values.count)")
         }
         if let gamma, !(gamma.isFinite && gamma > 0) { throw ImageError.invalidHeatmap("expected a positive finite gamma, found \(gamma)") }
         _ = try shownRange()
@@ -62,7 +65,8 @@ public struct Heatmap: Sendable, Equatable {
     public func shownRange() throws -> ClosedRange<Float> {
         if let range {
             guard range.lowerBound.isFinite, range.upperBound.isFinite, range.lowerBound < range.upperBound else {
-                throw ImageError.invalidHeatmap("expected a finite range with lower < upper, found [\(range.lowerBound), \(range.upperBound)]")
+                throw ImageError.invalidHeatmap(
+                    "expected a finite range with lower < upper, found [\(range.lowerBound), \(range.upperBound)]")
             }
             return range
         }

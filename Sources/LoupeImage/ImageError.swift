@@ -1,4 +1,5 @@
 import LoupeTensor
+
 /// An error thrown while decoding, encoding or transforming an image.
 ///
 /// Decoding errors name the file (or the name passed with the data) and say what is wrong with

@@ -45,7 +45,8 @@ public struct Adam: Sendable {
             secondMoment = firstMoment
         }
         guard firstMoment.count == parameters.count else {
-            throw InterpError.invalidParameter("Adam: the parameters have \(parameters.count) elements, earlier steps had \(firstMoment.count)")
+            throw InterpError.invalidParameter(
+                "Adam: the parameters have \(parameters.count) elements, earlier steps had \(firstMoment.count)")
         }
         stepCount += 1
         let t = Double(stepCount)

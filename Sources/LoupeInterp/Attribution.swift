@@ -46,7 +46,8 @@ public struct Attribution: Sendable {
 /// PyTorch's `F.interpolate` for one 2-D plane.
 public enum Resampling {
     /// `mode="bilinear", align_corners=False`.
-    public static func bilinear(_ values: [Float], from source: (height: Int, width: Int), to target: (height: Int, width: Int)) -> [Float] {
+    public static func bilinear(_ values: [Float], from source: (height: Int, width: Int), to target: (height: Int, width: Int)) -> [Float]
+    {
         func taps(_ input: Int, _ output: Int) -> [(Int, Int, Float)] {
             let scale = Float(input) / Float(output)
             return (0..<output).map { dst in

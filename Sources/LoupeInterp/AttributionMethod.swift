@@ -39,14 +39,16 @@ extension Attributor {
     /// Runs `method` on `input` (`[1, 3, H, W]`, normalised); `seen` is the image as the model
     /// sees it (resized, not normalised), from which Integrated Gradients builds its baseline.
     public func attribute(
-        _ method: AttributionMethod, input: Tensor, seen: RGBImage, target: ResolvedTarget, settings s: AttributionSettings = AttributionSettings()
+        _ method: AttributionMethod, input: Tensor, seen: RGBImage, target: ResolvedTarget,
+        settings s: AttributionSettings = AttributionSettings()
     ) throws -> Attribution {
         let layer = s.layer ?? model.architecture.defaultCAMLayer
         switch method {
         case .saliency:
             return try saliency(input, target: target, signed: s.signed)
         case .smoothgrad:
-            return try smoothGrad(input, target: target, samples: s.samples, noiseLevel: s.noiseLevel, seed: s.seed, signed: s.signed, noise: s.noise)
+            return try smoothGrad(
+                input, target: target, samples: s.samples, noiseLevel: s.noiseLevel, seed: s.seed, signed: s.signed, noise: s.noise)
         case .integratedGradients:
             return try integratedGradients(
                 input, baseline: try baselineTensor(s.baseline, for: seen, seed: s.seed), baselineName: s.baseline.rawValue,
@@ -84,8 +86,10 @@ extension Attributor {
     ///
     /// - Throws: the errors of ``Model/resolve(_:for:)`` (unknown labels with the closest,
     ///   classes out of range, unknown layers) and of the method.
-    public func attribute(_ method: AttributionMethod, input: ModelInput, target: AttributionTarget,
-                          settings: AttributionSettings = AttributionSettings()) throws -> AttributionRun {
+    public func attribute(
+        _ method: AttributionMethod, input: ModelInput, target: AttributionTarget,
+        settings: AttributionSettings = AttributionSettings()
+    ) throws -> AttributionRun {
         let resolved = try model.resolve(target, for: input.tensor)
         let attribution = try attribute(method, input: input.tensor, seen: input.seen, target: resolved, settings: settings)
         return AttributionRun(attribution: attribution, target: resolved, input: input)

@@ -19,7 +19,8 @@ public enum AttributionTarget: Sendable, Equatable {
         guard let text, !text.isEmpty else { self = .topClass; return }
         if let index = Int(text) { self = .classIndex(index); return }
         if let colon = text.lastIndex(of: ":"), let channel = Int(text[text.index(after: colon)...]),
-           model.layerNames.contains(String(text[..<colon])) {
+            model.layerNames.contains(String(text[..<colon]))
+        {
             self = .channel(layer: String(text[..<colon]), channel: channel)
             return
         }

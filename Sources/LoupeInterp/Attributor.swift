@@ -14,7 +14,9 @@ public struct Attributor: Sendable {
     ///
     /// - Parameters:
     ///   - guided: Gate every ReLU's gradient to its positive part (guided backpropagation).
-    func objective(_ inputs: Tensor, target: ResolvedTarget, gradient: Bool, guided: Bool = false) throws -> (values: [Float], gradient: Tensor?) {
+    func objective(_ inputs: Tensor, target: ResolvedTarget, gradient: Bool, guided: Bool = false) throws -> (
+        values: [Float], gradient: Tensor?
+    ) {
         try Engine.run {
             let batch = inputs.shape[0]
             let x = gradient ? inputs.requiringGrad() : inputs
@@ -22,10 +24,13 @@ public struct Attributor: Sendable {
             // The hook sees only the layers it needs (none for a class target), so the others run
             // fused; guided backpropagation gates the ReLUs, fused or not, through the context.
             let observing = Set(target.channel.map { [$0.layer] } ?? [])
-            let hook: ForwardContext.Hook? = target.channel == nil ? nil : { name, output in
-                if let channel = target.channel, channel.layer == name { captured = output }
-                return output
-            }
+            let hook: ForwardContext.Hook? =
+                target.channel == nil
+                ? nil
+                : { name, output in
+                    if let channel = target.channel, channel.layer == name { captured = output }
+                    return output
+                }
             let body = { try model(x, observing: observing, guidedGradients: guided, hook: hook) }
             let logits = gradient ? try body() : try GradMode.withoutGrad(body)
             let output: Tensor
@@ -38,7 +43,9 @@ public struct Attributor: Sendable {
                 for n in 0..<batch { one[n * classes + classIndex] = 1 }
                 seed = try Tensor(shape: logits.shape, scalars: one)
             case let .channel(layer, index):
-                guard let activation = captured else { throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass") }
+                guard let activation = captured else {
+                    throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass")
+                }
                 guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape) }
                 let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
                 guard (0..<c).contains(index) else {

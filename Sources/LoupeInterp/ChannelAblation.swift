@@ -36,8 +36,9 @@ public struct ChannelAblator: Sendable {
         let probe = try self.probe(input)
         try probe.check(channels, layer: layer)
         let after = try logits(input, removing: [channels], probe: probe)[0]
-        return try ChannelAblation(model: model, layer: layer, channels: Self.unique(channels),
-                                   logitsBefore: probe.logits, logitsAfter: after, top: top)
+        return try ChannelAblation(
+            model: model, layer: layer, channels: Self.unique(channels),
+            logitsBefore: probe.logits, logitsAfter: after, top: top)
     }
 
     /// Searches for a small set of channels whose removal changes the top class of `input`.
@@ -61,7 +62,8 @@ public struct ChannelAblator: Sendable {
     ///   for a budget below 1.
     public func search(input: Tensor, budget: AblationBudget = AblationBudget(), top: Int = 5) throws -> AblationSearch {
         guard budget.maxChannels >= 1, budget.maxForwardPasses >= 1, budget.batchSize >= 1 else {
-            throw InterpError.invalidParameter("the ablation budget needs at least 1 channel, 1 forward pass and a batch of 1, got \(budget)")
+            throw InterpError.invalidParameter(
+                "the ablation budget needs at least 1 channel, 1 forward pass and a batch of 1, got \(budget)")
         }
         let probe = try self.probe(input)
         let ranking = try estimatedEffects(input, probe: probe)
@@ -101,8 +103,9 @@ public struct ChannelAblator: Sendable {
             }
         }
         let ablation = try greedy.map { _ in
-            try ChannelAblation(model: model, layer: layer, channels: set, logitsBefore: probe.logits,
-                                logitsAfter: logits(input, removing: [set], probe: probe)[0], top: top)
+            try ChannelAblation(
+                model: model, layer: layer, channels: set, logitsBefore: probe.logits,
+                logitsAfter: logits(input, removing: [set], probe: probe)[0], top: top)
         }
         return AblationSearch(
             layer: layer, originalClass: probe.topClass, runnerUp: probe.runnerUp, ranking: ranking,
@@ -203,7 +206,9 @@ public struct ChannelAblator: Sendable {
             for i in (channel * plane)..<((channel + 1) * plane) { sum += Double(activation[i]) * Double(gradient[i]) }
             return ChannelEffect(channel: channel, estimatedMarginDrop: Float(sum))
         }
-        return effects.sorted { $0.estimatedMarginDrop != $1.estimatedMarginDrop ? $0.estimatedMarginDrop > $1.estimatedMarginDrop : $0.channel < $1.channel }
+        return effects.sorted {
+            $0.estimatedMarginDrop != $1.estimatedMarginDrop ? $0.estimatedMarginDrop > $1.estimatedMarginDrop : $0.channel < $1.channel
+        }
     }
 
     static func argmax(_ values: [Float]) -> Int {

@@ -67,21 +67,27 @@ extension Model {
     ///   start and final pictures.
     /// - Throws: ``InterpError/invalidParameter(_:)`` for non-positive steps, rate or size, or blur
     ///   with the Fourier parameterisation; the errors of ``VisualizationObjective/value(logits:activations:)``.
-    public func visualize(_ objective: VisualizationObjective, settings: VisualizationSettings = VisualizationSettings()) throws -> Visualization {
+    public func visualize(_ objective: VisualizationObjective, settings: VisualizationSettings = VisualizationSettings()) throws
+        -> Visualization
+    {
         let size = settings.size ?? preprocessing.size
         guard settings.steps >= 0, settings.learningRate > 0, settings.learningRate.isFinite else {
-            throw InterpError.invalidParameter("visualisation needs steps ≥ 0 and a positive learning rate, got \(settings.steps) and \(settings.learningRate)")
+            throw InterpError.invalidParameter(
+                "visualisation needs steps ≥ 0 and a positive learning rate, got \(settings.steps) and \(settings.learningRate)")
         }
         guard settings.l2 >= 0, settings.totalVariation >= 0, settings.blurEvery >= 0 else {
             throw InterpError.invalidParameter("l2, tv and blur must not be negative")
         }
         if settings.blurEvery > 0, settings.parameterization != .pixel {
-            throw InterpError.invalidParameter("blur applies to the pixel parameterisation only; the \(settings.parameterization) one is smooth by construction")
+            throw InterpError.invalidParameter(
+                "blur applies to the pixel parameterisation only; the \(settings.parameterization) one is smooth by construction")
         }
-        let picture = try ParameterizedImage(settings.parameterization, height: size, width: size, mean: preprocessing.mean, std: preprocessing.std)
+        let picture = try ParameterizedImage(
+            settings.parameterization, height: size, width: size, mean: preprocessing.mean, std: preprocessing.std)
         var generator = SplitMix64(seed: settings.seed)
         let start = try picture.initialParameters(using: &generator)
-        let probe = try ForwardProbe(model: self, layers: objective.layers, needsLogits: objective.needsLogits, sample: try picture.input(start))
+        let probe = try ForwardProbe(
+            model: self, layers: objective.layers, needsLogits: objective.needsLogits, sample: try picture.input(start))
         let evaluate = { (input: Tensor) throws -> Float in
             try GradMode.withoutGrad { () throws -> Float in
                 let (logits, activations) = try probe.run(input)
@@ -115,7 +121,8 @@ extension Model {
             values.append(value)
             try adam.step(&parameters, gradient: gradient)
             if settings.blurEvery > 0, (step + 1) % settings.blurEvery == 0 {
-                let blurred = try ImageRegularizer.gaussianBlur(Tensor(shape: picture.parameterShape, scalars: parameters), sigma: settings.blurSigma)
+                let blurred = try ImageRegularizer.gaussianBlur(
+                    Tensor(shape: picture.parameterShape, scalars: parameters), sigma: settings.blurSigma)
                 parameters = try blurred.scalars
             }
         }
@@ -124,7 +131,8 @@ extension Model {
         let finalValue = try evaluate(try picture.input(final))
         let image = try RGBImage(tensor: try GradMode.withoutGrad { try picture.rgb(final) })
         let imageValue = try evaluate(try image.tensor(mean: preprocessing.mean, std: preprocessing.std))
-        return Visualization(image: image, objective: objective, values: values, startValue: startValue,
-                             finalValue: finalValue, imageValue: imageValue, settings: settings)
+        return Visualization(
+            image: image, objective: objective, values: values, startValue: startValue,
+            finalValue: finalValue, imageValue: imageValue, settings: settings)
     }
 }

@@ -140,8 +140,10 @@ public struct DatasetExamples: Sendable {
     ///   ``InterpError/invalidParameter(_:)`` for a count or batch size below 1,
     ///   ``DatasetError/noImages(path:)`` for an empty list and
     ///   ``DatasetError/noReadableImages(skipped:)`` when no file decodes.
-    public init(model: Model, layer: String, channel: Int, files: [URL], count: Int = 6,
-                score: ActivationScore = .max, batchSize: Int = 8) throws {
+    public init(
+        model: Model, layer: String, channel: Int, files: [URL], count: Int = 6,
+        score: ActivationScore = .max, batchSize: Int = 8
+    ) throws {
         guard count >= 1 else { throw InterpError.invalidParameter("the number of examples must be at least 1, got \(count)") }
         guard batchSize >= 1 else { throw InterpError.invalidParameter("the batch size must be at least 1, got \(batchSize)") }
         let field = try ReceptiveField(layer: layer, in: model)
@@ -171,8 +173,9 @@ public struct DatasetExamples: Sendable {
             }
             start = next
             guard !batch.isEmpty else { continue }
-            let activations = try Self.channelActivations(probe: probe, layer: layer, channel: channel,
-                                                          inputs: try Tensor.concatenate(batch.map(\.input), axis: 0))
+            let activations = try Self.channelActivations(
+                probe: probe, layer: layer, channel: channel,
+                inputs: try Tensor.concatenate(batch.map(\.input), axis: 0))
             scored += zip(batch, activations).map { ($0.file, $1) }
         }
         guard !scored.isEmpty else { throw DatasetError.noReadableImages(skipped: skipped) }
@@ -186,9 +189,10 @@ public struct DatasetExamples: Sendable {
             let seen = try model.preprocessing.preparedImage(from: try RGBImage(contentsOf: files[file]))
             let region = field.region(row: activation.location.row, column: activation.location.column)
             let patch = try seen.cropped(x: region.left, y: region.top, width: region.width, height: region.height)
-            examples.append(DatasetExample(
-                file: files[file], score: activation.value(score), maximum: activation.maximum, mean: activation.mean,
-                location: activation.location, region: region, image: seen, patch: patch))
+            examples.append(
+                DatasetExample(
+                    file: files[file], score: activation.value(score), maximum: activation.maximum, mean: activation.mean,
+                    location: activation.location, region: region, image: seen, patch: patch))
         }
         self.model = model.name
         self.layer = layer
@@ -237,8 +241,9 @@ public struct DatasetExamples: Sendable {
                 sum += Double(values[i])
             }
             let offset = best - start
-            return ChannelActivation(maximum: values[best], mean: Float(sum / Double(plane)),
-                                     location: FeatureLocation(row: offset / width, column: offset % width))
+            return ChannelActivation(
+                maximum: values[best], mean: Float(sum / Double(plane)),
+                location: FeatureLocation(row: offset / width, column: offset % width))
         }
     }
 }

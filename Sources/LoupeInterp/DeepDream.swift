@@ -60,21 +60,26 @@ extension Model {
     public func deepDream(_ picture: RGBImage, layer: String, settings: DeepDreamSettings = DeepDreamSettings()) throws -> DeepDreamResult {
         _ = try self.layer(named: layer)
         guard settings.octaves >= 1, settings.octaveScale > 1, settings.octaveScale.isFinite, settings.steps >= 0,
-              settings.stepSize >= 0, settings.stepSize.isFinite, settings.jitter >= 0 else {
+            settings.stepSize >= 0, settings.stepSize.isFinite, settings.jitter >= 0
+        else {
             throw InterpError.invalidParameter("deep dream needs octaves ≥ 1, octave scale > 1, steps ≥ 0, step ≥ 0 and jitter ≥ 0")
         }
         let (height, width) = (picture.height, picture.width)
         var sizes: [(height: Int, width: Int)] = [(height, width)]
         for _ in 1..<settings.octaves {
             let last = sizes[sizes.count - 1]
-            sizes.append((Int((Float(last.height) / settings.octaveScale).rounded()), Int((Float(last.width) / settings.octaveScale).rounded())))
+            sizes.append(
+                (Int((Float(last.height) / settings.octaveScale).rounded()), Int((Float(last.width) / settings.octaveScale).rounded())))
         }
         sizes.reverse()
         guard let smallest = sizes.first, Swift.min(smallest.height, smallest.width) >= 16 else {
-            throw InterpError.invalidParameter("\(settings.octaves) octaves \(settings.octaveScale) apart shrink the \(width)×\(height) picture below 16 pixels; use fewer octaves")
+            throw InterpError.invalidParameter(
+                "\(settings.octaves) octaves \(settings.octaveScale) apart shrink the \(width)×\(height) picture below 16 pixels; use fewer octaves"
+            )
         }
         guard settings.jitter < Swift.min(smallest.height, smallest.width) else {
-            throw InterpError.invalidParameter("jitter \(settings.jitter) must be smaller than the smallest octave, \(smallest.width)×\(smallest.height)")
+            throw InterpError.invalidParameter(
+                "jitter \(settings.jitter) must be smaller than the smallest octave, \(smallest.width)×\(smallest.height)")
         }
 
         let original = try picture.tensor(mean: preprocessing.mean, std: preprocessing.std)
@@ -128,9 +133,12 @@ extension Model {
 
         let result = try Tensor(shape: [1, 3, height, width], scalars: dreamed)
         let finalNorm = try GradMode.withoutGrad { try norm(result).item }
-        let rgb = try result * (try Tensor(shape: [1, 3, 1, 1], scalars: preprocessing.std)) + (try Tensor(shape: [1, 3, 1, 1], scalars: preprocessing.mean))
-        return DeepDreamResult(image: try RGBImage(tensor: rgb), layer: layer, norms: norms, octaveOfStep: octaveOfStep,
-                               octaveSizes: sizes.map { [$0.height, $0.width] }, startNorm: startNorm, finalNorm: finalNorm, settings: settings)
+        let rgb =
+            try result * (try Tensor(shape: [1, 3, 1, 1], scalars: preprocessing.std))
+            + (try Tensor(shape: [1, 3, 1, 1], scalars: preprocessing.mean))
+        return DeepDreamResult(
+            image: try RGBImage(tensor: rgb), layer: layer, norms: norms, octaveOfStep: octaveOfStep,
+            octaveSizes: sizes.map { [$0.height, $0.width] }, startNorm: startNorm, finalNorm: finalNorm, settings: settings)
     }
 }
 

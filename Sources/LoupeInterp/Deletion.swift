@@ -112,7 +112,8 @@ extension Attributor {
         let (channels, height, width) = (input.shape[1], input.shape[2], input.shape[3])
         let plane = height * width
         guard map.count == plane else {
-            throw InterpError.invalidParameter("the map must have \(height) × \(width) = \(plane) values (the input's size), found \(map.count)")
+            throw InterpError.invalidParameter(
+                "the map must have \(height) × \(width) = \(plane) values (the input's size), found \(map.count)")
         }
         guard !map.contains(where: \.isNaN) else { throw InterpError.invalidParameter("the map holds NaN") }
         guard (1...plane).contains(steps) else { throw InterpError.invalidParameter("steps must be 1…\(plane), found \(steps)") }

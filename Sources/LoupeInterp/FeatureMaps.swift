@@ -121,8 +121,9 @@ public struct FeatureMaps: Sendable {
             high = Swift.max(high, v)
             sum += Double(v)
         }
-        return FeatureMap(channel: channel, values: slice, height: height, width: width,
-                          minimum: low, maximum: high, mean: Float(sum / Double(Swift.max(plane, 1))))
+        return FeatureMap(
+            channel: channel, values: slice, height: height, width: width,
+            minimum: low, maximum: high, mean: Float(sum / Double(Swift.max(plane, 1))))
     }
 
     /// The channels `channels`, in the order given.
@@ -165,7 +166,8 @@ extension Model {
             throw InterpError.layerCallOutOfRange(layer: layer.name, call: call, calls: outputs.count)
         }
         let output = outputs[call - 1]
-        return FeatureMaps(layer: layer, module: module.description, call: call, calls: outputs.count,
-                           values: try output.scalars, shape: output.shape)
+        return FeatureMaps(
+            layer: layer, module: module.description, call: call, calls: outputs.count,
+            values: try output.scalars, shape: output.shape)
     }
 }

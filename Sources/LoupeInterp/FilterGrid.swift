@@ -116,7 +116,8 @@ public struct FilterGrid: Sendable {
     public var scaleDescription: String {
         switch scale {
         case .filter: "each filter min–max scaled to 0…1"
-        case .shared: "one scale for the layer, −\(formatted(largestMagnitude))…\(formatted(largestMagnitude)) (±max|w|) with 0 in the middle"
+        case .shared:
+            "one scale for the layer, −\(formatted(largestMagnitude))…\(formatted(largestMagnitude)) (±max|w|) with 0 in the middle"
         }
     }
 
@@ -157,7 +158,8 @@ public struct FilterGrid: Sendable {
         for f in chosenFilters {
             let filter = values[(f * filterSize)..<((f + 1) * filterSize)]
             let low = filter.min() ?? 0, high = filter.max() ?? 0
-            let scaled: (Float) -> Float = scale == .filter
+            let scaled: (Float) -> Float =
+                scale == .filter
                 ? { ($0 - low) / (high - low + 1e-8) }
                 : { bound > 0 ? $0 / (2 * bound) + 0.5 : 0.5 }
             let base = f * filterSize
@@ -176,8 +178,10 @@ public struct FilterGrid: Sendable {
                 for i in chosenInputs {
                     let start = base + i * plane
                     let grey = values[start..<(start + plane)].map(scaled)
-                    tiles.append(Tile(filter: f, inputChannel: i, title: "filter \(f), input \(i)", height: kh, width: kw,
-                                      channels: 1, values: grey))
+                    tiles.append(
+                        Tile(
+                            filter: f, inputChannel: i, title: "filter \(f), input \(i)", height: kh, width: kw,
+                            channels: 1, values: grey))
                 }
             }
         }

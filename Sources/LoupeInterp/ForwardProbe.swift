@@ -38,7 +38,8 @@ struct ForwardProbe {
                 }
             }
             if let silent = layers.first(where: { counts[$0] == nil }) {
-                throw InterpError.invalidParameter("layer '\(silent)' of \(model.name) never runs in a forward pass; pick a layer that does")
+                throw InterpError.invalidParameter(
+                    "layer '\(silent)' of \(model.name) never runs in a forward pass; pick a layer that does")
             }
         }
         calls = counts

@@ -53,7 +53,8 @@ extension Attributor {
     /// input gradient with every ReLU (and ReLU6) passing only positive gradients.
     public func guidedBackprop(_ input: Tensor, target: ResolvedTarget) throws -> Attribution {
         let gradient = try objective(input, target: target, gradient: true, guided: true).gradient
-        return Attribution(values: try (gradient ?? input).scalars, shape: input.shape, method: "guided backpropagation", target: target, isSigned: true)
+        return Attribution(
+            values: try (gradient ?? input).scalars, shape: input.shape, method: "guided backpropagation", target: target, isSigned: true)
     }
 
     /// The tensor to differentiate and its seed for `target`.
@@ -64,7 +65,9 @@ extension Attributor {
             one[classIndex] = 1
             return (logits, try Tensor(shape: logits.shape, scalars: one))
         case let .channel(layer, index):
-            guard let activation = captured else { throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass") }
+            guard let activation = captured else {
+                throw InterpError.internalError("layer '\(layer)' produced no output in the forward pass")
+            }
             guard activation.rank == 4 else { throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape) }
             let (c, h, w) = (activation.shape[1], activation.shape[2], activation.shape[3])
             guard (0..<c).contains(index) else { throw InterpError.channelOutOfRange(layer: layer, channel: index, channels: c) }

@@ -40,7 +40,8 @@ public struct ParameterizedImage: Sendable {
             throw InterpError.invalidParameter("the image size must be at least 2×2 pixels, got \(width)×\(height)")
         }
         guard mean.count == 3, std.count == 3, !std.contains(0) else {
-            throw InterpError.invalidParameter("the model's normalisation needs three means and three nonzero standard deviations, got \(mean) and \(std)")
+            throw InterpError.invalidParameter(
+                "the model's normalisation needs three means and three nonzero standard deviations, got \(mean) and \(std)")
         }
         self.parameterization = parameterization
         self.height = height
@@ -96,7 +97,8 @@ public struct ParameterizedImage: Sendable {
 
     private func checkShape(_ parameters: Tensor) throws {
         guard parameters.shape == parameterShape else {
-            throw InterpError.invalidParameter("\(parameterization) image parameters must have shape \(parameterShape), got \(parameters.shape)")
+            throw InterpError.invalidParameter(
+                "\(parameterization) image parameters must have shape \(parameterShape), got \(parameters.shape)")
         }
     }
 }

@@ -53,7 +53,8 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
         case let .layerCallOutOfRange(layer, call, calls):
             if calls == 0 { return "layer '\(layer)' produced no output in the forward pass" }
             if calls == 1 { return "layer '\(layer)' runs once per forward pass, so '\(layer)@\(call)' does not exist; write '\(layer)'" }
-            return "layer '\(layer)' runs \(calls) times per forward pass: write '\(layer)@1' … '\(layer)@\(calls)' ('\(layer)' alone is the last call), not '\(layer)@\(call)'"
+            return
+                "layer '\(layer)' runs \(calls) times per forward pass: write '\(layer)@1' … '\(layer)@\(calls)' ('\(layer)' alone is the last call), not '\(layer)@\(call)'"
         }
     }
 }

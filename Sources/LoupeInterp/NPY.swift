@@ -29,7 +29,9 @@ public enum NPY {
         let major = bytes[6]
         let headerStart = major == 1 ? 10 : 12
         guard major >= 1, major <= 3, bytes.count >= headerStart else { throw NPYError("unsupported .npy version \(major)") }
-        let length = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+        let length =
+            major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
         guard bytes.count >= headerStart + length else { throw NPYError("truncated header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + length)], as: UTF8.self)
@@ -44,11 +46,14 @@ public enum NPY {
         }
         let count = shape.reduce(1, *)
         let start = headerStart + length
-        guard bytes.count - start == count * 4 else { throw NPYError("expected \(count) float32 values, found \(bytes.count - start) bytes") }
+        guard bytes.count - start == count * 4 else {
+            throw NPYError("expected \(count) float32 values, found \(bytes.count - start) bytes")
+        }
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let o = start + 4 * i
-            values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            values[i] = Float(
+                bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
         }
         return (values, shape)
     }

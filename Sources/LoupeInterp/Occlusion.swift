@@ -35,7 +35,9 @@ extension Attributor {
                 }
                 batch += occluded
             }
-            let scores = try objective(try Tensor(shape: [chunk.count, channels, height, width], scalars: batch), target: target, gradient: false).values
+            let scores = try objective(
+                try Tensor(shape: [chunk.count, channels, height, width], scalars: batch), target: target, gradient: false
+            ).values
             for ((top, left), score) in zip(chunk, scores) {
                 let drop = reference - score
                 for y in top..<(top + window) {

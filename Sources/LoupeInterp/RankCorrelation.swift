@@ -40,9 +40,12 @@ public enum RankCorrelation {
     /// - Throws: ``InterpError/invalidParameter(_:)`` when the lengths differ or `values` holds NaN.
     public static func spearman(ranked reference: [Double], _ values: [Float]) throws -> Double {
         guard reference.count == values.count, values.count >= 2 else {
-            throw InterpError.invalidParameter("rank correlation needs arrays of equal length (at least two values), found \(reference.count) and \(values.count)")
+            throw InterpError.invalidParameter(
+                "rank correlation needs arrays of equal length (at least two values), found \(reference.count) and \(values.count)")
         }
-        guard !values.contains(where: \.isNaN) else { throw InterpError.invalidParameter("rank correlation of maps holding NaN is undefined") }
+        guard !values.contains(where: \.isNaN) else {
+            throw InterpError.invalidParameter("rank correlation of maps holding NaN is undefined")
+        }
         return pearson(reference, ranks(values))
     }
 

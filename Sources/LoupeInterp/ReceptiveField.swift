@@ -173,11 +173,14 @@ extension ReceptiveField {
                 switch conv.padding {
                 case let .explicit(p): padding = p
                 case .same:
-                    padding = .same(inputHeight: current.height, inputWidth: current.width, kernel: conv.kernelSize,
-                                    stride: conv.stride, dilation: conv.dilation)
+                    padding = .same(
+                        inputHeight: current.height, inputWidth: current.width, kernel: conv.kernelSize,
+                        stride: conv.stride, dilation: conv.dilation)
                 }
-                vertical = vertical.followed(kernel: conv.kernelSize.0, stride: conv.stride.0, padding: padding.top, dilation: conv.dilation.0)
-                horizontal = horizontal.followed(kernel: conv.kernelSize.1, stride: conv.stride.1, padding: padding.left, dilation: conv.dilation.1)
+                vertical = vertical.followed(
+                    kernel: conv.kernelSize.0, stride: conv.stride.0, padding: padding.top, dilation: conv.dilation.0)
+                horizontal = horizontal.followed(
+                    kernel: conv.kernelSize.1, stride: conv.stride.1, padding: padding.left, dilation: conv.dilation.1)
             case let pool as MaxPool2d:
                 vertical = vertical.followed(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)
                 horizontal = horizontal.followed(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)

@@ -156,7 +156,9 @@ extension Attributor {
 
         let original = try randomized.attribute(method, input: input, seen: seen, target: target, settings: settings)
         let originalMap = original.map(size: size)
-        guard !originalMap.contains(where: \.isNaN) else { throw InterpError.invalidParameter("the trained model's \(original.method) map holds NaN") }
+        guard !originalMap.contains(where: \.isNaN) else {
+            throw InterpError.invalidParameter("the trained model's \(original.method) map holds NaN")
+        }
         // Unsigned maps are their own magnitudes: rank them once.
         let signedRanks = RankCorrelation.ranks(originalMap)
         let magnitudeRanks = original.isSigned ? RankCorrelation.ranks(originalMap.map(Swift.abs)) : signedRanks
@@ -176,9 +178,10 @@ extension Attributor {
             let map = attribution.map(size: size)
             let signed = try RankCorrelation.spearman(ranked: signedRanks, map)
             let magnitude = original.isSigned ? try RankCorrelation.spearman(ranked: magnitudeRanks, map.map(Swift.abs)) : signed
-            results.append(SanityCheck.Stage(
-                depth: index + 1, randomized: cascade[index], attribution: attribution,
-                rankCorrelation: magnitude, signedRankCorrelation: signed))
+            results.append(
+                SanityCheck.Stage(
+                    depth: index + 1, randomized: cascade[index], attribution: attribution,
+                    rankCorrelation: magnitude, signedRankCorrelation: signed))
         }
         return SanityCheck(cascade: cascade, stages: results, seed: seed)
     }

@@ -14,7 +14,9 @@ extension Attributor {
         signed: Bool = false, noise: [Float]? = nil
     ) throws -> Attribution {
         guard samples >= 1, samples <= 1024 else { throw InterpError.invalidParameter("samples must be 1…1024, found \(samples)") }
-        guard noiseLevel >= 0, noiseLevel.isFinite else { throw InterpError.invalidParameter("the noise level must be ≥ 0, found \(noiseLevel)") }
+        guard noiseLevel >= 0, noiseLevel.isFinite else {
+            throw InterpError.invalidParameter("the noise level must be ≥ 0, found \(noiseLevel)")
+        }
         var batchShape = input.shape
         batchShape[0] = samples
         let perturbation: Tensor

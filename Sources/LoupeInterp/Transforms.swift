@@ -34,7 +34,9 @@ public enum ImageTransform: Sendable, Equatable, CustomStringConvertible {
         let grey: Float = 0.5
         if jitter > 0 { chain += [.pad(pixels: jitter + jitter / 2, value: grey), .jitter(pixels: jitter)] }
         if scale > 0 { chain.append(.randomScale(factors: (0...10).map { 1 + scale * Float($0 - 5) / 5 }, fill: grey)) }
-        if rotate > 0 { chain.append(.randomRotation(degrees: (-rotate...rotate).map(Float.init) + Array(repeating: 0, count: 5), fill: grey)) }
+        if rotate > 0 {
+            chain.append(.randomRotation(degrees: (-rotate...rotate).map(Float.init) + Array(repeating: 0, count: 5), fill: grey))
+        }
         if jitter / 2 > 0 { chain.append(.jitter(pixels: jitter / 2)) }
         return chain
     }

@@ -91,7 +91,9 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
                 return
             }
             guard let channel = rest.first.flatMap({ Int($0) }), channel >= 0 else {
-                throw InterpError.invalidParameter("'\(text)': expected layer:channel, layer:channel:y:x, layer:channel:center or layer:w0,w1,… with a channel number after '\(layer):'")
+                throw InterpError.invalidParameter(
+                    "'\(text)': expected layer:channel, layer:channel:y:x, layer:channel:center or layer:w0,w1,… with a channel number after '\(layer):'"
+                )
             }
             switch rest.count {
             case 1:
@@ -152,7 +154,9 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
         guard let layer = term.layer, let activation = activations[layer] else {
             throw InterpError.invalidParameter("internal error: layer '\(term.layer ?? "")' produced no output")
         }
-        guard activation.rank == 4, activation.shape[0] == 1 else { throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape) }
+        guard activation.rank == 4, activation.shape[0] == 1 else {
+            throw InterpError.notAFeatureMap(layer: layer, shape: activation.shape)
+        }
         let (channels, height, width) = (activation.shape[1], activation.shape[2], activation.shape[3])
         func plane(_ channel: Int) throws -> Tensor {
             guard (0..<channels).contains(channel) else {
@@ -175,7 +179,8 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
             return try plane(channel).slice(axis: 2, row..<(row + 1)).slice(axis: 3, column..<(column + 1)).reshaped(to: [])
         case let .direction(_, weights):
             guard weights.count == channels else {
-                throw InterpError.invalidParameter("direction for layer '\(layer)' has \(weights.count) weights; the layer has \(channels) channels")
+                throw InterpError.invalidParameter(
+                    "direction for layer '\(layer)' has \(weights.count) weights; the layer has \(channels) channels")
             }
             let w = try Tensor(shape: [1, channels, 1, 1], scalars: weights)
             let weighted = try (activation * w).sum(axes: [1])

@@ -52,8 +52,9 @@ public enum Architecture: String, CaseIterable, Sendable {
         switch self {
         case .efficientnet_lite0, .efficientnet_lite1, .efficientnet_lite2, .efficientnet_lite3, .efficientnet_lite4:
             let size = EfficientNetLite.Variant(rawValue: Int(String(rawValue.suffix(1))) ?? 0)?.scaling.resolution ?? 224
-            return Preprocessing(size: size, resize: .shorterSideThenCenterCrop(resize: Int((Double(size) / 0.875).rounded())),
-                                 mean: [0.498, 0.498, 0.498], std: [0.502, 0.502, 0.502])
+            return Preprocessing(
+                size: size, resize: .shorterSideThenCenterCrop(resize: Int((Double(size) / 0.875).rounded())),
+                mean: [0.498, 0.498, 0.498], std: [0.502, 0.502, 0.502])
         default:
             return .imagenet
         }

@@ -22,7 +22,9 @@ extension ClassScore {
         let probabilities = try tensor.softmax(axis: -1).scalars
         let (values, indices) = try tensor.topK(min(max(count, 1), logits.count), axis: -1)
         return try zip(values.scalars, indices).map { logit, index in
-            ClassScore(index: index, label: index < labels.count ? labels[index] : "class \(index)", logit: logit, probability: probabilities[index])
+            ClassScore(
+                index: index, label: index < labels.count ? labels[index] : "class \(index)", logit: logit,
+                probability: probabilities[index])
         }
     }
 }

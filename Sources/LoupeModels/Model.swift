@@ -134,7 +134,8 @@ public enum ImageNet {
     /// The 1000 class names in index order, as torchvision lists them.
     public static let labels: [String] = {
         guard let url = Bundle.module.url(forResource: "imagenet_classes", withExtension: "txt", subdirectory: "Resources"),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return [] }
         return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }()
 }

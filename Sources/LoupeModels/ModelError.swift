@@ -1,4 +1,5 @@
 import LoupeTensor
+
 /// An error from loading a checkpoint, building a model or finding one in the store.
 ///
 /// Cases carry the file, the dotted key or the model name involved, and say what was expected
@@ -42,7 +43,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .truncated(file, detail):
             return "\(file): the file is truncated: \(detail)"
         case let .forbiddenGlobal(file, module, name):
-            return "\(file): the pickle refers to \(module).\(name), which a state_dict never needs; Loupe refuses to load it (nothing was executed)"
+            return
+                "\(file): the pickle refers to \(module).\(name), which a state_dict never needs; Loupe refuses to load it (nothing was executed)"
         case let .unsupportedPickle(file, detail):
             return "\(file): unsupported pickle content: \(detail)"
         case let .unsupportedDType(file, key, dtype):
@@ -50,7 +52,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .missingKeys(model, keys):
             return "\(model): the checkpoint lacks \(keys.count) parameter(s): \(Self.list(keys)); is it for another architecture?"
         case let .unexpectedKeys(model, keys):
-            return "\(model): the checkpoint has \(keys.count) tensor(s) the model does not: \(Self.list(keys)); is it for another architecture?"
+            return
+                "\(model): the checkpoint has \(keys.count) tensor(s) the model does not: \(Self.list(keys)); is it for another architecture?"
         case let .shapeMismatch(model, key, expected, found):
             return "\(model): \(key) should be \(expected) but the checkpoint has \(found)"
         case let .unknownModel(name, suggestions):

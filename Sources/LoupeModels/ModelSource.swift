@@ -31,7 +31,8 @@ public enum ModelSource: Sendable {
             let architecture = try Architecture(named: arch)
             guard let entry = ModelStore.entries.first(where: { $0.architecture == architecture }) else {
                 let stored = ModelStore.entries.map(\.architecture.rawValue).joined(separator: ", ")
-                throw ModelError.invalidSource("the store has no pretrained weights for '\(arch)' (it has \(stored)); give a checkpoint with the weights")
+                throw ModelError.invalidSource(
+                    "the store has no pretrained weights for '\(arch)' (it has \(stored)); give a checkpoint with the weights")
             }
             self = .store(entry)
         case (nil, nil, _?):
@@ -59,7 +60,9 @@ public enum ModelSource: Sendable {
         case let .store(entry):
             return try Model(named: entry.name, progress: progress)
         case let .file(architecture, url, written):
-            guard FileManager.default.fileExists(atPath: url.path) else { throw ModelError.unreadable(file: written, reason: "no such file") }
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ModelError.unreadable(file: written, reason: "no such file")
+            }
             return try Model(architecture: architecture, weights: url)
         }
     }

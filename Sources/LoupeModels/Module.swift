@@ -99,8 +99,10 @@ public struct ForwardContext {
     /// round as PyTorch's do; keep the default where values are compared with PyTorch's.
     /// `guidedGradients` gates every ReLU's gradient to its positive part, fused activations
     /// included, so guided backpropagation needs no hook.
-    public init(hook: Hook? = nil, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient,
-                guidedGradients: Bool = false) {
+    public init(
+        hook: Hook? = nil, observing: Set<String>? = nil, affineFolding: AffineFolding = .withoutGradient,
+        guidedGradients: Bool = false
+    ) {
         self.hook = hook
         self.observed = observing
         self.affineFolding = affineFolding
@@ -142,7 +144,8 @@ extension ForwardContext {
     ) throws -> Tensor {
         let observed = isObserved(key) || norm.map { isObserved($0.key) } == true || activation.map { isObserved($0.key) } == true
         if !observed, !(GradMode.isRecording && Self.recordsHistory(conv.parameters + (norm?.module.parameters ?? []))) {
-            let output = try conv.fused(input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding)
+            let output = try conv.fused(
+                input, folding: norm?.module, activation: activation?.module.fusedForm, affineFolding: affineFolding)
             // The fused activation's gate, as `callAsFunction` gates one that runs on its own.
             return guidedGradients && activation != nil ? output.passingPositiveGradientOnly() : output
         }

@@ -24,8 +24,10 @@ public struct StateDict: Sendable {
     /// The same tensors with `prefix` removed from every key that has it (DataParallel's
     /// `module.`).
     public func removingPrefix(_ prefix: String) -> StateDict {
-        StateDict(Dictionary(uniqueKeysWithValues: tensors.map { key, value in
-            (key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key, value)
-        }))
+        StateDict(
+            Dictionary(
+                uniqueKeysWithValues: tensors.map { key, value in
+                    (key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key, value)
+                }))
     }
 }

@@ -91,24 +91,32 @@ extension Tensor {
     }
 
     /// Standard-normal samples from a seeded generator.
-    public static func randomNormal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
-                                    using generator: inout some RandomNumberGenerator) throws -> Tensor {
+    public static func randomNormal(
+        _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> Tensor {
         try validate(shape: shape, op: "randomNormal")
-        return try Tensor(shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
+        return try Tensor(
+            shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
     }
 
     /// Standard-normal samples from Loupe's seeded generator: the same values as the generic
     /// overload, specialised for `SplitMix64` (the generic call is several times slower).
-    public static func randomNormal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
-                                    using generator: inout SplitMix64) throws -> Tensor {
+    public static func randomNormal(
+        _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+        using generator: inout SplitMix64
+    ) throws -> Tensor {
         try validate(shape: shape, op: "randomNormal")
-        return try Tensor(shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
+        return try Tensor(
+            shape: shape, scalars: normalValues(shape.reduce(1, *), mean: mean, standardDeviation: standardDeviation, using: &generator))
     }
 
     /// Box–Muller: two independent normals per pair of uniforms.
     @inline(__always)
-    private static func normalValues<G: RandomNumberGenerator>(_ count: Int, mean: Float, standardDeviation: Float,
-                                                              using generator: inout G) -> [Float] {
+    private static func normalValues<G: RandomNumberGenerator>(
+        _ count: Int, mean: Float, standardDeviation: Float,
+        using generator: inout G
+    ) -> [Float] {
         var values = [Float](repeating: 0, count: count)
         var i = 0
         while i < count {
@@ -123,15 +131,19 @@ extension Tensor {
     }
 
     /// Uniform samples in `range` from a seeded generator.
-    public static func randomUniform(_ shape: [Int], in range: Range<Float> = 0..<1,
-                                     using generator: inout some RandomNumberGenerator) throws -> Tensor {
+    public static func randomUniform(
+        _ shape: [Int], in range: Range<Float> = 0..<1,
+        using generator: inout some RandomNumberGenerator
+    ) throws -> Tensor {
         try validate(shape: shape, op: "randomUniform")
         return try Tensor(shape: shape, scalars: uniformValues(shape.reduce(1, *), in: range, using: &generator))
     }
 
     /// Uniform samples from Loupe's seeded generator, specialised (same values as the generic overload).
-    public static func randomUniform(_ shape: [Int], in range: Range<Float> = 0..<1,
-                                     using generator: inout SplitMix64) throws -> Tensor {
+    public static func randomUniform(
+        _ shape: [Int], in range: Range<Float> = 0..<1,
+        using generator: inout SplitMix64
+    ) throws -> Tensor {
         try validate(shape: shape, op: "randomUniform")
         return try Tensor(shape: shape, scalars: uniformValues(shape.reduce(1, *), in: range, using: &generator))
     }

@@ -83,9 +83,11 @@ struct Attribute: ParsableCommand {
     @Flag(help: "Print a JSON summary (method, target, layer, raw shape, seconds of computation).")
     var json = false
 
-    @Option(name: .customLong("repeat"), help: ArgumentHelp(
-        "Compute the attribution this many more times in the same process and report the median of those warm calls as `seconds` (the first call is `first_call_seconds`): for benchmarks.",
-        valueName: "n"))
+    @Option(
+        name: .customLong("repeat"),
+        help: ArgumentHelp(
+            "Compute the attribution this many more times in the same process and report the median of those warm calls as `seconds` (the first call is `first_call_seconds`): for benchmarks.",
+            valueName: "n"))
     var repeatCount: Int = 0
 
     func validate() throws {
@@ -133,12 +135,14 @@ struct Attribute: ParsableCommand {
             let resolved = run.target
             let size = (height: input.tensor.shape[2], width: input.tensor.shape[3])
             if let raw {
-                try NPY.encode(attribution.values, shape: attribution.shape).write(to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
+                try NPY.encode(attribution.values, shape: attribution.shape).write(
+                    to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
             if let rawUpsampled {
                 let (h, w) = (attribution.shape[attribution.shape.count - 2], attribution.shape[attribution.shape.count - 1])
                 let up = Resampling.bilinear(Array(attribution.values.prefix(h * w)), from: (h, w), to: size)
-                try NPY.encode(up, shape: [1, 1, size.height, size.width]).write(to: URL(fileURLWithPath: (rawUpsampled as NSString).expandingTildeInPath))
+                try NPY.encode(up, shape: [1, 1, size.height, size.width]).write(
+                    to: URL(fileURLWithPath: (rawUpsampled as NSString).expandingTildeInPath))
             }
             if let out {
                 let map = try run.heatmap(colorMap: colormap, gamma: gamma).colored()
@@ -166,4 +170,3 @@ extension AttributionMethod: ExpressibleByArgument {}
 extension ColorMap: ExpressibleByArgument {}
 extension IntegrationRule: ExpressibleByArgument {}
 extension Baseline: ExpressibleByArgument {}
-

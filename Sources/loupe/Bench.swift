@@ -28,8 +28,9 @@ extension Bench {
             var report = try OpBenchmark.run(cases: cases, budget: budget) { c in
                 guard !json else { return }
                 let f = c.forward_gflops ?? 0, b = c.backward_data_gflops ?? 0
-                print(c.label.padding(toLength: 36, withPad: " ", startingAt: 0)
-                      + String(format: "forward %7.1f GFLOP/s   backward-data %7.1f GFLOP/s", f, b))
+                print(
+                    c.label.padding(toLength: 36, withPad: " ", startingAt: 0)
+                        + String(format: "forward %7.1f GFLOP/s   backward-data %7.1f GFLOP/s", f, b))
             }
             report.kernels = try KernelSummary.current()
             if json {
@@ -37,8 +38,10 @@ extension Bench {
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
-                print(String(format: "peak %.1f GFLOP/s (%@, %d threads); one tiny op costs %.1f µs",
-                             report.peak_gflops, report.peak_kernel, report.threads, report.dispatch_microseconds))
+                print(
+                    String(
+                        format: "peak %.1f GFLOP/s (%@, %d threads); one tiny op costs %.1f µs",
+                        report.peak_gflops, report.peak_kernel, report.threads, report.dispatch_microseconds))
                 print(report.kernels?.text ?? "")
             }
         }
@@ -70,18 +73,25 @@ extension Bench {
         func run() throws {
             var results: [ModelBenchmark.Result] = []
             for name in model.isEmpty ? ModelBenchmark.standardModels : model {
-                let r = try ModelBenchmark.run(name, batch: batch, budget: budget) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                let r = try ModelBenchmark.run(name, batch: batch, budget: budget) {
+                    FileHandle.standardError.write(Data("loupe: \($0)\n".utf8))
+                }
                 if !json {
-                    print(String(format: "%@ batch %3d  forward %8.1f ms   input gradient %8.1f ms (%6.1f per image)   peak RSS %7.1f MiB  (%@ weights)",
-                                 name.padding(toLength: 20, withPad: " ", startingAt: 0), r.batch, r.forward_ms, r.input_gradient_ms,
-                                 r.input_gradient_ms / Double(r.batch), r.peak_rss_mib, r.weights))
+                    print(
+                        String(
+                            format:
+                                "%@ batch %3d  forward %8.1f ms   input gradient %8.1f ms (%6.1f per image)   peak RSS %7.1f MiB  (%@ weights)",
+                            name.padding(toLength: 20, withPad: " ", startingAt: 0), r.batch, r.forward_ms, r.input_gradient_ms,
+                            r.input_gradient_ms / Double(r.batch), r.peak_rss_mib, r.weights))
                 }
                 results.append(r)
             }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(ModelsReport(models: results, kernels: try KernelSummary.current())), as: UTF8.self))
+                print(
+                    String(decoding: try encoder.encode(ModelsReport(models: results, kernels: try KernelSummary.current())), as: UTF8.self)
+                )
             } else {
                 print(try KernelSummary.current().text)
             }
@@ -98,8 +108,11 @@ private struct ModelsReport: Encodable {
 extension Bench {
     struct Render: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time `loupe render` as a user runs it: cold (empty cell cache), warm (unchanged notebook), and after changing a param; and the report's size per image.",
-            discussion: "Each render is a new `loupe render` process with its own cell cache (LOUPE_CELL_CACHE); models come from the store as usual, so install them first.")
+            abstract:
+                "Time `loupe render` as a user runs it: cold (empty cell cache), warm (unchanged notebook), and after changing a param; and the report's size per image.",
+            discussion:
+                "Each render is a new `loupe render` process with its own cell cache (LOUPE_CELL_CACHE); models come from the store as usual, so install them first."
+        )
 
         @Argument(help: "The notebook.")
         var notebook = "Notebooks/sample.md"
@@ -140,7 +153,12 @@ extension Bench {
                 warm.append(try time(["render", notebook, "-o", report.path, "--quiet"], cache: cacheDirectory))
                 changed.append(try time(["render", notebook, "-o", report.path, "--quiet", "--set", change], cache: cacheDirectory))
                 if !json {
-                    FileHandle.standardError.write(Data(String(format: "rep %d: cold %.3f s, warm %.3f s, changed %.3f s\n", rep + 1, cold.last ?? 0, warm.last ?? 0, changed.last ?? 0).utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            String(
+                                format: "rep %d: cold %.3f s, warm %.3f s, changed %.3f s\n", rep + 1, cold.last ?? 0, warm.last ?? 0,
+                                changed.last ?? 0
+                            ).utf8))
                 }
             }
             // Size, from the unchanged notebook's report.
@@ -163,10 +181,15 @@ extension Bench {
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(result), as: UTF8.self))
             } else {
-                print(String(format: "%@: cold %.3f s, warm %.3f s, after --set %@ %.3f s (medians of %d)",
-                             notebook, result.cold_seconds, result.warm_seconds, self.change, result.changed_seconds, max(1, reps)))
-                print(String(format: "report %d bytes, %d images (incl. colour bars), %.0f PNG bytes and %.0f HTML bytes per image; peak RSS %.0f MiB",
-                             result.html_bytes, images, result.png_bytes_per_image, result.html_bytes_per_image, result.peak_rss_mib))
+                print(
+                    String(
+                        format: "%@: cold %.3f s, warm %.3f s, after --set %@ %.3f s (medians of %d)",
+                        notebook, result.cold_seconds, result.warm_seconds, self.change, result.changed_seconds, max(1, reps)))
+                print(
+                    String(
+                        format:
+                            "report %d bytes, %d images (incl. colour bars), %.0f PNG bytes and %.0f HTML bytes per image; peak RSS %.0f MiB",
+                        result.html_bytes, images, result.png_bytes_per_image, result.html_bytes_per_image, result.peak_rss_mib))
             }
         }
 

@@ -6,7 +6,8 @@ import LoupeTensor
 extension Bench {
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Which oneDNN kernel each pass of the lecture and the attribution notebook runs on this CPU; fails if any is oneDNN's reference kernel.",
+            abstract:
+                "Which oneDNN kernel each pass of the lecture and the attribution notebook runs on this CPU; fails if any is oneDNN's reference kernel.",
             discussion: """
                 Runs fused and layer-by-layer forward passes, every attribution method, class visualisation and deep dream \
                 on each model, then lists every oneDNN primitive created with the implementation oneDNN chose. Exits with \
@@ -39,8 +40,10 @@ extension Bench {
         }
 
         private func printTable(_ report: KernelAudit.Report) {
-            print(String(format: "oneDNN on %@: %d primitives for %d model(s) × %d passes in %.1f s",
-                         report.isa, report.kernels.count, report.models.count, report.passes.count, report.seconds))
+            print(
+                String(
+                    format: "oneDNN on %@: %d primitives for %d model(s) × %d passes in %.1f s",
+                    report.isa, report.kernels.count, report.models.count, report.passes.count, report.seconds))
             var byKind: [String: [String: Int]] = [:]
             for choice in report.kernels { byKind[choice.kind, default: [:]][choice.implementation, default: 0] += 1 }
             for kind in byKind.keys.sorted() {

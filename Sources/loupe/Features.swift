@@ -53,15 +53,19 @@ struct Features: ParsableCommand {
             let input = try imageOptions.input(from: image, for: model)
             let features = try model.featureMaps(for: input.tensor, layer: call)
             if let raw {
-                try NPY.encode(features.values, shape: features.shape).write(to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
+                try NPY.encode(features.values, shape: features.shape).write(
+                    to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
-            let maps = try channels.map { try features.maps(IndexList.parse($0, option: "--channels")) }
+            let maps =
+                try channels.map { try features.maps(IndexList.parse($0, option: "--channels")) }
                 ?? features.topChannels(top ?? 8)
             if json {
                 let object: [String: Any] = [
                     "layer": call.name, "call": features.call, "calls": features.calls, "module": features.module,
                     "shape": features.shape,
-                    "channels": maps.map { ["channel": $0.channel, "min": Double($0.minimum), "max": Double($0.maximum), "mean": Double($0.mean)] },
+                    "channels": maps.map {
+                        ["channel": $0.channel, "min": Double($0.minimum), "max": Double($0.maximum), "mean": Double($0.mean)]
+                    },
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -136,7 +140,8 @@ struct Filters: ParsableCommand {
             if let tiles {
                 let first = grid.tiles.first
                 let shape = [grid.tiles.count, first?.height ?? 0, first?.width ?? 0] + (first?.channels == 3 ? [3] : [])
-                try NPY.encode(grid.tiles.flatMap(\.values), shape: shape).write(to: URL(fileURLWithPath: (tiles as NSString).expandingTildeInPath))
+                try NPY.encode(grid.tiles.flatMap(\.values), shape: shape).write(
+                    to: URL(fileURLWithPath: (tiles as NSString).expandingTildeInPath))
             }
             if json {
                 let object: [String: Any] = [
@@ -146,7 +151,9 @@ struct Filters: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("\(grid.layer): \(grid.module), weight \(grid.weightShape), \(grid.tiles.count) \(grid.layout.rawValue) tiles; \(grid.scaleDescription)")
+                print(
+                    "\(grid.layer): \(grid.module), weight \(grid.weightShape), \(grid.tiles.count) \(grid.layout.rawValue) tiles; \(grid.scaleDescription)"
+                )
             }
         } catch {
             throw fail(error)

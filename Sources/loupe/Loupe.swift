@@ -15,7 +15,10 @@ struct Loupe: ParsableCommand {
             Set LOUPE_LOG=debug to log, on standard error, each oneDNN kernel that is not JIT-compiled for this CPU \
             and each layout changed to get one.
             """,
-        subcommands: [Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Models.self, Bench.self, Parity.self]
+        subcommands: [
+            Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Models.self,
+            Bench.self, Parity.self,
+        ]
     )
 
     static func main() {

@@ -9,7 +9,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A model from the store (see `loupe models list`); default \(ModelStore.defaultModel).")
     var model: String?
 
-    @Option(help: "An architecture (resnet18…152, vgg11…19[_bn], alexnet, mobilenet_v2, efficientnet_lite0…4): with --weights, the checkpoint to load; alone, the store's pretrained weights for it.")
+    @Option(
+        help:
+            "An architecture (resnet18…152, vgg11…19[_bn], alexnet, mobilenet_v2, efficientnet_lite0…4): with --weights, the checkpoint to load; alone, the store's pretrained weights for it."
+    )
     var arch: String?
 
     @Option(help: "A checkpoint for --arch: PyTorch .pth (zip or legacy) or .safetensors.")
@@ -45,7 +48,8 @@ struct ImageOptions: ParsableArguments {
     @Flag(help: "Use an image that already has the model's input size as it is (only normalise).")
     var noResize = false
 
-    @Option(help: "crop: the model's resize and centre crop (default); exact: resize to the input size without cropping, as the lecture does.")
+    @Option(
+        help: "crop: the model's resize and centre crop (default); exact: resize to the input size without cropping, as the lecture does.")
     var resize: ResizeChoice = .crop
 
     enum ResizeChoice: String, ExpressibleByArgument, CaseIterable {

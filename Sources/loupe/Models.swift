@@ -16,7 +16,9 @@ struct Models: ParsableCommand {
             for entry in ModelStore.entries {
                 let state = store.isInstalled(entry) ? "installed" : "not installed"
                 let mark = entry.name == ModelStore.defaultModel ? " (default)" : ""
-                print("  \(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(entry.architecture.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(state)\(mark)  [\(entry.package), \(entry.licence)]")
+                print(
+                    "  \(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(entry.architecture.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(state)\(mark)  [\(entry.package), \(entry.licence)]"
+                )
             }
             print("\nArchitectures for --arch with --weights FILE:")
             for arch in Architecture.allCases {

@@ -15,16 +15,20 @@ struct Parity: ParsableCommand {
         var dir: String
 
         func run() throws {
-            print("model               checkpoint                          photo          logit err  top-5  grad cos   own prep |Δ|  own top-5")
+            print(
+                "model               checkpoint                          photo          logit err  top-5  grad cos   own prep |Δ|  own top-5"
+            )
             let rows: [ModelParity.Row]
             do {
                 rows = try ModelParity.run(directory: URL(fileURLWithPath: dir)) { r in
-                    print(String(format: "%@ %@ %@ %9.2e  %@  %9.6f  %11.5f  %@%@",
-                                 r.model.padding(toLength: 19, withPad: " ", startingAt: 0),
-                                 r.checkpoint.padding(toLength: 35, withPad: " ", startingAt: 0),
-                                 r.photo.padding(toLength: 14, withPad: " ", startingAt: 0),
-                                 r.logitError, r.top5Equal ? "same " : "DIFF ", r.gradientCosine, r.preprocessingError,
-                                 r.ownTop5Equal ? "same" : "diff", r.passed ? "" : "   FAIL"))
+                    print(
+                        String(
+                            format: "%@ %@ %@ %9.2e  %@  %9.6f  %11.5f  %@%@",
+                            r.model.padding(toLength: 19, withPad: " ", startingAt: 0),
+                            r.checkpoint.padding(toLength: 35, withPad: " ", startingAt: 0),
+                            r.photo.padding(toLength: 14, withPad: " ", startingAt: 0),
+                            r.logitError, r.top5Equal ? "same " : "DIFF ", r.gradientCosine, r.preprocessingError,
+                            r.ownTop5Equal ? "same" : "diff", r.passed ? "" : "   FAIL"))
                 }
             } catch {
                 throw fail(error)

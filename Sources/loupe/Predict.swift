@@ -36,7 +36,10 @@ struct Predict: ParsableCommand {
         print("rank  class                                     logit   probability")
         for (rank, p) in result.enumerated() {
             let label = p.label.count > 40 ? String(p.label.prefix(39)) + "…" : p.label
-            print(String(format: "%4d  %@ %8.3f   %10.4f", rank + 1, label.padding(toLength: 41, withPad: " ", startingAt: 0), p.logit, p.probability))
+            print(
+                String(
+                    format: "%4d  %@ %8.3f   %10.4f", rank + 1, label.padding(toLength: 41, withPad: " ", startingAt: 0), p.logit,
+                    p.probability))
         }
     }
 

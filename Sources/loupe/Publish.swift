@@ -39,16 +39,20 @@ struct Publish: ParsableCommand {
                 session.reportFailures(rendering, displayPath: (folder as NSString).appendingPathComponent(name))
                 let s = rendering.summary
                 allOK = allOK && s.failed == 0 && s.skipped == 0
-                session.progress.finish("wrote \(output)/\(page): \(s.ran) ran, \(s.cached) cached, \(s.failed) failed, \(s.skipped) skipped")
-                entries.append(IndexPage.Entry(
-                    title: rendering.report.title,
-                    href: page.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? page,
-                    description: rendering.report.description,
-                    thumbnail: try rendering.report.firstImage.map { try IndexPage.thumbnail(of: $0) },
-                    facts: s.failed > 0 ? ["\(s.failed) cell(s) failed"] : []))
+                session.progress.finish(
+                    "wrote \(output)/\(page): \(s.ran) ran, \(s.cached) cached, \(s.failed) failed, \(s.skipped) skipped")
+                entries.append(
+                    IndexPage.Entry(
+                        title: rendering.report.title,
+                        href: page.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? page,
+                        description: rendering.report.description,
+                        thumbnail: try rendering.report.firstImage.map { try IndexPage.thumbnail(of: $0) },
+                        facts: s.failed > 0 ? ["\(s.failed) cell(s) failed"] : []))
             }
-            let index = IndexPage(title: directory.lastPathComponent, description: "\(names.count) notebooks rendered by Loupe.", entries: entries)
-            try writeAtomically(index.render(), to: URL(fileURLWithPath: (output as NSString).expandingTildeInPath).appendingPathComponent("index.html"))
+            let index = IndexPage(
+                title: directory.lastPathComponent, description: "\(names.count) notebooks rendered by Loupe.", entries: entries)
+            try writeAtomically(
+                index.render(), to: URL(fileURLWithPath: (output as NSString).expandingTildeInPath).appendingPathComponent("index.html"))
             session.progress.finish("wrote \(output)/index.html: \(names.count) notebooks")
             if !allOK { throw ExitCode.failure }
         } catch let error as ExitCode {

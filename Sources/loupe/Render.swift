@@ -31,7 +31,9 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a front-matter param (repeatable).", valueName: "name=value"))
     var overrides: [String] = []
 
-    @Option(help: ArgumentHelp("Render once per file matching a glob, setting the param to each; writes an index page too.", valueName: "name=glob"))
+    @Option(
+        help: ArgumentHelp(
+            "Render once per file matching a glob, setting the param to each; writes an index page too.", valueName: "name=glob"))
     var each: String?
 
     @Option(help: "html or ipynb.")
@@ -67,7 +69,8 @@ struct Render: ParsableCommand {
                 let (name, pattern) = try Self.parseOverride(each).pair
                 let files = try Self.expand(glob: pattern)
                 let folder = output ?? "Output/\(url.deletingPathExtension().lastPathComponent)"
-                let ok = try session.renderEach(notebook: url, displayPath: notebook, param: name, files: files, overrides: parsedOverrides, folder: folder)
+                let ok = try session.renderEach(
+                    notebook: url, displayPath: notebook, param: name, files: files, overrides: parsedOverrides, folder: folder)
                 if !ok { throw ExitCode.failure }
                 return
             }
@@ -201,9 +204,10 @@ struct RenderSession {
         reportFailures(rendering, displayPath: displayPath)
         let s = rendering.summary
         let elapsed = ProcessInfo.processInfo.systemUptime - start
-        progress.finish(String(
-            format: "wrote %@: %d cells ran, %d cached, %d failed, %d skipped in %.2f s",
-            target, s.ran, s.cached, s.failed, s.skipped, elapsed))
+        progress.finish(
+            String(
+                format: "wrote %@: %d cells ran, %d cached, %d failed, %d skipped in %.2f s",
+                target, s.ran, s.cached, s.failed, s.skipped, elapsed))
         return s.failed == 0 && s.skipped == 0
     }
 
@@ -226,7 +230,9 @@ struct RenderSession {
     }
 
     /// One report per file plus an index page comparing their top predictions.
-    func renderEach(notebook url: URL, displayPath: String, param: String, files: [String], overrides: [NamedValue], folder: String) throws -> Bool {
+    func renderEach(notebook url: URL, displayPath: String, param: String, files: [String], overrides: [NamedValue], folder: String) throws
+        -> Bool
+    {
         let stem = url.deletingPathExtension().lastPathComponent
         var entries: [IndexPage.Entry] = []
         var allOK = true
@@ -247,14 +253,19 @@ struct RenderSession {
                 row.count >= 5 ? "\(row[1]) (\(row[4]))" : row.joined(separator: " ")
             }
             if s.failed > 0 { facts.append("\(s.failed) cell(s) failed") }
-            entries.append(IndexPage.Entry(
-                title: (file as NSString).lastPathComponent,
-                href: fileName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? fileName,
-                thumbnail: try rendering.report.firstImage.map { try IndexPage.thumbnail(of: $0) },
-                facts: facts))
+            entries.append(
+                IndexPage.Entry(
+                    title: (file as NSString).lastPathComponent,
+                    href: fileName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? fileName,
+                    thumbnail: try rendering.report.firstImage.map { try IndexPage.thumbnail(of: $0) },
+                    facts: facts))
         }
-        let index = IndexPage(title: "\(title): \(files.count) images", description: "One report per image (\(param) = each file); the top three classes of the first prediction in each.", entries: entries)
-        try writeAtomically(index.render(), to: URL(fileURLWithPath: (folder as NSString).expandingTildeInPath).appendingPathComponent("index.html"))
+        let index = IndexPage(
+            title: "\(title): \(files.count) images",
+            description: "One report per image (\(param) = each file); the top three classes of the first prediction in each.",
+            entries: entries)
+        try writeAtomically(
+            index.render(), to: URL(fileURLWithPath: (folder as NSString).expandingTildeInPath).appendingPathComponent("index.html"))
         progress.finish("wrote \(folder)/index.html: \(files.count) reports")
         return allOK
     }
@@ -264,12 +275,15 @@ struct RenderSession {
         func stamps() -> [String: Date] {
             var files = [url]
             if let text = try? String(contentsOf: url, encoding: .utf8),
-               let plan = try? Planner(overrides: overrides, fileHasher: hasher).plan(text, source: displayPath, baseDirectory: url.deletingLastPathComponent()) {
+                let plan = try? Planner(overrides: overrides, fileHasher: hasher).plan(
+                    text, source: displayPath, baseDirectory: url.deletingLastPathComponent())
+            {
                 files += plan.inputFiles(baseDirectory: url.deletingLastPathComponent())
             }
             var result: [String: Date] = [:]
             for file in files {
-                result[file.path] = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? .distantPast
+                result[file.path] =
+                    (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? .distantPast
             }
             return result
         }

@@ -14,8 +14,10 @@ import Testing
     @Test func writesThePNGTheRawNpyAndASummary() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-attr-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let run = try attribute(["--method", "gradcam", "--out", folder.appendingPathComponent("cam.png").path,
-                                 "--raw", folder.appendingPathComponent("cam.npy").path, "--json"])
+        let run = try attribute([
+            "--method", "gradcam", "--out", folder.appendingPathComponent("cam.png").path,
+            "--raw", folder.appendingPathComponent("cam.npy").path, "--json",
+        ])
         #expect(run.status == 0, "\(run.errors)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
         #expect(summary["target_index"] as? Int == 235)
@@ -75,7 +77,8 @@ import Testing
             ```
             """
         try notebook.write(to: folder.appendingPathComponent("nb.md"), atomically: true, encoding: .utf8)
-        let render = try runLoupe(["render", "nb.md", "-o", "nb.html", "--no-cache", "--quiet"], in: folder, home: AttributeCommandTests.home)
+        let render = try runLoupe(
+            ["render", "nb.md", "-o", "nb.html", "--no-cache", "--quiet"], in: folder, home: AttributeCommandTests.home)
         #expect(render.status == 0, "\(render.errors)")
         let html = try String(contentsOf: folder.appendingPathComponent("nb.html"), encoding: .utf8)
         let marker = "<img class=\"map\" src=\"data:image/png;base64,"
@@ -84,11 +87,14 @@ import Testing
         let fromReport = try #require(Data(base64Encoded: String(encoded)))
 
         let out = folder.appendingPathComponent("cli.png")
-        let cli = try runLoupe(["attribute", "--image", AttributeCommandTests.dog, "--method", method, "--out", out.path] + flags,
-                               home: AttributeCommandTests.home)
+        let cli = try runLoupe(
+            ["attribute", "--image", AttributeCommandTests.dog, "--method", method, "--out", out.path] + flags,
+            home: AttributeCommandTests.home)
         #expect(cli.status == 0, "\(cli.errors)")
         let fromCLI = try Data(contentsOf: out)
         #expect(fromCLI.count > 1000)
-        #expect(fromCLI == fromReport, "\(method): the command's PNG (\(fromCLI.count) bytes) differs from the report's (\(fromReport.count) bytes)")
+        #expect(
+            fromCLI == fromReport,
+            "\(method): the command's PNG (\(fromCLI.count) bytes) differs from the report's (\(fromReport.count) bytes)")
     }
 }

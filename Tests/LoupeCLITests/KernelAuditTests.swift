@@ -29,14 +29,18 @@ import Testing
 
     @Test(arguments: instructionSets)
     func noPassRunsAReferenceKernel(isa: String) throws {
-        let run = try runLoupe(["bench", "kernels", "--json"], home: AttributeCommandTests.home,
-                               environment: ["ONEDNN_MAX_CPU_ISA": isa])
+        let run = try runLoupe(
+            ["bench", "kernels", "--json"], home: AttributeCommandTests.home,
+            environment: ["ONEDNN_MAX_CPU_ISA": isa])
         let report = try JSONDecoder().decode(Report.self, from: Data(run.output.utf8))
         // The limit took effect: oneDNN generated kernels for the instruction set asked for.
         #expect(report.isa == isa.lowercased())
         #expect(report.passes.count >= 15)
         let kinds = Set(report.kernels.map(\.kind))
-        for kind in ["conv_fwd", "conv_fwd_training", "conv_bwd_data", "eltwise_fwd", "eltwise_bwd", "binary", "pool_fwd", "pool_bwd", "matmul", "reorder"] {
+        for kind in [
+            "conv_fwd", "conv_fwd_training", "conv_bwd_data", "eltwise_fwd", "eltwise_bwd", "binary", "pool_fwd", "pool_bwd", "matmul",
+            "reorder",
+        ] {
             #expect(kinds.contains(kind), "no \(kind) primitive was created under \(isa)")
         }
         // Checked here from the implementation names, not only from the command's own verdict.
@@ -44,7 +48,8 @@ import Testing
             choice.implementation.hasPrefix("ref")
                 && ["conv", "matmul", "inner_product", "eltwise", "binary", "pool", "reorder"].contains { choice.kind.hasPrefix($0) }
         }
-        #expect(references.isEmpty, "reference kernels under \(isa): \(references.map { "\($0.kind) \($0.implementation) \($0.signature)" })")
+        #expect(
+            references.isEmpty, "reference kernels under \(isa): \(references.map { "\($0.kind) \($0.implementation) \($0.signature)" })")
         #expect(report.references.isEmpty)
         #expect(run.status == 0, "\(run.errors.suffix(2000))")
     }

@@ -19,7 +19,9 @@ var loupeBinary: URL {
 
 /// Runs `loupe` with `arguments` in `directory`, with `LOUPE_HOME` in a test folder unless the
 /// caller passes one and `environment` added to the test's, and records a crash as a test issue.
-func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil, environment extra: [String: String] = [:]) throws -> LoupeRun {
+func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil, environment extra: [String: String] = [:]) throws
+    -> LoupeRun
+{
     let process = Process()
     process.executableURL = loupeBinary
     process.arguments = arguments
@@ -41,5 +43,6 @@ func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil,
     process.waitUntilExit()
     let output = try Data(contentsOf: outURL), errors = try Data(contentsOf: errURL)
     #expect(process.terminationReason == .exit, "loupe crashed with signal \(process.terminationStatus)")
-    return LoupeRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    return LoupeRun(
+        status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
 }

@@ -18,16 +18,20 @@ import Testing
     func validImage() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-valid.png")
         let source = Self.root.appendingPathComponent("Tests/LoupeImageTests/Fixtures/photos")
-        let first = try #require(try FileManager.default.contentsOfDirectory(at: source, includingPropertiesForKeys: nil).first { $0.pathExtension == "png" })
+        let first = try #require(
+            try FileManager.default.contentsOfDirectory(at: source, includingPropertiesForKeys: nil).first { $0.pathExtension == "png" })
         if !FileManager.default.fileExists(atPath: url.path) { try FileManager.default.copyItem(at: first, to: url) }
         return url
     }
 
-    func expectOneParagraph(_ run: LoupeRun, naming file: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectOneParagraph(_ run: LoupeRun, naming file: String, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation)
+    {
         #expect(run.status == 2, "bad input exits with 2, found \(run.status)", sourceLocation: sourceLocation)
         let text = run.errors.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(text.contains(file), "message does not name \(file): \(text)", sourceLocation: sourceLocation)
-        for word in words { #expect(text.localizedCaseInsensitiveContains(word), "message lacks \"\(word)\": \(text)", sourceLocation: sourceLocation) }
+        for word in words {
+            #expect(text.localizedCaseInsensitiveContains(word), "message lacks \"\(word)\": \(text)", sourceLocation: sourceLocation)
+        }
         #expect(!text.contains("\n\n") && !text.contains("Fatal error"), "not one clean paragraph: \(text)", sourceLocation: sourceLocation)
     }
 
@@ -36,13 +40,17 @@ import Testing
         let data = try Data(contentsOf: photo)
         let cut = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cut.png")
         try data.prefix(data.count / 3).write(to: cut)
-        let run = try loupe(["predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", cut.path])
+        let run = try loupe([
+            "predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", cut.path,
+        ])
         expectOneParagraph(run, naming: cut.path, saying: ["truncated"])
     }
 
     @Test func textFileNamedLikeAnImage() throws {
         let text = Self.badImages.appendingPathComponent("text.jpg")
-        let run = try loupe(["predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", text.path])
+        let run = try loupe([
+            "predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", text.path,
+        ])
         expectOneParagraph(run, naming: text.path, saying: ["not"])
     }
 
@@ -67,13 +75,19 @@ import Testing
     }
 
     @Test func unknownArchitectureSuggestsOne() throws {
-        let run = try loupe(["predict", "--arch", "resnet-05", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", try validImage().path])
+        let run = try loupe([
+            "predict", "--arch", "resnet-05", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image",
+            try validImage().path,
+        ])
         #expect(run.status != 0)
         #expect(run.errors.contains("resnet50"))
     }
 
     @Test func missingImageFile() throws {
-        let run = try loupe(["predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image", "/nonexistent/photo.jpg"])
+        let run = try loupe([
+            "predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image",
+            "/nonexistent/photo.jpg",
+        ])
         expectOneParagraph(run, naming: "/nonexistent/photo.jpg", saying: [])
     }
 }

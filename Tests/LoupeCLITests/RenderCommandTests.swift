@@ -18,7 +18,8 @@ import Testing
             let images = folder.appendingPathComponent("images")
             try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
             for name in ["dog.jpg", "chelsea.png"] {
-                try FileManager.default.copyItem(at: RenderCommandTests.images.appendingPathComponent(name), to: images.appendingPathComponent(name))
+                try FileManager.default.copyItem(
+                    at: RenderCommandTests.images.appendingPathComponent(name), to: images.appendingPathComponent(name))
             }
             try notebook.write(to: folder.appendingPathComponent("nb.md"), atomically: true, encoding: .utf8)
         }
@@ -86,7 +87,10 @@ import Testing
         let workspace = try Workspace(Self.notebook + "\n\n```{mix} bad\n:images: photo, nothere\n```\n\n```{show}\n:images: blend\n```\n")
         let run = try workspace.loupe(["render", "nb.md", "-o", "r.html"])
         #expect(run.status == 1)
-        #expect(run.errors.contains("nb.md:24: error: cell 'bad': option ':images:' names 'nothere', which no earlier cell defines; earlier image cells: photo, cat, blend"))
+        #expect(
+            run.errors.contains(
+                "nb.md:24: error: cell 'bad': option ':images:' names 'nothere', which no earlier cell defines; earlier image cells: photo, cat, blend"
+            ))
         let html = try workspace.read("r.html")
         #expect(html.contains("which no earlier cell defines"))
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 3, "the other cells still rendered")
@@ -96,7 +100,8 @@ import Testing
         let workspace = try Workspace(Self.notebook)
         let elsewhere = workspace.folder.appendingPathComponent("elsewhere")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Self.images.appendingPathComponent("eagle.jpg"), to: elsewhere.appendingPathComponent("bird.jpg"))
+        try FileManager.default.copyItem(
+            at: Self.images.appendingPathComponent("eagle.jpg"), to: elsewhere.appendingPathComponent("bird.jpg"))
         let run = try runLoupe(["render", "../nb.md", "--set", "photo=bird.jpg", "-o", "me.html"], in: elsewhere, home: workspace.home)
         #expect(run.status == 0, "\(run.errors)")
         let html = try String(contentsOf: elsewhere.appendingPathComponent("me.html"), encoding: .utf8)
@@ -132,7 +137,8 @@ import Testing
     }
 
     @Test func hostileFileNamesAndCaptionsAreEscaped() throws {
-        let workspace = try Workspace("""
+        let workspace = try Workspace(
+            """
             ---
             title: "<script>alert(1)</script>"
             ---
@@ -180,7 +186,8 @@ import Testing
     }
 
     @Test func proseImagesAreEmbeddedAndRemoteOnesReported() throws {
-        let workspace = try Workspace("""
+        let workspace = try Workspace(
+            """
             # Pictures
 
             ![Chelsea the cat](images/chelsea.png) and ![a remote one](https://example.com/x.png)

@@ -1,9 +1,9 @@
 import CPNG
 import Foundation
+import LoupeTensor
 import Testing
 
 @testable import LoupeImage
-import LoupeTensor
 
 /// PNG encoding: round trips, deterministic bytes, argument checks.
 @Suite struct PNGEncoderTests {

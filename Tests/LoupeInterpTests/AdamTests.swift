@@ -1,5 +1,6 @@
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Adam against numbers worked by hand and against `torch.optim.Adam`.

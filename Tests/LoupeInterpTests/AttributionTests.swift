@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// The methods on the real EfficientNet-Lite0 (from the store; fetched on first use) and a real
@@ -25,8 +26,9 @@ import Testing
         let photo = try RGBImage(contentsOf: root.appendingPathComponent("Notebooks/images/dog.jpg"))
         let input = try model.preprocessing.tensor(from: photo)
         let target = try model.resolve(.topClass, for: input)
-        return Setup(model: model, attributor: Attributor(model: model), input: input,
-                     seen: try model.preprocessing.preparedImage(from: photo), target: target)
+        return Setup(
+            model: model, attributor: Attributor(model: model), input: input,
+            seen: try model.preprocessing.preparedImage(from: photo), target: target)
     }
 
     func logit(_ s: Setup, _ input: Tensor) throws -> Float {

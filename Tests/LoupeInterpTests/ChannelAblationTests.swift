@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Channel ablation on the real Lite0 and dog.jpg, checked against computations that do not use
@@ -25,10 +26,12 @@ import Testing
     /// The logits with `channels` of `layer` (its last run) set to zero by rewriting the values.
     static func zeroing(_ model: Model, _ input: Tensor, layer: String, channels: Set<Int>) throws -> [Float] {
         var runs = 0
-        _ = try GradMode.withoutGrad { try model(input, observing: [layer]) { name, output in
-            if name == layer { runs += 1 }
-            return output
-        } }
+        _ = try GradMode.withoutGrad {
+            try model(input, observing: [layer]) { name, output in
+                if name == layer { runs += 1 }
+                return output
+            }
+        }
         var run = 0
         return try GradMode.withoutGrad {
             try model(input, observing: [layer]) { name, output in
@@ -91,7 +94,9 @@ import Testing
         #expect(abs((ablation.after.first?.logit ?? 0) - (expected.max() ?? 1)) <= 1e-4)
     }
 
-    @Test(arguments: [("dog.jpg", "_relu"), ("dog.jpg", "_blocks.12._project_conv"), ("eagle.jpg", "_blocks.15"), ("coffee.png", "_blocks.9")])
+    @Test(arguments: [
+        ("dog.jpg", "_relu"), ("dog.jpg", "_blocks.12._project_conv"), ("eagle.jpg", "_blocks.15"), ("coffee.png", "_blocks.9"),
+    ])
     func theFoundSetChangesTheTopClassAndEveryChannelInItIsNeeded(photo: String, layer: String) throws {
         let s = try Self.setup.get()
         let input = try s.model.preprocessing.tensor(

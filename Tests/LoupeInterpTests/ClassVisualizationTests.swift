@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Activation maximisation on the real EfficientNet-Lite0: the objective climbs, the image's
@@ -78,7 +79,10 @@ import Testing
         var settings = VisualizationSettings()
         settings.steps = 8
         settings.size = 64
-        for target in ["_blocks.10:7", "_blocks.10:7:center", "_blocks.5:3:1:2", "_blocks.3:" + (0..<40).map { $0 % 3 == 0 ? "1" : "0" }.joined(separator: ",")] {
+        for target in [
+            "_blocks.10:7", "_blocks.10:7:center", "_blocks.5:3:1:2",
+            "_blocks.3:" + (0..<40).map { $0 % 3 == 0 ? "1" : "0" }.joined(separator: ","),
+        ] {
             let objective = try VisualizationObjective(parsing: target, model: model)
             let result = try model.visualize(objective, settings: settings)
             #expect(result.finalValue > result.startValue, "\(objective): \(result.startValue) → \(result.finalValue)")
@@ -90,9 +94,14 @@ import Testing
         let model = try Self.model.get()
         #expect(try VisualizationObjective(parsing: "130", model: model).terms[0].term == .classLogit(130, name: "flamingo (130)"))
         #expect(try VisualizationObjective(parsing: "Flamingo", model: model).terms[0].term == .classLogit(130, name: "flamingo (130)"))
-        #expect(try VisualizationObjective(parsing: "_blocks.10:7", model: model).terms[0].term == .channel(layer: "_blocks.10", channel: 7))
-        #expect(try VisualizationObjective(parsing: "_blocks.10:7:2:3", model: model).terms[0].term == .neuron(layer: "_blocks.10", channel: 7, y: 2, x: 3))
-        #expect(try VisualizationObjective(parsing: "_conv_head:1, 0.5", model: model).terms[0].term == .direction(layer: "_conv_head", weights: [1, 0.5]))
+        #expect(
+            try VisualizationObjective(parsing: "_blocks.10:7", model: model).terms[0].term == .channel(layer: "_blocks.10", channel: 7))
+        #expect(
+            try VisualizationObjective(parsing: "_blocks.10:7:2:3", model: model).terms[0].term
+                == .neuron(layer: "_blocks.10", channel: 7, y: 2, x: 3))
+        #expect(
+            try VisualizationObjective(parsing: "_conv_head:1, 0.5", model: model).terms[0].term
+                == .direction(layer: "_conv_head", weights: [1, 0.5]))
         #expect(throws: ModelError.self) { try VisualizationObjective(parsing: "_blocks.99:1", model: model) }
         #expect(throws: InterpError.self) { try VisualizationObjective(parsing: "_blocks.1:x", model: model) }
         #expect(throws: InterpError.classOutOfRange(1000, classes: 1000)) { try VisualizationObjective(parsing: "1000", model: model) }
@@ -102,7 +111,8 @@ import Testing
         } catch let InterpError.unknownLabel(_, suggestions) {
             #expect(suggestions.first == "flamingo")
         }
-        let sum = try 2 * VisualizationObjective.classLogit(130, model: model) - VisualizationObjective(parsing: "_blocks.10:7", model: model)
+        let sum =
+            try 2 * VisualizationObjective.classLogit(130, model: model) - VisualizationObjective(parsing: "_blocks.10:7", model: model)
         #expect(sum.description == "2.0 · logit of flamingo (130) − _blocks.10:7 (channel mean)")
         #expect(sum.layers == ["_blocks.10"] && sum.needsLogits)
     }

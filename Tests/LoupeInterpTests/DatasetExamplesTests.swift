@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Dataset examples on the real Lite0 and the photos in Notebooks/images (plus Debian darknet's
@@ -31,19 +32,24 @@ import Testing
     @Test func rankingMatchesActivationsCapturedPerImage() throws {
         let model = try Self.model.get()
         let files = try DatasetExamples.imageFiles(in: Self.images)
-        #expect(files.map(\.lastPathComponent) == [
-            "astronaut.png", "chelsea.png", "coffee.png", "dog.jpg", "eagle.jpg", "giraffe.jpg", "horses.jpg", "person.jpg", "rocket.jpg",
-        ])
+        #expect(
+            files.map(\.lastPathComponent) == [
+                "astronaut.png", "chelsea.png", "coffee.png", "dog.jpg", "eagle.jpg", "giraffe.jpg", "horses.jpg", "person.jpg",
+                "rocket.jpg",
+            ])
         // Both scores on one layer, the maximum on two more.
-        let cases: [(String, Int, [ActivationScore])] = [("_blocks.9", 17, [.max, .mean]), ("_conv_head", 3, [.max]), ("_blocks.2._depthwise_conv", 40, [.max])]
+        let cases: [(String, Int, [ActivationScore])] = [
+            ("_blocks.9", 17, [.max, .mean]), ("_conv_head", 3, [.max]), ("_blocks.2._depthwise_conv", 40, [.max]),
+        ]
         for (layer, channel, scores) in cases {
             let expected = try files.map { file -> (name: String, maximum: Float, mean: Float) in
                 let map = try Self.featureMap(model, file, layer: layer, channel: channel).values
                 return (file.lastPathComponent, map.max() ?? 0, map.reduce(0, +) / Float(map.count))
             }
             for score in scores {
-                let examples = try DatasetExamples(model: model, layer: layer, channel: channel, files: files,
-                                                   count: files.count, score: score, batchSize: 3)
+                let examples = try DatasetExamples(
+                    model: model, layer: layer, channel: channel, files: files,
+                    count: files.count, score: score, batchSize: 3)
                 #expect(examples.imageCount == files.count)
                 #expect(examples.skipped.isEmpty)
                 let key: ((name: String, maximum: Float, mean: Float)) -> Float = { score == .max ? $0.maximum : $0.mean }
@@ -84,8 +90,9 @@ import Testing
             // Independently: the maximum's gradient with respect to the input is zero outside the
             // patch and not zero inside it.
             let input = try model.preprocessing.tensor(from: seen)
-            let support = try ReceptiveFieldTests.gradientSupport(model, layer: layer, channel: channel, row: location.row,
-                                                                   column: location.column, input: input)
+            let support = try ReceptiveFieldTests.gradientSupport(
+                model, layer: layer, channel: channel, row: location.row,
+                column: location.column, input: input)
             #expect(!support.isEmpty)
             #expect(support.allSatisfy { example.region.contains(row: $0[0], column: $0[1]) }, "\(example.name)")
         }

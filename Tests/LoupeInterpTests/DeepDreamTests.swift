@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Deep dream on the real EfficientNet-Lite0 and a real photo.

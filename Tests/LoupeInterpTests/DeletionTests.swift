@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Deletion and insertion curves: the trapezoid rule, RISE's blur kernel against SciPy, and the
@@ -23,7 +24,9 @@ import Testing
         #expect(kernel.count == 121)
         #expect(abs(kernel.reduce(0, +) - 1) < 1e-6)
         // scipy.ndimage.gaussian_filter(impulse at (5, 5) of 11 × 11, 5): k[5,5], k[0,0], k[0,5], k[2,7].
-        for (index, expected) in [(60, 0.008832628216191647), (0, 0.007736635408576913), (5, 0.008266488021414163), (2 * 11 + 7, 0.00834091731367335)] {
+        for (index, expected) in [
+            (60, 0.008832628216191647), (0, 0.007736635408576913), (5, 0.008266488021414163), (2 * 11 + 7, 0.00834091731367335),
+        ] {
             #expect(abs(Double(kernel[index]) - expected) < 1e-8, "k[\(index)] = \(kernel[index]), SciPy \(expected)")
         }
     }
@@ -42,8 +45,9 @@ import Testing
             let model = try Model(named: "efficientnet-lite0")
             let image = try RGBImage(contentsOf: root.appendingPathComponent("Notebooks/images/\(photo)"))
             let input = try model.preprocessing.tensor(from: image)
-            return Setup(model: model, attributor: Attributor(model: model), input: input,
-                         seen: try model.preprocessing.preparedImage(from: image), target: try model.resolve(.topClass, for: input))
+            return Setup(
+                model: model, attributor: Attributor(model: model), input: input,
+                seen: try model.preprocessing.preparedImage(from: image), target: try model.resolve(.topClass, for: input))
         }
     }
 

@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Feature maps of named layers on the real Lite0 and a seeded ResNet-18 for a real photo,
@@ -71,11 +72,15 @@ import Testing
         #expect(throws: InterpError.layerCallOutOfRange(layer: "_conv_stem", call: 2, calls: 1)) {
             try model.featureMaps(for: input, layer: LayerCall(parsing: "_conv_stem@2"))
         }
-        #expect(InterpError.layerCallOutOfRange(layer: "_relu", call: 3, calls: 2).description
-                == "layer '_relu' runs 2 times per forward pass: write '_relu@1' … '_relu@2' ('_relu' alone is the last call), not '_relu@3'")
+        #expect(
+            InterpError.layerCallOutOfRange(layer: "_relu", call: 3, calls: 2).description
+                == "layer '_relu' runs 2 times per forward pass: write '_relu@1' … '_relu@2' ('_relu' alone is the last call), not '_relu@3'"
+        )
         #expect(throws: InterpError.self) { try LayerCall(parsing: "_relu@0") }
         #expect(throws: InterpError.self) { try LayerCall(parsing: "_relu@two") }
-        #expect(throws: ModelError.unknownLayer(model: "efficientnet-lite0", name: "_conv_stme", suggestions: ["_conv_stem", "_conv_head"])) {
+        #expect(
+            throws: ModelError.unknownLayer(model: "efficientnet-lite0", name: "_conv_stme", suggestions: ["_conv_stem", "_conv_head"])
+        ) {
             try model.featureMaps(for: input, layer: LayerCall(name: "_conv_stme"))
         }
     }

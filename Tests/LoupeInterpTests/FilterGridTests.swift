@@ -2,6 +2,7 @@ import Foundation
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Filter pictures on the real Lite0 (weights read a second time, straight from the store's
@@ -140,7 +141,9 @@ import Testing
 
     @Test func errorsNameTheLayerAndTheRange() throws {
         let (model, _) = try Self.lite0.get()
-        #expect(throws: ModelError.unknownLayer(model: "efficientnet-lite0", name: "_conv_stme", suggestions: ["_conv_stem", "_conv_head"])) {
+        #expect(
+            throws: ModelError.unknownLayer(model: "efficientnet-lite0", name: "_conv_stme", suggestions: ["_conv_stem", "_conv_head"])
+        ) {
             try FilterGrid(model: model, layer: "_conv_stme")
         }
         do {
@@ -157,7 +160,8 @@ import Testing
         #expect(throws: InterpError.inputChannelOutOfRange(layer: "_conv_stem", channel: 3, channels: 3)) {
             try FilterGrid(model: model, layer: "_conv_stem", inputChannels: [3])
         }
-        #expect(InterpError.filterOutOfRange(layer: "_conv_stem", filter: 32, filters: 32).description
+        #expect(
+            InterpError.filterOutOfRange(layer: "_conv_stem", filter: 32, filters: 32).description
                 == "filter 32 is out of range: layer '_conv_stem' has filters 0…31")
     }
 

@@ -1,5 +1,6 @@
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// The matmul inverse FFT against `torch.fft.irfftn`, the Fourier image against Lucent's

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeInterp
 
 @Suite struct NumericsTests {
@@ -60,7 +61,11 @@ import Testing
         try NPY.encode([1, 2, 3, 4, 5, 6], shape: [2, 3]).write(to: file)
         let process = Process()
         process.executableURL = python
-        process.arguments = ["-c", "import numpy, sys; a = numpy.load(sys.argv[1]); sys.exit(0 if a.shape == (2, 3) and a.dtype == numpy.float32 and a[1, 2] == 6 else 1)", file.path]
+        process.arguments = [
+            "-c",
+            "import numpy, sys; a = numpy.load(sys.argv[1]); sys.exit(0 if a.shape == (2, 3) and a.dtype == numpy.float32 and a[1, 2] == 6 else 1)",
+            file.path,
+        ]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

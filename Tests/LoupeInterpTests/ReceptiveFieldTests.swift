@@ -2,6 +2,7 @@ import Foundation
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Receptive fields against the values known for ResNet-18 and Lite0, and against the support of
@@ -37,8 +38,10 @@ import Testing
 
     /// The input pixels (row, column) where the gradient of activation (channel, row, column) of
     /// `layer` with respect to a `size`×`size` input is not zero.
-    static func gradientSupport(_ model: Model, layer: String, channel: Int = 0, row: Int, column: Int,
-                                input: Tensor) throws -> Set<[Int]> {
+    static func gradientSupport(
+        _ model: Model, layer: String, channel: Int = 0, row: Int, column: Int,
+        input: Tensor
+    ) throws -> Set<[Int]> {
         let gradient = try Engine.run { () throws -> [Float] in
             let x = input.requiringGrad()
             var captured: Tensor?
@@ -65,7 +68,8 @@ import Testing
     /// The smallest rectangle holding every pixel of `support`.
     static func bounds(_ support: Set<[Int]>) -> PixelRegion? {
         guard let top = support.map({ $0[0] }).min(), let bottom = support.map({ $0[0] }).max(),
-              let left = support.map({ $0[1] }).min(), let right = support.map({ $0[1] }).max() else { return nil }
+            let left = support.map({ $0[1] }).min(), let right = support.map({ $0[1] }).max()
+        else { return nil }
         return PixelRegion(top: top, left: left, height: bottom - top + 1, width: right - left + 1)
     }
 
@@ -110,7 +114,9 @@ import Testing
             let region = field.region(row: row, column: column)
             let support = try Self.gradientSupport(model, layer: layer, row: row, column: column, input: input)
             #expect(!support.isEmpty)
-            #expect(Self.inside(support, region), "\(layer) at (\(row), \(column)): support \(String(describing: Self.bounds(support))), field \(region)")
+            #expect(
+                Self.inside(support, region),
+                "\(layer) at (\(row), \(column)): support \(String(describing: Self.bounds(support))), field \(region)")
             if layer == "conv1" { #expect(Self.fills(support, region), "no max pooling before conv1: the support is the field") }
         }
     }
@@ -129,7 +135,10 @@ import Testing
             let field = try ReceptiveField(layer: layer, in: model)
             let support = try Self.gradientSupport(model, layer: layer, row: row, column: column, input: input)
             let region = field.region(row: row, column: column)
-            #expect(Self.fills(support, region), "\(layer) at (\(row), \(column)): support \(String(describing: Self.bounds(support))) (\(support.count) px), field \(region)")
+            #expect(
+                Self.fills(support, region),
+                "\(layer) at (\(row), \(column)): support \(String(describing: Self.bounds(support))) (\(support.count) px), field \(region)"
+            )
         }
         // The shared `_relu` is taken at its last run, the head's: the whole network.
         let head = try ReceptiveField(layer: "_relu", in: model)

@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// Spearman's ρ against hand-computed values, the cascade's stages from the module trees, and
@@ -34,7 +35,8 @@ import Testing
         #expect(Array(lite.prefix(4)) == [["_fc"], ["_conv_head", "_bn1"], ["_blocks.15"], ["_blocks.14"]])
         #expect(lite.last == ["_conv_stem", "_bn0"])
         let resnet = Model(architecture: .resnet18).randomizationStages.map(\.name)
-        #expect(resnet == ["fc", "layer4.1", "layer4.0", "layer3.1", "layer3.0", "layer2.1", "layer2.0", "layer1.1", "layer1.0", "conv1 + bn1"])
+        #expect(
+            resnet == ["fc", "layer4.1", "layer4.0", "layer3.1", "layer3.0", "layer2.1", "layer2.0", "layer1.1", "layer1.0", "conv1 + bn1"])
         let vgg = Model(architecture: .vgg11_bn).randomizationStages.map(\.name)
         #expect(Array(vgg.prefix(4)) == ["classifier.6", "classifier.3", "classifier.0", "features.25 + features.26"])
         #expect(vgg.last == "features.0 + features.1")
@@ -72,8 +74,9 @@ import Testing
         let model = try Model(named: "efficientnet-lite0")
         let photo = try RGBImage(contentsOf: root.appendingPathComponent("Notebooks/images/dog.jpg"))
         let input = try model.preprocessing.tensor(from: photo)
-        return Setup(model: model, input: input, seen: try model.preprocessing.preparedImage(from: photo),
-                     target: try model.resolve(.topClass, for: input))
+        return Setup(
+            model: model, input: input, seen: try model.preprocessing.preparedImage(from: photo),
+            target: try model.resolve(.topClass, for: input))
     }
 
     @Test func saliencyLosesItsRankCorrelationOnceTheTopBlocksAreRandom() throws {
@@ -88,8 +91,9 @@ import Testing
         #expect(check.stages.map(\.depth) == Array(0...19))
         let original = try #require(check.stages.first)
         #expect(original.label == "original" && original.rankCorrelation == 1)
-        #expect(original.attribution.values == (try attributor.saliency(s.input, target: s.target)).values,
-                "the copy computes the trained model's map")
+        #expect(
+            original.attribution.values == (try attributor.saliency(s.input, target: s.target)).values,
+            "the copy computes the trained model's map")
         let rhos = check.stages.map(\.rankCorrelation)
         // Once the head and the top four blocks are random (`_blocks.12` is stage 6) ρ is below
         // 0.5 (seed 1 measured 0.59 after `_fc`, 0.26 after `_blocks.12`), and so is its mean
@@ -108,18 +112,24 @@ import Testing
         let attributor = Attributor(model: s.model)
         var settings = AttributionSettings()
         settings.signed = true
-        let first = try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 7)
-        let again = try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 7)
-        let other = try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 8)
+        let first = try attributor.sanityCheck(
+            .saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 7)
+        let again = try attributor.sanityCheck(
+            .saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 7)
+        let other = try attributor.sanityCheck(
+            .saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, every: 2, seed: 8)
         #expect(first.stages.map(\.depth) == [0, 2, 4, 5], "every second stage and the last")
         #expect(first.stages.map(\.label) == ["original", "_conv_head + _bn1", "_blocks.14", "_blocks.13"])
         #expect(first.stages.map(\.attribution.values) == again.stages.map(\.attribution.values))
         #expect(first.stages.map(\.signedRankCorrelation) == again.stages.map(\.signedRankCorrelation))
         #expect(first.stages.last?.attribution.values != other.stages.last?.attribution.values)
         // A stage's weights do not depend on which stages are evaluated.
-        let all = try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, seed: 7)
+        let all = try attributor.sanityCheck(
+            .saliency, input: s.input, seen: s.seen, target: s.target, settings: settings, stages: 5, seed: 7)
         #expect(all.stages.last?.attribution.values == first.stages.last?.attribution.values)
         #expect(first.stages.dropFirst().contains { $0.signedRankCorrelation != $0.rankCorrelation }, "signed maps differ from |map|")
-        #expect(throws: InterpError.self) { try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, stages: 0) }
+        #expect(throws: InterpError.self) {
+            try attributor.sanityCheck(.saliency, input: s.input, seen: s.seen, target: s.target, stages: 0)
+        }
     }
 }

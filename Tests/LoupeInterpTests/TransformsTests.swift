@@ -1,5 +1,6 @@
 import LoupeTensor
 import Testing
+
 @testable import LoupeInterp
 
 /// The robustness transforms and regularisers: sizes, fills, seeded draws, and gradients.
@@ -78,8 +79,9 @@ import Testing
             var plus = base, minus = base
             plus[position] += 1e-3
             minus[position] -= 1e-3
-            let numeric = (try ImageRegularizer.totalVariation(Tensor(shape: y.shape, scalars: plus)).item
-                - ImageRegularizer.totalVariation(Tensor(shape: y.shape, scalars: minus)).item) / 2e-3
+            let numeric =
+                (try ImageRegularizer.totalVariation(Tensor(shape: y.shape, scalars: plus)).item
+                    - ImageRegularizer.totalVariation(Tensor(shape: y.shape, scalars: minus)).item) / 2e-3
             #expect(Swift.abs(numeric - analytic[position]) < 2e-3, "position \(position): \(numeric) vs \(analytic[position])")
         }
     }

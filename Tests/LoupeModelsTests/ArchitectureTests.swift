@@ -50,7 +50,9 @@ import Testing
         var sd = StateDict()
         for (key, parameter) in architecture.build().namedParameters {
             let isVariance = key.hasSuffix("running_var")
-            sd[key] = isVariance ? try Tensor.full(parameter.shape, value: 1)
+            sd[key] =
+                isVariance
+                ? try Tensor.full(parameter.shape, value: 1)
                 : try Tensor.randomNormal(parameter.shape, standardDeviation: 0.05, using: &rng)
         }
         return sd
@@ -81,7 +83,10 @@ import Testing
         var values = try good["layer3.0.conv2.weight"]!.scalars
         values[1234] = .nan
         damaged["layer3.0.conv2.weight"] = try Tensor(shape: [256, 256, 3, 3], scalars: values)
-        #expect(throws: ModelError.notANumber(model: "resnet18", what: "the checkpoint's layer3.0.conv2.weight (damaged, or saved after training diverged)")) {
+        #expect(
+            throws: ModelError.notANumber(
+                model: "resnet18", what: "the checkpoint's layer3.0.conv2.weight (damaged, or saved after training diverged)")
+        ) {
             try Model(architecture: .resnet18).load(damaged)
         }
         // The input is checked once, at the model; the layers inside do not scan theirs.
@@ -110,8 +115,11 @@ import Testing
 
     @Test func layersAreFoundByTheirPyTorchNames() throws {
         let model = Model(architecture: .resnet50)
-        #expect(try model.layer(named: "layer1.0.conv2").description == "Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)")
-        #expect(try model.layer(named: "conv1").description == "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)")
+        #expect(
+            try model.layer(named: "layer1.0.conv2").description
+                == "Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)")
+        #expect(
+            try model.layer(named: "conv1").description == "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)")
         #expect(model.layerNames.contains("layer4.2.downsample") == false)
         #expect(model.layerNames.contains("layer4.0.downsample.0"))
         do {
@@ -122,7 +130,9 @@ import Testing
             #expect(suggestions.first == "layer1.0.conv2")
         }
         let lite = Model(architecture: .efficientnet_lite0)
-        #expect(try lite.layer(named: "_blocks.3._depthwise_conv").description == "Conv2d(144, 144, kernel_size=(5, 5), stride=(2, 2), padding=same, groups=144, bias=False)")
+        #expect(
+            try lite.layer(named: "_blocks.3._depthwise_conv").description
+                == "Conv2d(144, 144, kernel_size=(5, 5), stride=(2, 2), padding=same, groups=144, bias=False)")
     }
 
     @Test func namedLayerOutputsAreCaptured() throws {

@@ -41,7 +41,11 @@ import Testing
         let x = try Tensor.randomNormal([2, 3, 96, 96], using: &rng)
         let fused = try GradMode.withoutGrad { try model(x) }
         var seen = 0
-        let observed = try GradMode.withoutGrad { try model(x) { _, output in seen += 1; return output } }
+        let observed = try GradMode.withoutGrad {
+            try model(x) { _, output in
+                seen += 1; return output
+            }
+        }
         #expect(seen > 20)
         #expect(try Self.relativeDifference(fused, observed) < 1e-5)
         #expect(try observed.scalars.map(abs).max() ?? 0 > 0.1)
@@ -78,9 +82,10 @@ import Testing
             let logits = try model(x)
             return try grad(of: logits, wrt: [x], seed: Tensor.full(logits.shape, value: 1))[0]
         }
-        let norms = Dictionary(uniqueKeysWithValues: model.network.namedModules.compactMap { name, module in
-            (module as? BatchNorm2d).map { (name, $0) }
-        })
+        let norms = Dictionary(
+            uniqueKeysWithValues: model.network.namedModules.compactMap { name, module in
+                (module as? BatchNorm2d).map { (name, $0) }
+            })
         var lastConvolution: Tensor?
         let logits = try model(x) { name, output in
             guard let norm = norms[name] else {
@@ -113,7 +118,9 @@ import Testing
         var seen: [String] = []
         let (logits, kernels) = try KernelCounter.counting {
             try GradMode.withoutGrad {
-                try model(x, observing: ["layer2.0.bn1", "layer3"]) { name, output in seen.append(name); return output }
+                try model(x, observing: ["layer2.0.bn1", "layer3"]) { name, output in
+                    seen.append(name); return output
+                }
             }
         }
         #expect(seen == ["layer2.0.bn1", "layer3"])

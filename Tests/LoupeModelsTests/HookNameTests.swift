@@ -29,10 +29,17 @@ import Testing
         }
         let hooked = Set(seen)
         let declared = Set(model.layerNames)
-        #expect(hooked.subtracting(declared).isEmpty, "\(architecture): hooked but not a module: \(hooked.subtracting(declared).sorted().prefix(5))")
-        #expect(declared.subtracting(hooked).isEmpty, "\(architecture): modules no hook sees: \(declared.subtracting(hooked).sorted().prefix(5))")
+        #expect(
+            hooked.subtracting(declared).isEmpty,
+            "\(architecture): hooked but not a module: \(hooked.subtracting(declared).sorted().prefix(5))")
+        #expect(
+            declared.subtracting(hooked).isEmpty,
+            "\(architecture): modules no hook sees: \(declared.subtracting(hooked).sorted().prefix(5))")
         // Every module holding a PyTorch key (the key without its last component) is hookable.
-        let owners = Set(try ArchitectureTests.reference(architecture).keys.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
-        #expect(owners.subtracting(hooked).isEmpty, "\(architecture): PyTorch modules no hook sees: \(owners.subtracting(hooked).sorted().prefix(5))")
+        let owners = Set(
+            try ArchitectureTests.reference(architecture).keys.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
+        #expect(
+            owners.subtracting(hooked).isEmpty,
+            "\(architecture): PyTorch modules no hook sees: \(owners.subtracting(hooked).sorted().prefix(5))")
     }
 }

@@ -71,8 +71,9 @@ import Testing
             plus[position] += step
             minus[position] -= step
             let numeric = Float((try loss(plus) - loss(minus)) / Double(2 * step))
-            #expect(Swift.abs(numeric - analytic[position]) <= 1e-3 + 1e-3 * Swift.abs(analytic[position]),
-                    "d/dx[\(position)]: finite difference \(numeric), backward \(analytic[position])")
+            #expect(
+                Swift.abs(numeric - analytic[position]) <= 1e-3 + 1e-3 * Swift.abs(analytic[position]),
+                "d/dx[\(position)]: finite difference \(numeric), backward \(analytic[position])")
             checked += 1
         }
         #expect(checked == 60)

@@ -1,5 +1,6 @@
-@testable import LoupeTensor
 import Testing
+
+@testable import LoupeTensor
 
 /// `grad(of:wrt:)`: only what is asked is computed, intermediates can be targets, and misuse
 /// throws.
@@ -66,7 +67,9 @@ import Testing
         let net = try TinyNet()
         let x = try image().requiringGrad()
         var activation: Tensor?
-        let logits = try net(x) { h in activation = h; return h }
+        let logits = try net(x) { h in
+            activation = h; return h
+        }
         let captured = try #require(activation)
         let both = try grad(of: logits[0][2], wrt: [captured, x])
         #expect(both[0].shape == [1, 8, 9, 8])

@@ -59,8 +59,13 @@ import Testing
         #expect(message { _ = try tensor([2, 3]) + tensor([4, 3]) }.contains("[2, 3] and [4, 3]"))
         #expect(message { _ = try tensor([2, 3]).matmul(tensor([4, 5])) }.contains("matmul"))
         #expect(message { _ = try tensor([2, 3]).linear(weight: tensor([4, 5])) }.contains("linear"))
-        #expect(message { _ = try tensor([2, 3, 4]).layerNorm(normalizedShape: [3], weight: tensor([3]), bias: tensor([3])) }.contains("layer_norm"))
-        #expect(message { _ = try tensor([2, 3, 4, 4]).batchNorm(mean: tensor([3]), variance: tensor([3]), weight: tensor([2]), bias: tensor([3])) }.contains("weight"))
+        #expect(
+            message { _ = try tensor([2, 3, 4]).layerNorm(normalizedShape: [3], weight: tensor([3]), bias: tensor([3])) }.contains(
+                "layer_norm"))
+        #expect(
+            message {
+                _ = try tensor([2, 3, 4, 4]).batchNorm(mean: tensor([3]), variance: tensor([3]), weight: tensor([2]), bias: tensor([3]))
+            }.contains("weight"))
     }
 
     @Test func shapeAndIndexErrors() throws {

@@ -22,10 +22,12 @@ import Testing
                 guard let original = fixture.inputs[name] else { continue }
                 let values = try gradient.scalars
                 for position in probePositions(count: original.data.count) {
-                    let numeric = try centralDifference(fixture, input: name, original: original, at: position, seed: seedData.data, base: base)
+                    let numeric = try centralDifference(
+                        fixture, input: name, original: original, at: position, seed: seedData.data, base: base)
                     let expected = values[position]
-                    #expect(Swift.abs(numeric - expected) <= 1e-2 + 1e-2 * Swift.abs(expected),
-                            "\(fixture.name) d/d\(name)[\(position)]: finite difference \(numeric), backward \(expected)")
+                    #expect(
+                        Swift.abs(numeric - expected) <= 1e-2 + 1e-2 * Swift.abs(expected),
+                        "\(fixture.name) d/d\(name)[\(position)]: finite difference \(numeric), backward \(expected)")
                     checked += 1
                 }
             }
@@ -40,8 +42,10 @@ import Testing
 
     /// `(L(x + h) − L(x − h)) / 2h` for `L = Σ output · seed`, summing only the outputs that moved
     /// (in Double) so that Float32 rounding of the untouched ones cancels exactly.
-    private func centralDifference(_ fixture: FixtureCase, input name: String, original: FixtureTensor,
-                                   at position: Int, seed: [Float], base: [Float]) throws -> Float {
+    private func centralDifference(
+        _ fixture: FixtureCase, input name: String, original: FixtureTensor,
+        at position: Int, seed: [Float], base: [Float]
+    ) throws -> Float {
         let step: Float = 3e-3
         func loss(_ delta: Float) throws -> Double {
             var data = original.data

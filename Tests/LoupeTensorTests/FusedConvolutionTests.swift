@@ -26,8 +26,9 @@ import Testing
         let scaled = try Tensor(shape: w.shape, scalars: ws.indices.map { ws[$0] * s[$0 / per] })
         let side = stride == 1 ? 9 : 5
         let g = try Tensor.randomNormal([2, o, side, side], using: &rng)
-        return Case(x: x, w: w, affine: ChannelAffine(scale: scale, shift: shift, scaledWeight: scaled, foldedBias: shift), seed: g,
-                     groups: groups, stride: stride, padding: padding)
+        return Case(
+            x: x, w: w, affine: ChannelAffine(scale: scale, shift: shift, scaledWeight: scaled, foldedBias: shift), seed: g,
+            groups: groups, stride: stride, padding: padding)
     }
 
     static func layerByLayer(_ c: Case, _ x: Tensor) throws -> Tensor {
@@ -43,8 +44,9 @@ import Testing
     func forwardAndInputGradientEqualTheOperationsOneByOne(groups: Int) throws {
         let c = try Self.make(groups: groups, seed: 11)
         let x = c.x.requiringGrad()
-        let fused = try x.conv2dFused(weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
-                                      affine: c.affine, activation: .clip(low: 0, high: 6))
+        let fused = try x.conv2dFused(
+            weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
+            affine: c.affine, activation: .clip(low: 0, high: 6))
         let reference = try Self.layerByLayer(c, x)
         #expect(try Self.largestDifference(fused, reference) < 1e-5)
         #expect(fused.shape == reference.shape)
@@ -78,11 +80,13 @@ import Testing
     func foldingAlwaysFoldsUnderGradientToo(groups: Int) throws {
         let c = try Self.make(groups: groups, seed: 15)
         let x = c.x.requiringGrad()
-        let fused = try x.conv2dFused(weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
-                                      affine: c.affine, activation: .clip(low: 0, high: 6), folding: .always)
+        let fused = try x.conv2dFused(
+            weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
+            affine: c.affine, activation: .clip(low: 0, high: 6), folding: .always)
         let withoutGradient = try GradMode.withoutGrad {
-            try c.x.conv2dFused(weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
-                                affine: c.affine, activation: .clip(low: 0, high: 6))
+            try c.x.conv2dFused(
+                weight: c.w, stride: (c.stride, c.stride), padding: c.padding, groups: c.groups,
+                affine: c.affine, activation: .clip(low: 0, high: 6))
         }
         #expect(try Self.largestDifference(fused, withoutGradient) == 0)
         let reference = try Self.layerByLayer(c, x)
@@ -100,7 +104,8 @@ import Testing
         let w = c.w.requiringGrad()
         let y = try c.x.conv2dFused(weight: w, padding: .symmetric(1, 1), affine: c.affine, activation: .relu)
         let gw = try grad(of: y, wrt: [w], seed: c.seed)[0]
-        let z = try (try c.x.conv2d(weight: w, padding: .symmetric(1, 1)) * c.affine.scale.reshaped(to: [1, 8, 1, 1])
+        let z = try
+            (try c.x.conv2d(weight: w, padding: .symmetric(1, 1)) * c.affine.scale.reshaped(to: [1, 8, 1, 1])
             + c.affine.shift.reshaped(to: [1, 8, 1, 1])).relu()
         let expected = try grad(of: z, wrt: [w], seed: c.seed)[0]
         #expect(try Self.largestDifference(gw, expected) < 1e-3)
@@ -109,8 +114,9 @@ import Testing
 
     @Test func affineOfTheWrongLengthIsRefused() throws {
         let c = try Self.make(seed: 13)
-        let short = ChannelAffine(scale: try Tensor.full([3], value: 1), shift: try Tensor.full([3], value: 0), scaledWeight: c.w,
-                                  foldedBias: try Tensor.full([3], value: 0))
+        let short = ChannelAffine(
+            scale: try Tensor.full([3], value: 1), shift: try Tensor.full([3], value: 0), scaledWeight: c.w,
+            foldedBias: try Tensor.full([3], value: 0))
         #expect(throws: TensorError.self) { try GradMode.withoutGrad { try c.x.conv2dInference(weight: c.w, affine: short) } }
     }
 }

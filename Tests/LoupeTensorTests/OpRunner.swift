@@ -31,11 +31,13 @@ struct OpRunner {
                 padding: Padding2D(top: p[0], bottom: p[1], left: p[2], right: p[3]),
                 dilation: f.pair("dilation"), groups: f.int("groups"))
         case "batch_norm":
-            return try input("x").batchNorm(mean: input("running_mean"), variance: input("running_var"),
-                                             weight: input("weight"), bias: input("bias"), epsilon: f.float("eps"))
+            return try input("x").batchNorm(
+                mean: input("running_mean"), variance: input("running_var"),
+                weight: input("weight"), bias: input("bias"), epsilon: f.float("eps"))
         case "layer_norm":
-            return try input("x").layerNorm(normalizedShape: f.ints("normalized_shape"), weight: input("weight"),
-                                             bias: input("bias"), epsilon: f.float("eps"))
+            return try input("x").layerNorm(
+                normalizedShape: f.ints("normalized_shape"), weight: input("weight"),
+                bias: input("bias"), epsilon: f.float("eps"))
         case "relu": return try input("x").relu()
         case "relu6": return try input("x").relu6()
         case "silu": return try input("x").silu()
@@ -49,11 +51,13 @@ struct OpRunner {
         case "square": return try input("x").square()
         case "max_pool2d":
             let (ph, pw) = try f.pair("padding")
-            return try input("x").maxPool2d(kernel: f.pair("kernel"), stride: f.pair("stride"), padding: (ph, pw),
-                                            dilation: f.pair("dilation"), ceilMode: f.bool("ceil_mode"))
+            return try input("x").maxPool2d(
+                kernel: f.pair("kernel"), stride: f.pair("stride"), padding: (ph, pw),
+                dilation: f.pair("dilation"), ceilMode: f.bool("ceil_mode"))
         case "avg_pool2d":
-            return try input("x").avgPool2d(kernel: f.pair("kernel"), stride: f.pair("stride"), padding: f.pair("padding"),
-                                            ceilMode: f.bool("ceil_mode"), countIncludePad: f.bool("count_include_pad"))
+            return try input("x").avgPool2d(
+                kernel: f.pair("kernel"), stride: f.pair("stride"), padding: f.pair("padding"),
+                ceilMode: f.bool("ceil_mode"), countIncludePad: f.bool("count_include_pad"))
         case "adaptive_avg_pool2d":
             return try input("x").adaptiveAvgPool2d(outputSize: f.pair("output_size"))
         case "linear":

@@ -1,5 +1,6 @@
-@testable import LoupeTensor
 import Testing
+
+@testable import LoupeTensor
 
 /// Buffer recycling and the NaN scan.
 @Suite struct StorageTests {

@@ -39,8 +39,10 @@ public final class EfficientNetLite: Module {
         self.variant = variant
         let (width, depth, _) = variant.scaling
         // (repeats, kernel, stride, expansion, input, output) of EfficientNet-B0.
-        let stages = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-                      (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
+        let stages = [
+            (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
+            (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
+        ]
         convStem = Conv2d(3, 32, kernelSize: 3, stride: 2, padding: .same, bias: false)
         bn0 = BatchNorm2d(32, epsilon: 1e-3)
         var layers: [any Module] = []
@@ -51,8 +53,10 @@ public final class EfficientNetLite: Module {
             let inputChannels = index == 0 ? input : Self.roundFilters(input, width)
             let outputChannels = Self.roundFilters(output, width)
             for block in 0..<count {
-                layers.append(MBConvBlock(block == 0 ? inputChannels : outputChannels, outputChannels, kernelSize: kernel,
-                                          stride: block == 0 ? stride : 1, expansion: expansion))
+                layers.append(
+                    MBConvBlock(
+                        block == 0 ? inputChannels : outputChannels, outputChannels, kernelSize: kernel,
+                        stride: block == 0 ? stride : 1, expansion: expansion))
             }
         }
         blocks = Sequential(layers)
@@ -72,8 +76,10 @@ public final class EfficientNetLite: Module {
     }
 
     public var children: [(key: String, module: any Module)] {
-        [("_conv_stem", convStem), ("_bn0", bn0), ("_relu", relu), ("_blocks", blocks),
-         ("_conv_head", convHead), ("_bn1", bn1), ("_dropout", dropout), ("_fc", fc)]
+        [
+            ("_conv_stem", convStem), ("_bn0", bn0), ("_relu", relu), ("_blocks", blocks),
+            ("_conv_head", convHead), ("_bn1", bn1), ("_dropout", dropout), ("_fc", fc),
+        ]
     }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {

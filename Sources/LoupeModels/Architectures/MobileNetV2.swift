@@ -2,8 +2,10 @@ import LoupeTensor
 
 /// Convolution, batch norm and ReLU6 as one `Sequential` (torchvision's `Conv2dNormActivation`).
 func convBNReLU6(_ input: Int, _ output: Int, kernelSize: Int, stride: Int = 1, groups: Int = 1) -> Sequential {
-    Sequential([Conv2d(input, output, kernelSize: kernelSize, stride: stride, padding: (kernelSize - 1) / 2, groups: groups, bias: false),
-                BatchNorm2d(output), ReLU6()])
+    Sequential([
+        Conv2d(input, output, kernelSize: kernelSize, stride: stride, padding: (kernelSize - 1) / 2, groups: groups, bias: false),
+        BatchNorm2d(output), ReLU6(),
+    ])
 }
 
 /// torchvision's MobileNetV2 (width 1.0): `features.0`…`features.18` and `classifier`.

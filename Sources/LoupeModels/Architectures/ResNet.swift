@@ -39,9 +39,10 @@ public final class ResNet: Module {
             for index in 0..<count {
                 let stride = index == 0 && stage > 0 ? 2 : 1
                 let downsample = index == 0 && (stride != 1 || channels != width * expansion)
-                blocks.append(depth.bottleneck
-                    ? Bottleneck(channels, width, stride: stride, downsample: downsample)
-                    : BasicBlock(channels, width, stride: stride, downsample: downsample))
+                blocks.append(
+                    depth.bottleneck
+                        ? Bottleneck(channels, width, stride: stride, downsample: downsample)
+                        : BasicBlock(channels, width, stride: stride, downsample: downsample))
                 channels = width * expansion
             }
             layers.append(Sequential(blocks))

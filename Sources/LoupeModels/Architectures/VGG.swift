@@ -39,7 +39,9 @@ public final class VGG: Module {
             }
         }
         features = Sequential(layers)
-        classifier = Sequential([Linear(512 * 7 * 7, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(), Dropout(), Linear(4096, classes)])
+        classifier = Sequential([
+            Linear(512 * 7 * 7, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(), Dropout(), Linear(4096, classes),
+        ])
     }
 
     public var children: [(key: String, module: any Module)] {
@@ -67,7 +69,9 @@ public final class AlexNet: Module {
     let classifier: Sequential
 
     public init(classes: Int = 1000) {
-        classifier = Sequential([Dropout(), Linear(256 * 6 * 6, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(), Linear(4096, classes)])
+        classifier = Sequential([
+            Dropout(), Linear(256 * 6 * 6, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(), Linear(4096, classes),
+        ])
     }
 
     public var children: [(key: String, module: any Module)] {

@@ -113,8 +113,8 @@ enum PickleGlobal: Equatable {
         case .rebuildTensor, .rebuildTensorV2:
             let expectedCounts = self == .rebuildTensor ? 4...4 : 6...7
             guard expectedCounts.contains(arguments.count), case let .storage(storage) = arguments[0],
-                  let offset = arguments[1].intValue,
-                  let size = Self.integers(arguments[2]), let stride = Self.integers(arguments[3])
+                let offset = arguments[1].intValue,
+                let size = Self.integers(arguments[2]), let stride = Self.integers(arguments[3])
             else { throw wrong("(storage, storage_offset, size, stride, …)") }
             let layout = try StridedLayout(
                 shape: size, strides: stride, offset: offset, storageCount: storage.count, file: file,

@@ -121,7 +121,7 @@ enum Safetensors {
     private static func describe(_ error: Error) -> String {
         switch error {
         case let DecodingError.dataCorrupted(context), let DecodingError.keyNotFound(_, context),
-             let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         default:

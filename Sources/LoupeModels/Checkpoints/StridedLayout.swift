@@ -121,8 +121,10 @@ extension StridedLayout {
     /// - Returns: the selected elements as a dense Float32 tensor of this layout's shape.
     /// - Throws: ``ModelError/unsupportedDType(file:key:dtype:)`` for other element types,
     ///   ``ModelError/truncated(file:detail:)`` when `bytes` ends before the layout's extent.
-    func tensor(from bytes: UnsafeRawBufferPointer, type: ElementType, bigEndian: Bool = false,
-                key: String, file: String) throws -> Tensor {
+    func tensor(
+        from bytes: UnsafeRawBufferPointer, type: ElementType, bigEndian: Bool = false,
+        key: String, file: String
+    ) throws -> Tensor {
         guard type.isConvertible else { throw ModelError.unsupportedDType(file: file, key: key, dtype: type.name) }
         let (needed, overflow) = extent.multipliedReportingOverflow(by: type.byteSize)
         guard !overflow, needed <= bytes.count else {
@@ -143,16 +145,19 @@ extension StridedLayout {
     }
 
     /// Writes the `count` selected elements to `destination` in row-major order.
-    private func fill(_ destination: UnsafeMutablePointer<Float>, from source: UnsafeRawPointer,
-                      type: ElementType, bigEndian: Bool) {
+    private func fill(
+        _ destination: UnsafeMutablePointer<Float>, from source: UnsafeRawPointer,
+        type: ElementType, bigEndian: Bool
+    ) {
         var dimensions = mergedDimensions
         let run = dimensions.popLast() ?? (size: 1, stride: 1)
         var index = [Int](repeating: 0, count: dimensions.count)
         var start = offset
         var written = 0
         while written < count {
-            Self.convert(run.size, from: source, start: start, stride: run.stride, type: type, bigEndian: bigEndian,
-                         into: destination + written)
+            Self.convert(
+                run.size, from: source, start: start, stride: run.stride, type: type, bigEndian: bigEndian,
+                into: destination + written)
             written += run.size
             // Advance the odometer over the outer dimensions.
             var d = dimensions.count - 1
@@ -168,8 +173,10 @@ extension StridedLayout {
     }
 
     /// Converts `n` elements, `stride` apart, starting at element `start`.
-    private static func convert(_ n: Int, from source: UnsafeRawPointer, start: Int, stride: Int,
-                                type: ElementType, bigEndian: Bool, into out: UnsafeMutablePointer<Float>) {
+    private static func convert(
+        _ n: Int, from source: UnsafeRawPointer, start: Int, stride: Int,
+        type: ElementType, bigEndian: Bool, into out: UnsafeMutablePointer<Float>
+    ) {
         let size = type.byteSize
         func at(_ i: Int) -> Int { (start + i * stride) * size }
         switch type {

@@ -64,8 +64,8 @@ enum TorchLegacy {
     /// type and size.
     private static func storage(for id: PickleValue, roots: inout [String: StorageReference], file: String) throws -> PickleValue {
         guard let items = id.sequenceItems, items.count == 6, items[0].stringValue == "storage",
-              case let .global(.storageClass(_, type)) = items[1], let rootKey = items[2].stringValue,
-              let count = items[4].intValue, count >= 0
+            case let .global(.storageClass(_, type)) = items[1], let rootKey = items[2].stringValue,
+            let count = items[4].intValue, count >= 0
         else {
             if let items = id.sequenceItems, items.first?.stringValue == "module" {
                 throw ModelError.unsupportedPickle(
@@ -90,8 +90,8 @@ enum TorchLegacy {
             return .storage(root)
         case let view:
             guard let parts = view.sequenceItems, parts.count == 3, parts[0].stringValue != nil,
-                  let offset = parts[1].intValue, let size = parts[2].intValue,
-                  offset >= 0, size >= 0, offset <= count, size <= count - offset
+                let offset = parts[1].intValue, let size = parts[2].intValue,
+                offset >= 0, size >= 0, offset <= count, size <= count - offset
             else {
                 throw ModelError.notACheckpoint(file: file, reason: "storage \(rootKey) has a malformed view \(view.summary)")
             }

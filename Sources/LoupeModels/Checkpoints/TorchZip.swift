@@ -91,8 +91,8 @@ enum TorchZip {
     /// A storage named by a persistent id `('storage', storage_type, key, location, numel)`.
     private static func storage(for id: PickleValue, file: String) throws -> PickleValue {
         guard let items = id.sequenceItems, items.count == 5, items[0].stringValue == "storage",
-              case let .global(.storageClass(_, type)) = items[1], let key = items[2].stringValue,
-              let count = items[4].intValue, count >= 0
+            case let .global(.storageClass(_, type)) = items[1], let key = items[2].stringValue,
+            let count = items[4].intValue, count >= 0
         else {
             throw ModelError.unsupportedPickle(file: file, detail: "a persistent id \(id.summary) that is not a storage")
         }
@@ -115,8 +115,8 @@ enum TorchZip {
         }
         // Deflate expands at most about 1032:1.
         guard declared <= entry.compressedSize.multipliedReportingOverflow(by: 1032).partialValue || !entry.isCompressed,
-              entry.isCompressed || declared == entry.compressedSize,
-              declared <= UInt64(Int.max)
+            entry.isCompressed || declared == entry.compressedSize,
+            declared <= UInt64(Int.max)
         else {
             throw ModelError.notACheckpoint(
                 file: file, reason: "\(entry.path) claims \(declared) byte(s) from \(entry.compressedSize) stored byte(s)")

@@ -54,7 +54,8 @@ enum ZipPreflight {
                 guard position + 46 <= length, u32(position) == 0x0201_4B50 else { return }
                 let nameLength = Int(u16(position + 28)), extraLength = Int(u16(position + 30))
                 let commentLength = Int(u16(position + 32))
-                let usesZIP64 = u32(position + 20) == 0xFFFF_FFFF || u32(position + 24) == 0xFFFF_FFFF
+                let usesZIP64 =
+                    u32(position + 20) == 0xFFFF_FFFF || u32(position + 24) == 0xFFFF_FFFF
                     || u32(position + 42) == 0xFFFF_FFFF
                 let extra = position + 46 + nameLength
                 if usesZIP64, extra + extraLength <= length {

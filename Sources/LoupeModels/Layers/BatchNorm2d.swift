@@ -24,8 +24,9 @@ public final class BatchNorm2d: Module {
     public var parameters: [Parameter] { [weight, bias, runningMean, runningVariance, batchesTracked] }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        try input.batchNorm(mean: runningMean.tensor, variance: runningVariance.tensor,
-                            weight: weight.tensor, bias: bias.tensor, epsilon: epsilon)
+        try input.batchNorm(
+            mean: runningMean.tensor, variance: runningVariance.tensor,
+            weight: weight.tensor, bias: bias.tensor, epsilon: epsilon)
     }
 
     public var description: String { "BatchNorm2d(\(features), eps=\(epsilon))" }

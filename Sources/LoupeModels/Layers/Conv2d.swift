@@ -24,8 +24,10 @@ public final class Conv2d: Module {
     public let bias: Parameter?
     private let folds = FoldCache()
 
-    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
-                padding: PaddingMode = .explicit(.zero), dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+    public init(
+        _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: PaddingMode = .explicit(.zero), dilation: Int = 1, groups: Int = 1, bias: Bool = true
+    ) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = (kernelSize, kernelSize)
@@ -38,16 +40,20 @@ public final class Conv2d: Module {
     }
 
     /// PyTorch's `padding=p` on every side.
-    public convenience init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
-                            padding: Int, dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
-        self.init(inputChannels, outputChannels, kernelSize: kernelSize, stride: stride,
-                  padding: .explicit(.symmetric(padding, padding)), dilation: dilation, groups: groups, bias: bias)
+    public convenience init(
+        _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
+        padding: Int, dilation: Int = 1, groups: Int = 1, bias: Bool = true
+    ) {
+        self.init(
+            inputChannels, outputChannels, kernelSize: kernelSize, stride: stride,
+            padding: .explicit(.symmetric(padding, padding)), dilation: dilation, groups: groups, bias: bias)
     }
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        try input.conv2d(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation, groups: groups)
+        try input.conv2d(
+            weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation, groups: groups)
     }
 
     /// The zero padding for `input`.
@@ -72,10 +78,13 @@ public final class Conv2d: Module {
     /// whose backward pass uses the weight scaled by α); parameter gradients do not, so callers
     /// that need them run the layers one by one. The map and the scaled weight are kept until a
     /// parameter is loaded again.
-    public func fused(_ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?,
-                      affineFolding: AffineFolding = .withoutGradient) throws -> Tensor {
-        try input.conv2dFused(weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation,
-                              groups: groups, affine: norm.map(affine(of:)), activation: activation, folding: affineFolding)
+    public func fused(
+        _ input: Tensor, folding norm: BatchNorm2d?, activation: FusedActivation?,
+        affineFolding: AffineFolding = .withoutGradient
+    ) throws -> Tensor {
+        try input.conv2dFused(
+            weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation,
+            groups: groups, affine: norm.map(affine(of:)), activation: activation, folding: affineFolding)
     }
 
     private func affine(of norm: BatchNorm2d) throws -> ChannelAffine {
@@ -96,15 +105,17 @@ public final class Conv2d: Module {
                 for i in (o * perOutput)..<((o + 1) * perOutput) { scaledWeight[i] = w[i] * scale[o] }
                 foldedBias[o] = b[o] * scale[o] + shift[o]
             }
-            return ChannelAffine(scale: try Tensor(shape: [outputChannels], scalars: scale),
-                                 shift: try Tensor(shape: [outputChannels], scalars: shift),
-                                 scaledWeight: try Tensor(shape: try weight.tensor.shape, scalars: scaledWeight),
-                                 foldedBias: try Tensor(shape: [outputChannels], scalars: foldedBias))
+            return ChannelAffine(
+                scale: try Tensor(shape: [outputChannels], scalars: scale),
+                shift: try Tensor(shape: [outputChannels], scalars: shift),
+                scaledWeight: try Tensor(shape: try weight.tensor.shape, scalars: scaledWeight),
+                foldedBias: try Tensor(shape: [outputChannels], scalars: foldedBias))
         }
     }
 
     public var description: String {
-        var text = "Conv2d(\(inputChannels), \(outputChannels), kernel_size=(\(kernelSize.0), \(kernelSize.1)), stride=(\(stride.0), \(stride.1))"
+        var text =
+            "Conv2d(\(inputChannels), \(outputChannels), kernel_size=(\(kernelSize.0), \(kernelSize.1)), stride=(\(stride.0), \(stride.1))"
         switch padding {
         case let .explicit(p) where p != .zero:
             text += p.top == p.bottom && p.left == p.right ? ", padding=(\(p.top), \(p.left))" : ", padding=\(p)"

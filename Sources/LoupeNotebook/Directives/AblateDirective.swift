@@ -6,7 +6,8 @@ import LoupeModels
 /// search for a small set of channels whose removal changes the top class.
 struct AblateDirective: Directive {
     static let name = "ablate"
-    static let summary = "Channel ablation: zeroes chosen channels of a layer (or finds a small set that changes the top class) and compares the top classes before and after."
+    static let summary =
+        "Channel ablation: zeroes chosen channels of a layer (or finds a small set that changes the top class) and compares the top classes before and after."
     static let example = """
         ```{ablate}
         :model: net
@@ -24,17 +25,24 @@ struct AblateDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(help: "The image cell; `defaults: image:` can supply it.")
         var image: CellName<LoadedImage>
-        @CellOption(help: "The layer, by its PyTorch dotted name (`_blocks.15`, `layer4.1.conv2`); a layer that runs twice is ablated at its last run.")
+        @CellOption(
+            help:
+                "The layer, by its PyTorch dotted name (`_blocks.15`, `layer4.1.conv2`); a layer that runs twice is ablated at its last run."
+        )
         var layer: String
         @CellOption(help: "The channels to zero: indices and ranges, `3, 17, 40-43`. Leave out with `find: true`.")
         var channels: String?
-        @CellOption(help: "Search for a small set of channels whose removal changes the top class: rank by activation × gradient of the margin over the runner-up, remove greedily, then prune.")
+        @CellOption(
+            help:
+                "Search for a small set of channels whose removal changes the top class: rank by activation × gradient of the margin over the runner-up, remove greedily, then prune."
+        )
         var find = false
         @CellOption(range: 1...20, help: "How many classes to list before and after.")
         var top = 5
         @CellOption("max-channels", range: 1...4096, help: "With `find`: the most channels the greedy phase removes.")
         var maxChannels = 64
-        @CellOption("max-passes", range: 1...100_000, help: "With `find`: the most exact evaluations (one image with one set of channels removed).")
+        @CellOption(
+            "max-passes", range: 1...100_000, help: "With `find`: the most exact evaluations (one image with one set of channels removed).")
         var maxPasses = 256
         @CellOption(range: 1...64, help: "With `find`: evaluations per batched forward pass.")
         var batch = 8
@@ -87,7 +95,8 @@ struct AblateDirective: Directive {
                 if case .channelOutOfRange = error { throw CellError.badOption(option: "channels", reason: "\(error)") }
                 throw CellError.badOption(option: "layer", reason: "\(error)")
             }
-            let text = caption ?? "Top-\(ablation.before.count) classes of \(subject) before and after zeroing "
+            let text =
+                caption ?? "Top-\(ablation.before.count) classes of \(subject) before and after zeroing "
                 + Self.channelList(ablation.channels) + " of \(layer)"
             return CellRun(outputs: [.table(Self.table(ablation, caption: text))])
         }
@@ -103,16 +112,22 @@ struct AblateDirective: Directive {
         let effort = "\(search.forwardPasses) forward passes; budget \(search.budget)"
         guard let ablation = search.ablation, let greedy = search.greedy else {
             let considered = search.candidates.count
-            return CellRun(outputs: [.text(
-                "No set found for \(subject): zeroing up to \(considered) channel\(considered == 1 ? "" : "s") of \(layer),\n"
-                    + "ranked by activation × gradient of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)),\n"
-                    + "keeps \(name(search.originalClass)) first (\(effort)).\n"
-                    + "Raise :max-channels: or :max-passes:, or try a later layer.")])
+            return CellRun(outputs: [
+                .text(
+                    "No set found for \(subject): zeroing up to \(considered) channel\(considered == 1 ? "" : "s") of \(layer),\n"
+                        + "ranked by activation × gradient of the margin of \(name(search.originalClass)) over \(name(search.runnerUp)),\n"
+                        + "keeps \(name(search.originalClass)) first (\(effort)).\n"
+                        + "Raise :max-channels: or :max-passes:, or try a later layer.")
+            ])
         }
-        let effects = Dictionary(uniqueKeysWithValues: search.ranking.enumerated().map { ($1.channel, (rank: $0 + 1, drop: $1.estimatedMarginDrop)) })
-        let minimal = !search.isMinimal ? "the budget ran out before every channel's return was checked"
-            : search.channels.count == 1 ? "giving it back restores \(name(search.originalClass))"
-            : "giving back any one of them restores \(name(search.originalClass))"
+        let effects = Dictionary(
+            uniqueKeysWithValues: search.ranking.enumerated().map { ($1.channel, (rank: $0 + 1, drop: $1.estimatedMarginDrop)) })
+        let minimal =
+            !search.isMinimal
+            ? "the budget ran out before every channel's return was checked"
+            : search.channels.count == 1
+                ? "giving it back restores \(name(search.originalClass))"
+                : "giving back any one of them restores \(name(search.originalClass))"
         let greedyText = greedy.count == 1 ? "the best-ranked channel" : "the \(greedy.count) best-ranked channels"
         let found = Table(
             caption: "Zeroing \(Self.channelList(search.channels)) of \(layer) changes the top class of \(subject) from "

@@ -8,7 +8,8 @@ import LoupeModels
 /// Captum (`LoupeInterp`), shown as a heatmap with a colour bar.
 struct AttributeDirective: Directive {
     static let name = "attribute"
-    static let summary = "Attribution map for an image: saliency (the lecture's), SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop, Guided Grad-CAM or occlusion, computed like Captum."
+    static let summary =
+        "Attribution map for an image: saliency (the lecture's), SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop, Guided Grad-CAM or occlusion, computed like Captum."
     static let example = """
         ```{attribute}
         :model: net

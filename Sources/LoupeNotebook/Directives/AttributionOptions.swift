@@ -7,7 +7,10 @@ import LoupeInterp
 struct AttributionOptions: DirectiveOptions {
     @CellOption(help: "The attribution method; `saliency` is the lecture's: |gradient| of the logit, largest over colour channels.")
     var method = AttributionMethod.saliency
-    @CellOption(help: "A class index, a class label (\"tusker\"; unknown labels suggest the closest), or `layer:channel` where the directive explains channels. Default: the top class.")
+    @CellOption(
+        help:
+            "A class index, a class label (\"tusker\"; unknown labels suggest the closest), or `layer:channel` where the directive explains channels. Default: the top class."
+    )
     var target: String?
     @CellOption(help: "Grad-CAM's layer (dotted name). Default: the last feature map (`layer4`, `_relu`, `features`).")
     var layer: String?

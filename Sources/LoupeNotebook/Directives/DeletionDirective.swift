@@ -6,7 +6,8 @@ import LoupeModels
 /// map, next to the same curves in a random pixel order.
 struct DeletionDirective: Directive {
     static let name = "deletion"
-    static let summary = "Deletion and insertion curves (RISE, Petsiuk et al. 2018): the class probability as the map's most important pixels are blacked out, or put back into a blurred copy, against a random order."
+    static let summary =
+        "Deletion and insertion curves (RISE, Petsiuk et al. 2018): the class probability as the map's most important pixels are blacked out, or put back into a blurred copy, against a random order."
     static let example = """
         ```{deletion}
         :model: net
@@ -28,7 +29,11 @@ struct DeletionDirective: Directive {
         @CellOption(help: "The image cell; `defaults: image:` can supply it.")
         var image: CellName<LoadedImage>
         var attribution = AttributionOptions()
-        @CellOption(range: 1...4096, help: "Equal chunks of pixels deleted or inserted; each curve has steps + 1 points. RISE uses 224 at 224 × 224 (one row's worth per step).")
+        @CellOption(
+            range: 1...4096,
+            help:
+                "Equal chunks of pixels deleted or inserted; each curve has steps + 1 points. RISE uses 224 at 224 × 224 (one row's worth per step)."
+        )
         var steps = 50
         @CellOption(range: 0...Int(Int32.max), help: "Seed of the random order (and of SmoothGrad's noise).")
         var seed = 0
@@ -48,16 +53,20 @@ struct DeletionDirective: Directive {
         let (steps, seed) = (options.steps, options.seed)
         let run = try options.attribution.attribute(loaded, picture, seed: seed)
         guard run.target.classIndex != nil else {
-            throw CellError.badOption(option: "target", reason: "'{deletion}' measures a class probability; '\(options.attribution.target ?? "")' names a channel, not a class")
+            throw CellError.badOption(
+                option: "target",
+                reason: "'{deletion}' measures a class probability; '\(options.attribution.target ?? "")' names a channel, not a class")
         }
-        let curves = try Attributor(model: loaded.model).deletionCurves(for: run.attribution, input: run.input.tensor, steps: steps, seed: UInt64(seed))
+        let curves = try Attributor(model: loaded.model).deletionCurves(
+            for: run.attribution, input: run.input.tensor, steps: steps, seed: UInt64(seed))
         let described = AttributionOptions.describe(run.attribution, target: run.target, model: loaded, image: picture)
         let resolved = run.target
         let caption = options.caption
 
         let x = curves.fractions
         let chart = Chart(
-            caption: caption ?? "Deletion (to black) and insertion (into a blurred copy) of the pixels the map ranks highest, in \(steps) steps, against a random order (seed \(seed)): \(described); the areas are in the table below",
+            caption: caption
+                ?? "Deletion (to black) and insertion (into a blurred copy) of the pixels the map ranks highest, in \(steps) steps, against a random order (seed \(seed)): \(described); the areas are in the table below",
             xLabel: "fraction of pixels deleted or inserted", yLabel: "probability of \(resolved)",
             series: [
                 Chart.Series(label: "deletion", x: x, y: curves.deletion),

@@ -8,7 +8,8 @@ import LoupeModels
 /// dreamed image side by side and a chart of the layer norm per step.
 struct DreamDirective: Directive {
     static let name = "dream"
-    static let summary = "Deep dream: amplify what a layer sees in an image by gradient ascent on its activations' L2 norm, over octaves from small to full size."
+    static let summary =
+        "Deep dream: amplify what a layer sees in an image by gradient ascent on its activations' L2 norm, over octaves from small to full size."
     static let example = """
         ```{dream}
         :model: net
@@ -25,9 +26,11 @@ struct DreamDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(help: "The image cell to dream on (as the model sees it); `defaults: image:` can supply it.")
         var image: CellName<LoadedImage>
-        @CellOption(help: "The layer whose activations are amplified, by dotted name (`_blocks.7`, `layer3`); unknown names suggest the closest.")
+        @CellOption(
+            help: "The layer whose activations are amplified, by dotted name (`_blocks.7`, `layer3`); unknown names suggest the closest.")
         var layer: String
-        @CellOption(range: 1...10, help: "Scales, smallest first, each `octave-scale` smaller than the next; 1 is the lecture's single scale.")
+        @CellOption(
+            range: 1...10, help: "Scales, smallest first, each `octave-scale` smaller than the next; 1 is the lecture's single scale.")
         var octaves = 4
         @CellOption("octave-scale", range: 1.05...4, help: "Size ratio between consecutive octaves (the classic 1.4).")
         var octaveScale: Float = 1.4
@@ -71,9 +74,12 @@ struct DreamDirective: Directive {
         let seen = try picture.modelView(for: loaded.model)
         let dream = try loaded.model.deepDream(seen, layer: layer, settings: settings)
         let sizes = dream.octaveSizes.map { "\($0[1])×\($0[0])" }.joined(separator: ", ")
-        var how = "\(settings.octaves) octave\(settings.octaves == 1 ? "" : "s") (\(sizes)), \(settings.steps) steps each of \(format(settings.stepSize)) · g/mean|g|"
+        var how =
+            "\(settings.octaves) octave\(settings.octaves == 1 ? "" : "s") (\(sizes)), \(settings.steps) steps each of \(format(settings.stepSize)) · g/mean|g|"
         if settings.jitter > 0 { how += ", jitter \(settings.jitter), seed \(settings.seed)" }
-        let text = caption ?? "Deep dream on \(layer) of \(loaded.caption), \(picture.source): \(how); ‖\(layer)‖ \(format(dream.startNorm)) → \(format(dream.finalNorm))"
+        let text =
+            caption
+            ?? "Deep dream on \(layer) of \(loaded.caption), \(picture.source): \(how); ‖\(layer)‖ \(format(dream.startNorm)) → \(format(dream.finalNorm))"
         let images = [
             try ImageOutput(seen, caption: "\(picture.source) as \(loaded.caption) sees it", alt: picture.source),
             try ImageOutput(dream.image, caption: "dreamed: \(layer) amplified", alt: "\(picture.source) after deep dream on \(layer)"),
@@ -81,11 +87,14 @@ struct DreamDirective: Directive {
         var series: [Chart.Series] = []
         for (octave, size) in dream.octaveSizes.enumerated() {
             let steps = dream.octaveOfStep.indices.filter { dream.octaveOfStep[$0] == octave }
-            series.append(Chart.Series(label: "octave \(octave + 1): \(size[1])×\(size[0])",
-                                       x: steps.map(Double.init), y: steps.map { Double(dream.norms[$0]) }))
+            series.append(
+                Chart.Series(
+                    label: "octave \(octave + 1): \(size[1])×\(size[0])",
+                    x: steps.map(Double.init), y: steps.map { Double(dream.norms[$0]) }))
         }
-        let chart = Chart(caption: "L2 norm of \(layer)'s activations per step, \(loaded.caption), \(picture.source) (smaller octaves see a smaller map)",
-                          xLabel: "step", yLabel: "‖\(layer)‖₂", series: series)
+        let chart = Chart(
+            caption: "L2 norm of \(layer)'s activations per step, \(loaded.caption), \(picture.source) (smaller octaves see a smaller map)",
+            xLabel: "step", yLabel: "‖\(layer)‖₂", series: series)
         return CellRun(outputs: [.images(images, caption: text), .chart(chart)])
     }
 

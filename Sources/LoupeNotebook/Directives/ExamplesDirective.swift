@@ -7,7 +7,8 @@ import LoupeModels
 /// with a box around the receptive field of its strongest position, and those patches enlarged.
 struct ExamplesDirective: Directive {
     static let name = "examples"
-    static let summary = "Dataset examples: the images of a folder that excite one channel of a layer most, with the receptive-field patch around each maximum."
+    static let summary =
+        "Dataset examples: the images of a folder that excite one channel of a layer most, with the receptive-field patch around each maximum."
     static let example = """
         ```{examples}
         :model: net
@@ -24,15 +25,21 @@ struct ExamplesDirective: Directive {
     struct Options: DirectiveOptions {
         @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
         var model: CellName<LoadedModel>
-        @CellOption(help: "A folder of .jpg, .jpeg and .png files (not its subfolders), relative to the notebook like `{image}`'s `src`; every file's bytes are part of the cache key. Unreadable files are listed and skipped.")
+        @CellOption(
+            help:
+                "A folder of .jpg, .jpeg and .png files (not its subfolders), relative to the notebook like `{image}`'s `src`; every file's bytes are part of the cache key. Unreadable files are listed and skipped."
+        )
         var folder: String
-        @CellOption(help: "The layer, by its PyTorch dotted name (`_blocks.9`, `layer3.1.conv2`); a layer that runs twice is taken at its last run.")
+        @CellOption(
+            help: "The layer, by its PyTorch dotted name (`_blocks.9`, `layer3.1.conv2`); a layer that runs twice is taken at its last run."
+        )
         var layer: String
         @CellOption(range: 0...65_535, help: "The channel of the layer's output.")
         var channel: Int
         @CellOption(range: 1...64, help: "How many images to show.")
         var k = 6
-        @CellOption(help: "Rank images by the channel's `max` over the feature map (the pattern is somewhere) or its `mean` (it is everywhere).")
+        @CellOption(
+            help: "Rank images by the channel's `max` over the feature map (the pattern is somewhere) or its `mean` (it is everywhere).")
         var score = ActivationScore.max
         @CellOption(help: "Also show each image's receptive-field patch around the maximum, enlarged.")
         var patches = true
@@ -93,8 +100,9 @@ struct ExamplesDirective: Directive {
         let files = try files()
         let result: DatasetExamples
         do {
-            result = try DatasetExamples(model: loaded.model, layer: layer, channel: channel, files: files,
-                                         count: count, score: score, batchSize: batchSize)
+            result = try DatasetExamples(
+                model: loaded.model, layer: layer, channel: channel, files: files,
+                count: count, score: score, batchSize: batchSize)
         } catch let error as ModelError {
             throw CellError.badOption(option: "layer", reason: "\(error)")
         } catch let error as InterpError {
@@ -107,36 +115,48 @@ struct ExamplesDirective: Directive {
         }
 
         let field = result.receptiveField
-        let fieldSize = field.vertical.size == field.horizontal.size
+        let fieldSize =
+            field.vertical.size == field.horizontal.size
             ? "\(field.vertical.size) px" : "\(field.horizontal.size)×\(field.vertical.size) px"
         let what = "channel \(channel) of \(layer) (\(loaded.caption))"
         let ranking = score == .max ? "maximum activation" : "mean activation"
         let images = try result.examples.enumerated().map { rank, example in
             let text = "\(rank + 1). \(example.name): \(score.rawValue) \(Self.format(example.score))"
-            return try ImageOutput(Self.outlined(example.image, example.region), caption: text,
-                                   alt: "\(example.name), ranked \(rank + 1) for \(what)")
+            return try ImageOutput(
+                Self.outlined(example.image, example.region), caption: text,
+                alt: "\(example.name), ranked \(rank + 1) for \(what)")
         }
-        var outputs = Self.rows(images, caption: caption ?? (
-            "Top \(result.examples.count) of \(result.imageCount) images in \(folderPath) for \(what), by the channel's \(ranking); "
-                + "boxes mark the receptive field (\(fieldSize), stride \(field.vertical.stride)) of each image's maximum"))
+        var outputs = Self.rows(
+            images,
+            caption: caption
+                ?? ("Top \(result.examples.count) of \(result.imageCount) images in \(folderPath) for \(what), by the channel's \(ranking); "
+                    + "boxes mark the receptive field (\(fieldSize), stride \(field.vertical.stride)) of each image's maximum"))
         if patches {
             let tiles = try result.examples.map { example in
-                try ImageOutput(Self.enlarged(example.patch), caption: "\(example.name) at \(example.location), \(example.region.width)×\(example.region.height) px",
-                                alt: "receptive-field patch of \(example.name)")
+                try ImageOutput(
+                    Self.enlarged(example.patch),
+                    caption: "\(example.name) at \(example.location), \(example.region.width)×\(example.region.height) px",
+                    alt: "receptive-field patch of \(example.name)")
             }
-            outputs += Self.rows(tiles, caption:
-                "Receptive-field patches around each maximum of \(what): \(fieldSize) at stride \(field.vertical.stride), "
+            outputs += Self.rows(
+                tiles,
+                caption:
+                    "Receptive-field patches around each maximum of \(what): \(fieldSize) at stride \(field.vertical.stride), "
                     + "clipped to the \(field.inputSize) input, enlarged")
         }
         if !result.skipped.isEmpty {
             let count = result.skipped.count
-            outputs.append(.table(Table(
-                caption: "\(count) file\(count == 1 ? "" : "s") in \(folderPath) could not be read and \(count == 1 ? "was" : "were") skipped",
-                columns: ["File", "Reason"], rows: result.skipped.map { [$0.file.lastPathComponent, $0.reason] })))
+            outputs.append(
+                .table(
+                    Table(
+                        caption:
+                            "\(count) file\(count == 1 ? "" : "s") in \(folderPath) could not be read and \(count == 1 ? "was" : "were") skipped",
+                        columns: ["File", "Reason"], rows: result.skipped.map { [$0.file.lastPathComponent, $0.reason] })))
         }
         let read = Set(result.skipped.map(\.file))
         let provenance = try files.filter { !read.contains($0) }.map {
-            Provenance.Image(path: (folderPath as NSString).appendingPathComponent($0.lastPathComponent), sha256: try FileHasher.digest(contentsOf: $0))
+            Provenance.Image(
+                path: (folderPath as NSString).appendingPathComponent($0.lastPathComponent), sha256: try FileHasher.digest(contentsOf: $0))
         }
         return CellRun(outputs: outputs, provenance: CellProvenance(images: provenance))
     }
@@ -148,7 +168,9 @@ struct ExamplesDirective: Directive {
     static func rows(_ images: [ImageOutput], caption: String) -> [CellOutput] {
         let rowCount = Swift.max(1, (images.count + 3) / 4)
         let perRow = Swift.max(1, (images.count + rowCount - 1) / rowCount)
-        let chunks = stride(from: 0, to: Swift.max(images.count, 1), by: perRow).map { Array(images[$0..<Swift.min($0 + perRow, images.count)]) }
+        let chunks = stride(from: 0, to: Swift.max(images.count, 1), by: perRow).map {
+            Array(images[$0..<Swift.min($0 + perRow, images.count)])
+        }
         return chunks.enumerated().map { index, row in .images(row, caption: index == chunks.count - 1 ? caption : "") }
     }
 

@@ -8,7 +8,8 @@ import LoupeModels
 /// labelled with their channel and mean, with a colour bar (`LoupeInterp.FeatureMaps`).
 struct FeaturesDirective: Directive {
     static let name = "features"
-    static let summary = "Feature maps of a layer for an image: chosen channels or the top-k by mean activation, as labelled heatmaps with a colour bar."
+    static let summary =
+        "Feature maps of a layer for an image: chosen channels or the top-k by mean activation, as labelled heatmaps with a colour bar."
     /// How many channels are shown when the cell chooses neither `channels` nor `top`.
     static let defaultTop = 16
     static let example = """
@@ -30,13 +31,23 @@ struct FeaturesDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(help: "The image cell; `defaults: image:` can supply it.")
         var image: CellName<LoadedImage>
-        @CellOption(help: "The layer by dotted name, its output exactly as a PyTorch forward hook sees it (`_conv_stem` before batch norm, `_bn0` after it). A module that runs several times (Lite0's `_relu`, a ResNet block's `relu`) means its last call; `name@k` picks call k (`_relu@1` is Lite0's stem activation).")
+        @CellOption(
+            help:
+                "The layer by dotted name, its output exactly as a PyTorch forward hook sees it (`_conv_stem` before batch norm, `_bn0` after it). A module that runs several times (Lite0's `_relu`, a ResNet block's `relu`) means its last call; `name@k` picks call k (`_relu@1` is Lite0's stem activation)."
+        )
         var layer: String
         @CellOption(help: "Channels to show: `0-15`, `3,7,58` or a mix.")
         var channels: String?
-        @CellOption(range: 1...1024, help: "Show the k channels with the highest mean activation, highest first. Default: \(FeaturesDirective.defaultTop) when `channels` is not given.")
+        @CellOption(
+            range: 1...1024,
+            help:
+                "Show the k channels with the highest mean activation, highest first. Default: \(FeaturesDirective.defaultTop) when `channels` is not given."
+        )
         var top: Int?
-        @CellOption(help: "`shared`: one colour range (min to max over the maps shown) for all maps, with its colour bar; `map`: each map from its own min to its own max, as `px.imshow` does.")
+        @CellOption(
+            help:
+                "`shared`: one colour range (min to max over the maps shown) for all maps, with its colour bar; `map`: each map from its own min to its own max, as `px.imshow` does."
+        )
         var range = Range.shared
         @CellOption(help: "The colour map; `coolwarm` centres zero (±max|value|).")
         var colormap = ColorMap.viridis
@@ -105,14 +116,20 @@ struct FeaturesDirective: Directive {
             if shown == nil, !colorMap.isDiverging {
                 shown = map.minimum < map.maximum ? map.minimum...map.maximum : map.minimum...(map.minimum + 1)
             }
-            let heatmap = Heatmap(values: enlarged, width: map.width * factor, height: map.height * factor, colorMap: colorMap, range: shown)
+            let heatmap = Heatmap(
+                values: enlarged, width: map.width * factor, height: map.height * factor, colorMap: colorMap, range: shown)
             colorBar = try colorBar ?? heatmap.colorBar().pngData()
-            tiles.append(TileGrid.tile(png: try heatmap.colored().pngData(), width: heatmap.width, height: heatmap.height, caption: label,
-                                       alt: "\(features.caption) \(label)"))
+            tiles.append(
+                TileGrid.tile(
+                    png: try heatmap.colored().pngData(), width: heatmap.width, height: heatmap.height, caption: label,
+                    alt: "\(features.caption) \(label)"))
         }
         var outputs = TileGrid.rows(tiles, columns: columns, caption: "")
         if let colorBar {
-            let scale = range.map { "\(colorMap.rawValue): \(formatValue($0.lowerBound)) (left) to \(formatValue($0.upperBound)) (right), shared by every map" }
+            let scale =
+                range.map {
+                    "\(colorMap.rawValue): \(formatValue($0.lowerBound)) (left) to \(formatValue($0.upperBound)) (right), shared by every map"
+                }
                 ?? "\(colorMap.rawValue): each map from its own \(colorMap.isDiverging ? "−max|value| (left) to +max|value|" : "min (left) to its max") (right)"
             let bar = TileGrid.tile(png: colorBar, width: 256, height: 12, caption: scale, alt: "colour bar, \(scale)")
             outputs.append(.images([bar], caption: caption ?? defaultCaption(features, model: loaded, image: picture, maps: maps)))
@@ -122,10 +139,12 @@ struct FeaturesDirective: Directive {
 
     private func defaultCaption(_ features: FeatureMaps, model: LoadedModel, image: LoadedImage, maps: [FeatureMap]) -> String {
         let shape = features.shape.map(String.init).joined(separator: "×")
-        let chosen = channels == nil
+        let chosen =
+            channels == nil
             ? "the \(maps.count) channels with the highest mean activation (of \(features.channels))"
             : "channels \(IndexList.describe(maps.map(\.channel))) (of \(features.channels))"
-        return "Feature maps of \(features.caption) (\(features.module), output \(shape)) in \(model.caption) for \(image.source): \(chosen)"
+        return
+            "Feature maps of \(features.caption) (\(features.module), output \(shape)) in \(model.caption) for \(image.source): \(chosen)"
     }
 
     /// Three significant digits, locale-independent.

@@ -9,7 +9,8 @@ import LoupeModels
 /// filters (`LoupeInterp.FilterGrid`).
 struct FiltersDirective: Directive {
     static let name = "filters"
-    static let summary = "A convolution's weights as pictures: one RGB tile per filter for the first layer, one tile per input channel for deeper ones."
+    static let summary =
+        "A convolution's weights as pictures: one RGB tile per filter for the first layer, one tile per input channel for deeper ones."
     /// At most this many filters (or input channels) are shown when the cell does not choose.
     static let defaultLimit = 64
     static let example = """
@@ -26,17 +27,31 @@ struct FiltersDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(help: "The convolution, by dotted name (`conv1`, `_blocks.3._depthwise_conv`). Default: the model's first convolution.")
         var layer: String?
-        @CellOption(help: "Filters (output channels): `0-31`, `3,7,58` or a mix. Default: the first \(FiltersDirective.defaultLimit) for layers with one tile per filter, filter 0 for deeper layers.")
+        @CellOption(
+            help:
+                "Filters (output channels): `0-31`, `3,7,58` or a mix. Default: the first \(FiltersDirective.defaultLimit) for layers with one tile per filter, filter 0 for deeper layers."
+        )
         var filters: String?
-        @CellOption(help: "Deeper layers: the input channels shown for each filter, written like `filters`. Default: the first \(FiltersDirective.defaultLimit). Given for the first layer, shows its colour channels as grey tiles.")
+        @CellOption(
+            help:
+                "Deeper layers: the input channels shown for each filter, written like `filters`. Default: the first \(FiltersDirective.defaultLimit). Given for the first layer, shows its colour channels as grey tiles."
+        )
         var inputs: String?
-        @CellOption(help: "`filter`: each filter min–max scaled to 0…1 (the lecture's); `shared`: one scale for the whole layer, 0 at mid-grey, ±max|w| at the ends.")
+        @CellOption(
+            help:
+                "`filter`: each filter min–max scaled to 0…1 (the lecture's); `shared`: one scale for the whole layer, 0 at mid-grey, ±max|w| at the ends."
+        )
         var scale = FilterGrid.Scale.filter
-        @CellOption(range: 4...512, help: "Tile side in pixels: each weight becomes a square block of ⌊size / kernel⌋ pixels (nearest neighbour; at least 1).")
+        @CellOption(
+            range: 4...512,
+            help: "Tile side in pixels: each weight becomes a square block of ⌊size / kernel⌋ pixels (nearest neighbour; at least 1).")
         var size = 48
         @CellOption(range: 1...64, help: "Tiles per row.")
         var columns = 8
-        @CellOption(help: "Colours of single-channel tiles (RGB tiles show their own colours); `coolwarm` with `scale: shared` shows negative weights blue and positive red.")
+        @CellOption(
+            help:
+                "Colours of single-channel tiles (RGB tiles show their own colours); `coolwarm` with `scale: shared` shows negative weights blue and positive red."
+        )
         var colormap = ColorMap.gray
         @CellOption(help: "The caption; by default the layer, model, filters, kernel and scaling.")
         var caption: String?
@@ -104,8 +119,10 @@ struct FiltersDirective: Directive {
                 }
             }
             let png = try PNGEncoder().encode(width: picture.width, height: picture.height, format: .rgb, pixels: pixels)
-            tiles.append(TileGrid.tile(png: png, width: picture.width, height: picture.height, caption: tile.title,
-                                       alt: "\(tile.title) of \(layerName)"))
+            tiles.append(
+                TileGrid.tile(
+                    png: png, width: picture.width, height: picture.height, caption: tile.title,
+                    alt: "\(tile.title) of \(layerName)"))
         }
         let text = caption ?? defaultCaption(grid, model: loaded, notes: notes)
         return CellRun(outputs: TileGrid.rows(tiles, columns: columns, breaks: breaks, caption: text))

@@ -20,9 +20,16 @@ struct ImageDirective: Directive {
     struct Options: DirectiveOptions {
         @CellOption(help: "The image file, relative to the notebook; `{{ photo }}` lets `--set photo=…` replace it.")
         var src: FilePath
-        @CellOption(range: 8...4096, help: "Resize to this input size now; cells then only normalise it (as `loupe predict --no-resize`). Unset: each model applies its own resize and crop.")
+        @CellOption(
+            range: 8...4096,
+            help:
+                "Resize to this input size now; cells then only normalise it (as `loupe predict --no-resize`). Unset: each model applies its own resize and crop."
+        )
         var size: Int?
-        @CellOption(help: "With `size`: `crop` scales the shorter side to `size` and crops the centre; `exact` squashes the whole photo to `size`×`size`, as the lecture does.")
+        @CellOption(
+            help:
+                "With `size`: `crop` scales the shorter side to `size` and crops the centre; `exact` squashes the whole photo to `size`×`size`, as the lecture does."
+        )
         var resize = Resize.crop
         @CellOption(help: "Whether to show the image in the report.")
         var show = true

@@ -5,7 +5,8 @@ import LoupeModels
 /// checkpoint file.
 struct ModelDirective: Directive {
     static let name = "model"
-    static let summary = "Loads a pretrained network: a store model (downloaded and checked on first use), or an architecture with a PyTorch checkpoint."
+    static let summary =
+        "Loads a pretrained network: a store model (downloaded and checked on first use), or an architecture with a PyTorch checkpoint."
     static let argument = ArgumentSpec.requiredName(.model)
     static let example = """
         ```{model} net
@@ -29,9 +30,15 @@ struct ModelDirective: Directive {
     }
 
     struct Options: DirectiveOptions {
-        @CellOption(help: "A model from the store (`loupe models list`). The default when neither `name` nor `arch` is given is \(ModelStore.defaultModel).")
+        @CellOption(
+            help:
+                "A model from the store (`loupe models list`). The default when neither `name` nor `arch` is given is \(ModelStore.defaultModel)."
+        )
         var name: StoreName?
-        @CellOption(help: "An architecture: resnet18…152, vgg11…19 (with `_bn` for batch norm), alexnet, mobilenet_v2, efficientnet_lite0…4. With `weights`, the checkpoint to load; alone, the store's pretrained weights for it.")
+        @CellOption(
+            help:
+                "An architecture: resnet18…152, vgg11…19 (with `_bn` for batch norm), alexnet, mobilenet_v2, efficientnet_lite0…4. With `weights`, the checkpoint to load; alone, the store's pretrained weights for it."
+        )
         var arch: String?
         @CellOption(help: "A checkpoint for `arch`: PyTorch `.pth` (zip or legacy) or `.safetensors`, relative to the notebook.")
         var weights: FilePath?
@@ -41,7 +48,8 @@ struct ModelDirective: Directive {
         cellName = cell.name ?? ""
         let options = cell.options
         do {
-            source = try ModelSource(name: options.name?.name, architecture: options.arch, weights: options.weights.map { ($0.path, $0.url) })
+            source = try ModelSource(
+                name: options.name?.name, architecture: options.arch, weights: options.weights.map { ($0.path, $0.url) })
         } catch ModelError.invalidSource(let reason) {
             throw CellError.invalid(reason)
         }
@@ -80,8 +88,9 @@ struct ModelDirective: Directive {
                 ["input", resize],
                 ["normalisation", "mean \(Self.list(p.mean)), std \(Self.list(p.std))"],
             ])
-        return CellRun(outputs: [.table(table)], value: loaded,
-                       provenance: CellProvenance(models: [Provenance.Model(name: written, sha256: sha256)]))
+        return CellRun(
+            outputs: [.table(table)], value: loaded,
+            provenance: CellProvenance(models: [Provenance.Model(name: written, sha256: sha256)]))
     }
 
     private static func grouped(_ number: Int) -> String {

@@ -7,7 +7,8 @@ import LoupeModels
 /// does the map change when the model's layers are re-initialised from the logits down?
 struct SanityCheckDirective: Directive {
     static let name = "sanity-check"
-    static let summary = "Model-randomisation sanity check (Adebayo et al. 2018): re-initialises the layers from the logits down, one stage at a time, and shows each map with its rank correlation to the trained model's."
+    static let summary =
+        "Model-randomisation sanity check (Adebayo et al. 2018): re-initialises the layers from the logits down, one stage at a time, and shows each map with its rank correlation to the trained model's."
     static let example = """
         ```{sanity-check}
         :model: net
@@ -26,7 +27,11 @@ struct SanityCheckDirective: Directive {
         @CellOption(help: "The image cell; `defaults: image:` can supply it.")
         var image: CellName<LoadedImage>
         var attribution = AttributionOptions()
-        @CellOption(range: 1...1000, help: "Randomise only the top this-many stages (a stage is a block, or a layer with its batch norm). Default: all, down to the first convolution.")
+        @CellOption(
+            range: 1...1000,
+            help:
+                "Randomise only the top this-many stages (a stage is a block, or a layer with its batch norm). Default: all, down to the first convolution."
+        )
         var stages: Int?
         @CellOption(range: 1...1000, help: "Compute the map after every this-many stages (and after the last), for speed.")
         var every = 1
@@ -63,19 +68,25 @@ struct SanityCheckDirective: Directive {
         var maps: [ImageOutput] = []
         for stage in check.stages {
             let text = stage.depth == 0 ? "original" : "after \(stage.label): ρ = \(Self.format(stage.rankCorrelation))"
-            var image = try HeatmapFigure(Heatmap(attribution: stage.attribution, size: size, colorMap: colorMap), caption: text).rendered().map
+            var image = try HeatmapFigure(Heatmap(attribution: stage.attribution, size: size, colorMap: colorMap), caption: text).rendered()
+                .map
             image.caption = text
             image.alt = "\(stage.attribution.method) map, \(text)"
             maps.append(image)
         }
-        let rowCaption = caption ?? "Cascading randomisation of \(described), seed \(seed): each map after re-initialising the layers from the logits down to the one named (each map scaled on its own)"
+        let rowCaption =
+            caption
+            ?? "Cascading randomisation of \(described), seed \(seed): each map after re-initialising the layers from the logits down to the one named (each map scaled on its own)"
 
         let rows = check.stages.map { stage in
-            [String(stage.depth), stage.depth == 0 ? "— (trained model)" : stage.label,
-             Self.format(stage.rankCorrelation), Self.format(stage.signedRankCorrelation)]
+            [
+                String(stage.depth), stage.depth == 0 ? "— (trained model)" : stage.label,
+                Self.format(stage.rankCorrelation), Self.format(stage.signedRankCorrelation),
+            ]
         }
         let table = Table(
-            caption: "Spearman rank correlation of each map with the trained model's: \(described); stage k has the top k of \(check.cascade.count) stages re-initialised",
+            caption:
+                "Spearman rank correlation of each map with the trained model's: \(described); stage k has the top k of \(check.cascade.count) stages re-initialised",
             columns: Self.columns, rows: rows)
 
         let depths = check.stages.map { Double($0.depth) }
@@ -85,7 +96,8 @@ struct SanityCheckDirective: Directive {
         }
         let top = check.cascade.prefix(3).enumerated().map { "\($0.offset + 1) = \($0.element.name)" }.joined(separator: ", ")
         let chart = Chart(
-            caption: "Rank correlation with the trained model's map as layers are randomised from the logits down (\(top), …): \(described)",
+            caption:
+                "Rank correlation with the trained model's map as layers are randomised from the logits down (\(top), …): \(described)",
             xLabel: "stages randomised", yLabel: "Spearman ρ", series: series)
         return CellRun(outputs: [.images(maps, caption: rowCaption), .table(table), .chart(chart)])
     }

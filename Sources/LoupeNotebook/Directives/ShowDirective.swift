@@ -29,7 +29,8 @@ struct ShowDirective: Directive {
     init(_ cell: DirectiveCell<Options>) throws {
         options = cell.options
         if let captions = options.captions, captions.count != options.images.names.count {
-            throw CellError.invalid("':captions:' has \(captions.count) captions for \(options.images.names.count) images; separate one per image with '|'")
+            throw CellError.invalid(
+                "':captions:' has \(captions.count) captions for \(options.images.names.count) images; separate one per image with '|'")
         }
     }
 

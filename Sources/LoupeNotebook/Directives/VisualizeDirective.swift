@@ -9,7 +9,8 @@ import LoupeModels
 /// robustness transforms. Shows the image and a chart of the objective per step.
 struct VisualizeDirective: Directive {
     static let name = "visualize"
-    static let summary = "Class or feature visualisation by activation maximisation: Adam on the pixels (the lecture's) or on Lucid's decorrelated Fourier image, with optional jitter, scale, rotation, blur and total variation."
+    static let summary =
+        "Class or feature visualisation by activation maximisation: Adam on the pixels (the lecture's) or on Lucid's decorrelated Fourier image, with optional jitter, scale, rotation, blur and total variation."
     static let example = """
         ```{visualize}
         :model: net
@@ -24,19 +25,31 @@ struct VisualizeDirective: Directive {
     struct Options: DirectiveOptions {
         @CellOption(help: "The `{model}` cell; `defaults: model:` can supply it.")
         var model: CellName<LoadedModel>
-        @CellOption(help: "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel).")
+        @CellOption(
+            help:
+                "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel)."
+        )
         var target: String
         @CellOption(range: 1...10_000, help: "Adam steps.")
         var steps = 100
         @CellOption(range: 1e-6...100, help: "Adam's learning rate (betas 0.9, 0.999, eps 1e-8, as PyTorch).")
         var lr: Float = 0.05
-        @CellOption(range: 0...Int(Int32.max), help: "Seeds the starting noise and the transforms' draws; the same seed gives the same image.")
+        @CellOption(
+            range: 0...Int(Int32.max), help: "Seeds the starting noise and the transforms' draws; the same seed gives the same image.")
         var seed = 0
-        @CellOption(help: "`pixel`: the normalised input itself, from 0.1·N(0, 1) (the lecture's); `fourier`: Lucid's 1/f-scaled spectrum, colour-decorrelated, through a sigmoid.")
+        @CellOption(
+            help:
+                "`pixel`: the normalised input itself, from 0.1·N(0, 1) (the lecture's); `fourier`: Lucid's 1/f-scaled spectrum, colour-decorrelated, through a sigmoid."
+        )
         var parameterization = ImageParameterization.pixel
-        @CellOption(range: 0...100, help: "Weight of Σx² over the normalised input. Default: 1e-3 for `pixel` (the lecture's), 0 for `fourier`.")
+        @CellOption(
+            range: 0...100, help: "Weight of Σx² over the normalised input. Default: 1e-3 for `pixel` (the lecture's), 0 for `fourier`.")
         var l2: Float?
-        @CellOption(range: 0...64, help: "Pixels of random shift: pads by 1.5× this (grey), crops by this first and by half of it last (Lucent's pad 12, jitter 8, jitter 4 for 8). 0: off.")
+        @CellOption(
+            range: 0...64,
+            help:
+                "Pixels of random shift: pads by 1.5× this (grey), crops by this first and by half of it last (Lucent's pad 12, jitter 8, jitter 4 for 8). 0: off."
+        )
         var jitter = 0
         @CellOption(range: 0...0.5, help: "Random scaling by 1 ± this (11 even steps; Lucent's 0.1). 0: off.")
         var scale: Float = 0
@@ -73,7 +86,8 @@ struct VisualizeDirective: Directive {
         settings.blurEvery = options.blur
         settings.blurSigma = options.blurSigma
         if settings.blurEvery > 0, settings.parameterization != .pixel {
-            throw CellError.badValue(option: "blur", value: String(settings.blurEvery), expected: "0 with `parameterization: fourier` (blur applies to pixels)")
+            throw CellError.badValue(
+                option: "blur", value: String(settings.blurEvery), expected: "0 with `parameterization: fourier` (blur applies to pixels)")
         }
         settings.totalVariation = options.tv
         settings.size = options.size
@@ -88,10 +102,13 @@ struct VisualizeDirective: Directive {
         let result = try model.visualize(objective, settings: settings)
         let isLogit = objective.needsLogits && objective.terms.count == 1
         let quantity = isLogit ? "logit" : "objective"
-        let text = caption ?? "\(method) of \(objective) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
+        let text =
+            caption
+            ?? "\(method) of \(objective) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
         let image = try ImageOutput(result.image, caption: text, alt: "Generated image maximising \(objective) in \(loaded.caption)")
         let chart = Chart(
-            caption: "\(quantity.prefix(1).uppercased() + quantity.dropFirst()) per Adam step: \(objective), \(loaded.caption), \(settings.parameterization) parameterisation, seed \(settings.seed)",
+            caption:
+                "\(quantity.prefix(1).uppercased() + quantity.dropFirst()) per Adam step: \(objective), \(loaded.caption), \(settings.parameterization) parameterisation, seed \(settings.seed)",
             xLabel: "step", yLabel: quantity,
             series: [Chart.Series(label: "\(objective)", values: result.values.map(Double.init))])
         return CellRun(outputs: [.image(image), .chart(chart)])

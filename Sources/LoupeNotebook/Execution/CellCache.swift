@@ -47,8 +47,9 @@ public struct CellCache: Sendable {
     /// The entry stored under `key`, or `nil` when there is none or it cannot be read.
     public func entry(for key: String) -> Entry? {
         guard let data = try? Data(contentsOf: url(for: key)),
-              let entry = try? JSONDecoder().decode(Entry.self, from: data),
-              entry.version == LoupeVersion.string else { return nil }
+            let entry = try? JSONDecoder().decode(Entry.self, from: data),
+            entry.version == LoupeVersion.string
+        else { return nil }
         return entry
     }
 

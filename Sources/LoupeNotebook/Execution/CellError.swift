@@ -41,7 +41,7 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
     public var option: String? {
         switch self {
         case let .unknownOption(option, _, _), let .missingOption(option), let .badValue(option, _, _), let .badOption(option, _),
-             let .unknownReference(option, _, _, _), let .wrongKind(option, _, _, _), let .unreadableFile(option, _, _):
+            let .unknownReference(option, _, _, _), let .wrongKind(option, _, _, _), let .unreadableFile(option, _, _):
             option
         default:
             nil
@@ -63,7 +63,9 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
         case let .unclosedParam(text):
             return "'{{' without a closing '}}' in '\(text)'"
         case let .unknownReference(option, name, kind, available):
-            let list = available.isEmpty ? "no earlier cell defines \(kind.withArticle)" : "earlier \(kind) cells: \(available.joined(separator: ", "))"
+            let list =
+                available.isEmpty
+                ? "no earlier cell defines \(kind.withArticle)" : "earlier \(kind) cells: \(available.joined(separator: ", "))"
             return "option ':\(option):' names '\(name)', which no earlier cell defines; \(list)"
         case let .wrongKind(option, name, expected, found):
             return "option ':\(option):' needs \(expected.withArticle), but '\(name)' is \(found.withArticle)"

@@ -20,7 +20,8 @@ extension DirectiveRegistry {
 
             """
         for directive in directives {
-            text += "| [`{\(directive.name)}`](#\(directive.name)) | \(directive.argument.definedKind.map(\.withArticle) ?? "–") | \(directive.summary) |\n"
+            text +=
+                "| [`{\(directive.name)}`](#\(directive.name)) | \(directive.argument.definedKind.map(\.withArticle) ?? "–") | \(directive.summary) |\n"
         }
         for directive in directives {
             text += "\n## \(directive.name)\n\n\(directive.summary)\n\n"

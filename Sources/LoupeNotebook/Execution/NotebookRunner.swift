@@ -167,10 +167,11 @@ public final class NotebookRunner {
 
     private func value(named name: String, reader: Int) throws -> any NotebookValue {
         guard case let .directive(planned) = plan.cells[reader].content,
-              let index = planned.dependencies.first(where: { dependency in
-                  if case let .directive(defining) = plan.cells[dependency].content { return defining.definedName == name }
-                  return false
-              }) else {
+            let index = planned.dependencies.first(where: { dependency in
+                if case let .directive(defining) = plan.cells[dependency].content { return defining.definedName == name }
+                return false
+            })
+        else {
             throw CellError.internalError("the cell reads '\(name)', which is not among its declared inputs")
         }
         if let value = values[index] { return value }

@@ -39,7 +39,8 @@ public struct PlannedCell: Sendable {
     /// about, or the opening fence.
     public var messageLine: Int {
         if case let .directive(planned) = content, let option = planned.error?.option,
-           let line = planned.block.optionLines[option] {
+            let line = planned.block.optionLines[option]
+        {
             return line
         }
         return lines.lowerBound
@@ -170,7 +171,9 @@ public struct Planner: Sendable {
         var definedName: String?
         var dependencies: [Int] = []
         func failed(_ error: CellError) -> PlannedDirective {
-            PlannedDirective(block: block, source: written, directive: nil, error: error, definedName: definedName, dependencies: dependencies, cacheKey: nil)
+            PlannedDirective(
+                block: block, source: written, directive: nil, error: error, definedName: definedName, dependencies: dependencies,
+                cacheKey: nil)
         }
 
         guard let type = registry.directive(named: raw.name) else {
@@ -230,7 +233,8 @@ public struct Planner: Sendable {
             keyLines.append("option \(spec.name)=\(value)")
             switch spec.type {
             case let .reference(kind):
-                switch resolveReference(value.trimmingCharacters(in: .whitespaces), option: spec.name, kind: kind, definitions: definitions) {
+                switch resolveReference(value.trimmingCharacters(in: .whitespaces), option: spec.name, kind: kind, definitions: definitions)
+                {
                 case let .success(index): dependencies.append(index)
                 case let .failure(error): return failed(error)
                 }
@@ -306,9 +310,13 @@ public struct Planner: Sendable {
         case .text, .list:
             return nil
         case let .integer(range):
-            guard let number = Int(trimmed), range.contains(number) else { return "an integer from \(range.lowerBound) to \(range.upperBound)" }
+            guard let number = Int(trimmed), range.contains(number) else {
+                return "an integer from \(range.lowerBound) to \(range.upperBound)"
+            }
         case let .number(range):
-            guard let number = Double(trimmed), number.isFinite, range.contains(number) else { return "a number from \(range.lowerBound) to \(range.upperBound)" }
+            guard let number = Double(trimmed), number.isFinite, range.contains(number) else {
+                return "a number from \(range.lowerBound) to \(range.upperBound)"
+            }
         case .flag:
             guard OptionText.parseFlag(trimmed) != nil else { return "true or false" }
         case let .choice(words):
@@ -398,7 +406,8 @@ public enum LoupeVersion {
     /// an older build computed.
     public static let build: String = {
         guard let path = Bundle.main.executablePath,
-              let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return string }
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        else { return string }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         return "\(string) build \(size)-\(Int(modified))"

@@ -40,7 +40,10 @@ enum ProseImages {
         let unescaped = written.replacingOccurrences(of: "&amp;", with: "&")
         let path = unescaped.removingPercentEncoding ?? unescaped
         if let colon = path.firstIndex(of: ":"), !path[..<colon].contains("/") {
-            return .failure(Problem(message: "image '\(path)' is not a local file; reports fetch nothing, so it will not show (save it next to the notebook)"))
+            return .failure(
+                Problem(
+                    message:
+                        "image '\(path)' is not a local file; reports fetch nothing, so it will not show (save it next to the notebook)"))
         }
         let url = OptionText.resolve(path: path, against: baseDirectory)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue

@@ -138,6 +138,7 @@ extension CellOption: OptionDeclaration {
 /// values; only ``OptionsDecoder`` can decode one.
 extension CellOption: Decodable {
     public init(from decoder: Decoder) throws {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an option is filled by the notebook planner, not decoded"))
+        throw DecodingError.dataCorrupted(
+            .init(codingPath: decoder.codingPath, debugDescription: "an option is filled by the notebook planner, not decoded"))
     }
 }

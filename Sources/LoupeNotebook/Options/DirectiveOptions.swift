@@ -88,7 +88,9 @@ struct OptionsDecoder: Decoder {
         private var path: [String] { decoder.codingPath.map(\.stringValue) }
 
         var allKeys: [Key] {
-            decoder.table.keys.filter { $0.count == path.count + 1 && Array($0.prefix(path.count)) == path }.compactMap { Key(stringValue: $0[path.count]) }
+            decoder.table.keys.filter { $0.count == path.count + 1 && Array($0.prefix(path.count)) == path }.compactMap {
+                Key(stringValue: $0[path.count])
+            }
         }
 
         func contains(_ key: Key) -> Bool { true }
@@ -98,22 +100,33 @@ struct OptionsDecoder: Decoder {
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
             let here = path + [key.stringValue]
             if let declared = decoder.table[here] {
-                let filled = try declared.declaration.filled(with: decoder.values[declared.key], key: declared.key, baseDirectory: decoder.baseDirectory)
+                let filled = try declared.declaration.filled(
+                    with: decoder.values[declared.key], key: declared.key, baseDirectory: decoder.baseDirectory)
                 guard let value = filled as? T else {
-                    throw DecodingError.typeMismatch(T.self, .init(codingPath: codingPath + [key], debugDescription: "option ':\(declared.key):' has another type"))
+                    throw DecodingError.typeMismatch(
+                        T.self, .init(codingPath: codingPath + [key], debugDescription: "option ':\(declared.key):' has another type"))
                 }
                 return value
             }
             guard type is any DirectiveOptions.Type else {
-                throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "'\(key.stringValue)' is neither a @CellOption nor a group of options"))
+                throw DecodingError.keyNotFound(
+                    key,
+                    .init(codingPath: codingPath, debugDescription: "'\(key.stringValue)' is neither a @CellOption nor a group of options"))
             }
-            return try T(from: OptionsDecoder(table: decoder.table, values: decoder.values, baseDirectory: decoder.baseDirectory,
-                                              codingPath: codingPath + [key]))
+            return try T(
+                from: OptionsDecoder(
+                    table: decoder.table, values: decoder.values, baseDirectory: decoder.baseDirectory,
+                    codingPath: codingPath + [key]))
         }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-            KeyedDecodingContainer(Container<NestedKey>(decoder: OptionsDecoder(
-                table: decoder.table, values: decoder.values, baseDirectory: decoder.baseDirectory, codingPath: codingPath + [key])))
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<
+            NestedKey
+        > {
+            KeyedDecodingContainer(
+                Container<NestedKey>(
+                    decoder: OptionsDecoder(
+                        table: decoder.table, values: decoder.values, baseDirectory: decoder.baseDirectory, codingPath: codingPath + [key]))
+            )
         }
 
         func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer {

@@ -68,7 +68,9 @@ extension Bool: OptionValue {
     public static var optionType: OptionType { .flag }
     public static var placeholder: Bool { false }
     public init(optionText text: String, option: String, baseDirectory: URL) throws {
-        guard let flag = OptionText.parseFlag(text) else { throw CellError.badValue(option: option, value: text, expected: "true or false") }
+        guard let flag = OptionText.parseFlag(text) else {
+            throw CellError.badValue(option: option, value: text, expected: "true or false")
+        }
         self = flag
     }
     public var optionText: String { self ? "true" : "false" }

@@ -1,4 +1,5 @@
 import LoupeTensor
+
 /// A failure that stops a notebook stage.
 ///
 /// Structural failures throw; non-fatal problems are returned as ``Diagnostic``s. Other stages

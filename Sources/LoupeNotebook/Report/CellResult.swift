@@ -66,8 +66,10 @@ public struct CellResult: Sendable, Equatable {
 
 /// `text` with every character outside `[A-Za-z0-9_-]` replaced by `-`.
 func identifierCharacters(_ text: String) -> String {
-    String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
-            ? scalar : "-"
-    }))
+    String(
+        String.UnicodeScalarView(
+            text.unicodeScalars.map { scalar in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
+                    ? scalar : "-"
+            }))
 }

@@ -110,14 +110,20 @@ extension Chart {
         let left = 64.0, right = 16.0, top = 16.0, bottom = 46.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let label = escapeHTML(caption)
-        var svg = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(label)\">\n"
+        var svg =
+            "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(label)\">\n"
         guard let extent else {
-            svg += "<text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" text-anchor=\"middle\" fill=\"#5f6670\" font-size=\"14\">no points</text>\n</svg>"
+            svg +=
+                "<text x=\"\(Int(width / 2))\" y=\"\(Int(height / 2))\" text-anchor=\"middle\" fill=\"#5f6670\" font-size=\"14\">no points</text>\n</svg>"
             return svg
         }
         let xTicks = AxisTicks(covering: extent.x, target: 6), yTicks = AxisTicks(covering: extent.y, target: 5)
-        func px(_ x: Double) -> Double { left + (x - xTicks.range.lowerBound) / (xTicks.range.upperBound - xTicks.range.lowerBound) * plotWidth }
-        func py(_ y: Double) -> Double { top + plotHeight - (y - yTicks.range.lowerBound) / (yTicks.range.upperBound - yTicks.range.lowerBound) * plotHeight }
+        func px(_ x: Double) -> Double {
+            left + (x - xTicks.range.lowerBound) / (xTicks.range.upperBound - xTicks.range.lowerBound) * plotWidth
+        }
+        func py(_ y: Double) -> Double {
+            top + plotHeight - (y - yTicks.range.lowerBound) / (yTicks.range.upperBound - yTicks.range.lowerBound) * plotHeight
+        }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
         svg += "<g font-size=\"12\" fill=\"#5f6670\">\n"
@@ -126,13 +132,16 @@ extension Chart {
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(py(tick) + 4))\" text-anchor=\"end\">\(yTicks.label(tick))</text>\n"
         }
         for tick in xTicks.values {
-            svg += "<line x1=\"\(f(px(tick)))\" x2=\"\(f(px(tick)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 4))\" stroke=\"#5f6670\"/>"
+            svg +=
+                "<line x1=\"\(f(px(tick)))\" x2=\"\(f(px(tick)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 4))\" stroke=\"#5f6670\"/>"
             svg += "<text x=\"\(f(px(tick)))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\">\(xTicks.label(tick))</text>\n"
         }
-        svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight))\" stroke=\"#5f6670\"/>"
+        svg +=
+            "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight))\" stroke=\"#5f6670\"/>"
         svg += "<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" stroke=\"#5f6670\"/>\n"
         svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 6))\" text-anchor=\"middle\">\(escapeHTML(xLabel))</text>\n"
-        svg += "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeHTML(yLabel))</text>\n"
+        svg +=
+            "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeHTML(yLabel))</text>\n"
         svg += "</g>\n"
 
         for (index, line) in series.enumerated() where !line.x.isEmpty {
@@ -140,7 +149,8 @@ extension Chart {
             let points = zip(line.x, line.y).map { "\(f(px($0))),\(f(py($1)))" }.joined(separator: " ")
             if line.filled, let first = line.x.first, let last = line.x.last {
                 let floor = f(py(yTicks.range.lowerBound))
-                svg += "<polygon points=\"\(f(px(first))),\(floor) \(points) \(f(px(last))),\(floor)\" fill=\"\(colour)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
+                svg +=
+                    "<polygon points=\"\(f(px(first))),\(floor) \(points) \(f(px(last))),\(floor)\" fill=\"\(colour)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
             }
             if line.x.count == 1 {
                 svg += "<circle cx=\"\(f(px(line.x[0])))\" cy=\"\(f(py(line.y[0])))\" r=\"3\" fill=\"\(colour)\"/>\n"
@@ -151,11 +161,13 @@ extension Chart {
 
         if series.count > 1 || !(series.first?.label.isEmpty ?? true) {
             svg += "<g font-size=\"12\" fill=\"#1d1f23\">\n"
-            svg += "<rect x=\"\(f(left + plotWidth - 156))\" y=\"\(f(top - 2))\" width=\"154\" height=\"\(16 * series.count + 4)\" fill=\"#ffffff\" fill-opacity=\"0.85\"/>"
+            svg +=
+                "<rect x=\"\(f(left + plotWidth - 156))\" y=\"\(f(top - 2))\" width=\"154\" height=\"\(16 * series.count + 4)\" fill=\"#ffffff\" fill-opacity=\"0.85\"/>"
             var y = top + 10
             for (index, line) in series.enumerated() {
                 let colour = Self.palette[index % Self.palette.count]
-                svg += "<line x1=\"\(f(left + plotWidth - 150))\" x2=\"\(f(left + plotWidth - 130))\" y1=\"\(f(y - 4))\" y2=\"\(f(y - 4))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
+                svg +=
+                    "<line x1=\"\(f(left + plotWidth - 150))\" x2=\"\(f(left + plotWidth - 130))\" y1=\"\(f(y - 4))\" y2=\"\(f(y - 4))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
                 svg += "<text x=\"\(f(left + plotWidth - 124))\" y=\"\(f(y))\">\(escapeHTML(line.label))</text>\n"
                 y += 16
             }
@@ -171,7 +183,8 @@ extension Chart {
         series.map { line in
             guard let first = line.y.first, let last = line.y.last else { return "\(line.label): no points" }
             let lowest = line.y.min() ?? first, highest = line.y.max() ?? first
-            return "\(line.label): \(line.y.count) points, first \(formatValue(Float(first))), last \(formatValue(Float(last))), min \(formatValue(Float(lowest))), max \(formatValue(Float(highest)))"
+            return
+                "\(line.label): \(line.y.count) points, first \(formatValue(Float(first))), last \(formatValue(Float(last))), min \(formatValue(Float(lowest))), max \(formatValue(Float(highest)))"
         }.joined(separator: "\n")
     }
 }

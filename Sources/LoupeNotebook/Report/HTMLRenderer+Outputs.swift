@@ -12,11 +12,13 @@ extension HTMLRenderer {
         case let .table(table):
             return renderTable(table)
         case let .image(image):
-            return "<figure class=\"figure image\">\n\(imageTag(image, class: "plot"))\n<figcaption>\(escapeHTML(image.caption))</figcaption>\n</figure>\n"
+            return
+                "<figure class=\"figure image\">\n\(imageTag(image, class: "plot"))\n<figcaption>\(escapeHTML(image.caption))</figcaption>\n</figure>\n"
         case let .images(images, caption):
             var html = "<figure class=\"figure images\">\n<div class=\"row\">\n"
             for image in images {
-                html += "<figure class=\"sub\">\(imageTag(image, class: "plot"))<figcaption>\(escapeHTML(image.caption))</figcaption></figure>\n"
+                html +=
+                    "<figure class=\"sub\">\(imageTag(image, class: "plot"))<figcaption>\(escapeHTML(image.caption))</figcaption></figure>\n"
             }
             html += "</div>\n<figcaption>\(escapeHTML(caption))</figcaption>\n</figure>\n"
             return html
@@ -69,13 +71,16 @@ extension HTMLRenderer {
         do {
             rendered = try heatmap.rendered()
         } catch {
-            return "<div class=\"error\" role=\"alert\">Could not draw heatmap “\(escapeHTML(heatmap.caption))”: \(escapeHTML(String(describing: error)))</div>\n"
+            return
+                "<div class=\"error\" role=\"alert\">Could not draw heatmap “\(escapeHTML(heatmap.caption))”: \(escapeHTML(String(describing: error)))</div>\n"
         }
         let facts = Self.heatmapFacts(heatmap, rendered: rendered)
         var html = "<figure class=\"figure heatmap\">\n"
         html += "\(imageTag(rendered.map, class: "map"))\n"
-        html += "<div class=\"colorbar\"><img class=\"bar\" src=\"\(dataURL(rendered.colorBar))\" width=\"256\" height=\"12\" alt=\"colour bar, \(heatmap.colorMap.rawValue)\">"
-        html += "<div class=\"bar-labels\"><span class=\"bar-min\">\(rendered.lowerLabel)</span><span class=\"bar-max\">\(rendered.upperLabel)</span></div></div>\n"
+        html +=
+            "<div class=\"colorbar\"><img class=\"bar\" src=\"\(dataURL(rendered.colorBar))\" width=\"256\" height=\"12\" alt=\"colour bar, \(heatmap.colorMap.rawValue)\">"
+        html +=
+            "<div class=\"bar-labels\"><span class=\"bar-min\">\(rendered.lowerLabel)</span><span class=\"bar-max\">\(rendered.upperLabel)</span></div></div>\n"
         html += "<figcaption>\(escapeHTML(heatmap.caption)) <span class=\"facts\">(\(escapeHTML(facts)))</span></figcaption>\n"
         html += "</figure>\n"
         return html

@@ -137,7 +137,8 @@ public struct HTMLRenderer: Sendable {
         var html = "<footer class=\"provenance\">\n<h2>Provenance</h2>\n"
         html += "<p>Rendered by Loupe \(escapeHTML(provenance.loupeVersion)).</p>\n"
         if !provenance.models.isEmpty {
-            html += "<table class=\"hashes\"><caption>Models</caption><thead><tr><th>Model</th><th>SHA-256 of weights</th></tr></thead><tbody>\n"
+            html +=
+                "<table class=\"hashes\"><caption>Models</caption><thead><tr><th>Model</th><th>SHA-256 of weights</th></tr></thead><tbody>\n"
             for model in provenance.models {
                 html += "<tr><td>\(escapeHTML(model.name))</td><td><code>\(escapeHTML(model.sha256))</code></td></tr>\n"
             }

@@ -62,8 +62,9 @@ extension HeatmapFigure: Codable {
             gamma: try container.decodeFloatingPointIfPresent(Float.self, forKey: .gamma))
         let underlay = try container.decodeIfPresent(Data.self, forKey: .underlay).map { try RGBImage(data: $0, name: "heatmap underlay") }
         do {
-            try self.init(heatmap, caption: try container.decode(String.self, forKey: .caption), underlay: underlay,
-                          opacity: try container.decodeFloatingPointIfPresent(Float.self, forKey: .opacity) ?? 1)
+            try self.init(
+                heatmap, caption: try container.decode(String.self, forKey: .caption), underlay: underlay,
+                opacity: try container.decodeFloatingPointIfPresent(Float.self, forKey: .opacity) ?? 1)
         } catch let error as ImageError {
             throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: error.description))
         }
@@ -72,7 +73,9 @@ extension HeatmapFigure: Codable {
     /// Encodes the figure (see the extension's discussion for the format).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        let (values, width, height, colorMap, range, gamma) = (heatmap.values, heatmap.width, heatmap.height, heatmap.colorMap, heatmap.range, heatmap.gamma)
+        let (values, width, height, colorMap, range, gamma) = (
+            heatmap.values, heatmap.width, heatmap.height, heatmap.colorMap, heatmap.range, heatmap.gamma
+        )
         let bytes = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
         try container.encode(bytes, forKey: .values)
         try container.encode(width, forKey: .width)

@@ -25,7 +25,8 @@ public struct HeatmapFigure: Sendable, Equatable {
     public init(_ heatmap: Heatmap, caption: String, underlay: RGBImage? = nil, opacity: Float = 1) throws {
         try heatmap.validate()
         if let underlay, underlay.width != heatmap.width || underlay.height != heatmap.height {
-            throw ImageError.sizeMismatch(expectedWidth: heatmap.width, expectedHeight: heatmap.height, width: underlay.width, height: underlay.height)
+            throw ImageError.sizeMismatch(
+                expectedWidth: heatmap.width, expectedHeight: heatmap.height, width: underlay.width, height: underlay.height)
         }
         self.heatmap = heatmap
         self.caption = caption

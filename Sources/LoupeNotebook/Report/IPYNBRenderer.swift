@@ -124,10 +124,12 @@ public struct IPYNBRenderer: Sendable {
         case let .prose(html):
             return [.displayData(data: ["text/html": JupyterHTML.output(html)], metadata: [:])]
         case let .table(table):
-            return [.displayData(
-                data: ["text/html": JupyterHTML.output(HTMLRenderer().renderTable(table)), "text/plain": Self.plainText(table)],
-                metadata: [:]
-            )]
+            return [
+                .displayData(
+                    data: ["text/html": JupyterHTML.output(HTMLRenderer().renderTable(table)), "text/plain": Self.plainText(table)],
+                    metadata: [:]
+                )
+            ]
         case let .image(image):
             return [Self.imageOutput(image.png, width: image.width, height: image.height, text: image.caption)]
         case let .images(images, caption):

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes `html` to `url` so that the file there is always either the old report or the whole
@@ -30,7 +31,8 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     do {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     } catch {
-        throw NotebookError.writeFailed(path: target.path, reason: "cannot create directory \(directory.path): \(error.localizedDescription)")
+        throw NotebookError.writeFailed(
+            path: target.path, reason: "cannot create directory \(directory.path): \(error.localizedDescription)")
     }
     let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
     do {

@@ -87,7 +87,8 @@ public struct IndexPage: Sendable {
         for entry in entries {
             html += "<li class=\"entry\">\n"
             if let thumbnail = entry.thumbnail {
-                html += "<a href=\"\(escapeHTML(entry.href))\"><img src=\"data:image/png;base64,\(thumbnail.png.base64EncodedString())\" width=\"\(thumbnail.width)\" height=\"\(thumbnail.height)\" alt=\"\(escapeHTML(thumbnail.alt))\"></a>\n"
+                html +=
+                    "<a href=\"\(escapeHTML(entry.href))\"><img src=\"data:image/png;base64,\(thumbnail.png.base64EncodedString())\" width=\"\(thumbnail.width)\" height=\"\(thumbnail.height)\" alt=\"\(escapeHTML(thumbnail.alt))\"></a>\n"
             }
             html += "<a href=\"\(escapeHTML(entry.href))\">\(escapeHTML(entry.title))</a>\n"
             if let description = entry.description, !description.isEmpty {

@@ -24,19 +24,22 @@ private func backward(from output: Tensor, to inputs: [Tensor], seed: Tensor?) t
     var targets: [ObjectIdentifier: Int] = [:]
     for (i, input) in inputs.enumerated() {
         guard let record = input.record else {
-            throw TensorError.gradient("input #\(i) of shape \(input.shape) does not require a gradient; call requiringGrad() on it before the forward pass")
+            throw TensorError.gradient(
+                "input #\(i) of shape \(input.shape) does not require a gradient; call requiringGrad() on it before the forward pass")
         }
         targets[ObjectIdentifier(record)] = i
     }
     let initial: Tensor
     if let seed {
         guard seed.shape == output.shape else {
-            throw TensorError.shapeMismatch(op: "grad", shapes: [seed.shape, output.shape], expected: "the seed must have the output's shape")
+            throw TensorError.shapeMismatch(
+                op: "grad", shapes: [seed.shape, output.shape], expected: "the seed must have the output's shape")
         }
         initial = seed.detached()
     } else {
         guard output.count == 1 else {
-            throw TensorError.gradient("output of shape \(output.shape) has \(output.count) elements; pass a seed or reduce it to one element")
+            throw TensorError.gradient(
+                "output of shape \(output.shape) has \(output.count) elements; pass a seed or reduce it to one element")
         }
         initial = try Tensor.ones(output.shape)
     }

@@ -25,7 +25,8 @@ struct MemoryDescriptor {
     /// Float32 memory with explicit element strides (used for permuted views).
     static func strided(_ dims: [Int], strides: [Int]) throws -> MemoryDescriptor {
         guard dims.count <= Int(DNNL_MAX_NDIMS) else {
-            throw TensorError.invalidArgument(op: "memory", message: "at most \(DNNL_MAX_NDIMS) dimensions are supported, got \(dims.count)")
+            throw TensorError.invalidArgument(
+                op: "memory", message: "at most \(DNNL_MAX_NDIMS) dimensions are supported, got \(dims.count)")
         }
         var raw = dnnl_memory_desc_t()
         var d = dimsTuple(dims)

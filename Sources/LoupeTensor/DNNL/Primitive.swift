@@ -216,7 +216,9 @@ enum PrimitiveCache {
     }
 
     /// The same, for primitives whose layouts are fixed by their operands.
-    static func primitive(_ kind: String, _ parts: AnyHashable..., make: (dnnl_engine_t) throws -> dnnl_primitive_desc_t) throws -> Primitive {
+    static func primitive(_ kind: String, _ parts: AnyHashable..., make: (dnnl_engine_t) throws -> dnnl_primitive_desc_t) throws
+        -> Primitive
+    {
         let dnnl = try DNNL.instance()
         let key = Key(kind: kind, parts: parts)
         return try dnnl.run {
@@ -264,13 +266,18 @@ enum PrimitiveCache {
             dnnl_primitive_desc_destroy(best.descriptor)
             throw error
         }
-        let choice = KernelChoice(kind: kind, implementation: primitive.implementation, signature: signature(best.descriptor),
-                                  layouts: best.layouts.description, alternatives: alternatives)
+        let choice = KernelChoice(
+            kind: kind, implementation: primitive.implementation, signature: signature(best.descriptor),
+            layouts: best.layouts.description, alternatives: alternatives)
         choices.append(choice)
         if best.kernel != .jit {
-            engineLog.debug("\(choice.kind): oneDNN has no JIT kernel on \(Engine.cpuISA) for \(choice.signature) in any layout tried; using \(choice.implementation)")
+            engineLog.debug(
+                "\(choice.kind): oneDNN has no JIT kernel on \(Engine.cpuISA) for \(choice.signature) in any layout tried; using \(choice.implementation)"
+            )
         } else if !alternatives.isEmpty {
-            engineLog.debug("\(choice.kind): \(choice.implementation) with \(best.layouts) for \(choice.signature) (also tried: \(alternatives.joined(separator: "; ")))")
+            engineLog.debug(
+                "\(choice.kind): \(choice.implementation) with \(best.layouts) for \(choice.signature) (also tried: \(alternatives.joined(separator: "; ")))"
+            )
         }
         return primitive
     }

@@ -68,8 +68,11 @@ extension Tensor {
         try primitive.execute([(DNNL_ARG_SRC, source), (DNNL_ARG_DST, out)])
         let input = self
         return Tensor.result(function.name, shape: shape, storage: out, inputs: [self]) { gradOutput, _ in
-            [try Tensor.eltwiseBackward(function.algorithm, name: function.name, data: input.storage, argument: DNNL_ARG_SRC,
-                                        shape: input.shape, gradOutput: gradOutput)]
+            [
+                try Tensor.eltwiseBackward(
+                    function.algorithm, name: function.name, data: input.storage, argument: DNNL_ARG_SRC,
+                    shape: input.shape, gradOutput: gradOutput)
+            ]
         }
     }
 
@@ -77,7 +80,8 @@ extension Tensor {
     /// or on plain memory where oneDNN has only a reference kernel for `data`'s layout.
     static func eltwiseForward(_ algorithm: (dnnl_alg_kind_t, Float, Float), on data: MemoryDescriptor, name: String) throws -> Primitive {
         let (kind, alpha, beta) = algorithm
-        return try PrimitiveCache.primitive("eltwise_fwd", kind.rawValue, alpha, beta, data, layouts: LayoutChoice.givenOrPlain) { engine, choice in
+        return try PrimitiveCache.primitive("eltwise_fwd", kind.rawValue, alpha, beta, data, layouts: LayoutChoice.givenOrPlain) {
+            engine, choice in
             var op = dnnl_eltwise_desc_t()
             var md = try choice.descriptor(for: data, anyAllowed: false).raw
             try check(dnnl_eltwise_forward_desc_init(&op, dnnl_forward_training, kind, &md, alpha, beta), op: name)
@@ -88,12 +92,16 @@ extension Tensor {
     /// The gradient through an elementwise `algorithm`, given `data`: the function's input
     /// (`argument` `DNNL_ARG_SRC`) or, for the `…_use_dst_for_bwd` algorithms, its output
     /// (`DNNL_ARG_DST`).
-    static func eltwiseBackward(_ algorithm: (dnnl_alg_kind_t, Float, Float), name: String, data: Storage, argument: Int32,
-                                shape: [Int], gradOutput: Tensor) throws -> Tensor {
+    static func eltwiseBackward(
+        _ algorithm: (dnnl_alg_kind_t, Float, Float), name: String, data: Storage, argument: Int32,
+        shape: [Int], gradOutput: Tensor
+    ) throws -> Tensor {
         let (kind, alpha, beta) = algorithm
         let descriptor = data.descriptor
         let forward = try eltwiseForward(algorithm, on: descriptor, name: name)
-        let primitive = try PrimitiveCache.primitive("eltwise_bwd", kind.rawValue, alpha, beta, descriptor, layouts: LayoutChoice.givenOrPlain) { engine, choice in
+        let primitive = try PrimitiveCache.primitive(
+            "eltwise_bwd", kind.rawValue, alpha, beta, descriptor, layouts: LayoutChoice.givenOrPlain
+        ) { engine, choice in
             var op = dnnl_eltwise_desc_t()
             var diff = try choice.descriptor(for: descriptor, anyAllowed: false).raw
             var md = diff

@@ -31,8 +31,9 @@ public struct AffineMap2D: Sendable, Hashable, CustomStringConvertible {
         let cosine = Foundation.cos(radians) / scale, sine = Foundation.sin(radians) / scale
         // R(θ) counter-clockwise on screen (y down) is [[cos, sin], [−sin, cos]]; its inverse is the transpose.
         let a = cosine, b = -sine, c = sine, d = cosine
-        return AffineMap2D(a: a, b: b, tx: centerX - a * centerX - b * centerY,
-                           c: c, d: d, ty: centerY - c * centerX - d * centerY)
+        return AffineMap2D(
+            a: a, b: b, tx: centerX - a * centerX - b * centerY,
+            c: c, d: d, ty: centerY - c * centerX - d * centerY)
     }
 
     /// Where the output pixel `(x, y)` is read in the input.

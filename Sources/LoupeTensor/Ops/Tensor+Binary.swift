@@ -44,8 +44,10 @@ extension Tensor {
             case .mul:
                 return [needs[0] ? try (g * b).sum(toShape: a.shape) : nil, needs[1] ? try (g * a).sum(toShape: b.shape) : nil]
             case .div:
-                return [needs[0] ? try (g / b).sum(toShape: a.shape) : nil,
-                        needs[1] ? try (g * a / (b * b)).sum(toShape: b.shape).negated() : nil]
+                return [
+                    needs[0] ? try (g / b).sum(toShape: a.shape) : nil,
+                    needs[1] ? try (g * a / (b * b)).sum(toShape: b.shape).negated() : nil,
+                ]
             }
         }
     }
@@ -54,13 +56,15 @@ extension Tensor {
     private func binaryKernel(_ operation: BinaryOperation, _ other: Tensor) throws -> Storage {
         let src0 = storage.descriptor
         // A broadcast operand is small; give it plain memory. A full-size one follows the first's layout.
-        let src1Storage = other.shape == shape
+        let src1Storage =
+            other.shape == shape
             ? try other.storage.converted(to: src0) : try other.contiguous().storage
         let src1 = src1Storage.descriptor
         // oneDNN 2.6 has no JIT kernel for a channel broadcast onto a padded blocked layout (3
         // channels in 8-wide blocks): its reference kernel took 11 ms for 3×236×236. Plain
         // memory has one.
-        let primitive = try PrimitiveCache.primitive("binary", operation.rawValue, src0, src1, layouts: LayoutChoice.givenOrPlain) { engine, choice in
+        let primitive = try PrimitiveCache.primitive("binary", operation.rawValue, src0, src1, layouts: LayoutChoice.givenOrPlain) {
+            engine, choice in
             var op = dnnl_binary_desc_t()
             var s0 = try choice.descriptor(for: src0, anyAllowed: false).raw
             var s1 = try choice.descriptor(for: src1, anyAllowed: false).raw

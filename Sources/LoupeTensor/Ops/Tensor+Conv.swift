@@ -18,7 +18,9 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
 
     /// TensorFlow's "SAME" padding for one input size: the output is `ceil(input / stride)` and
     /// any odd padding goes to the bottom and right.
-    public static func same(inputHeight: Int, inputWidth: Int, kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int) = (1, 1)) -> Padding2D {
+    public static func same(inputHeight: Int, inputWidth: Int, kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int) = (1, 1))
+        -> Padding2D
+    {
         func split(_ input: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
             let out = (input + s - 1) / s
             let total = Swift.max((out - 1) * s + (k - 1) * d + 1 - input, 0)
@@ -34,9 +36,9 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
 
 /// The geometry of one 2-D convolution: everything a primitive is keyed on besides layouts.
 struct ConvolutionGeometry: Hashable {
-    var input: [Int]          // [N, C, H, W]
-    var weight: [Int]         // [O, C / groups, kH, kW]
-    var output: [Int]         // [N, O, OH, OW]
+    var input: [Int]  // [N, C, H, W]
+    var weight: [Int]  // [O, C / groups, kH, kW]
+    var output: [Int]  // [N, O, OH, OW]
     var stride: [Int]
     var padding: Padding2D
     var dilation: [Int]
@@ -49,7 +51,9 @@ struct ConvolutionGeometry: Hashable {
     }
 
     /// Calls `body` with oneDNN's strides, dilations (counted from 0) and left/right paddings.
-    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) throws -> R {
+    func withArrays<R>(_ body: (UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>, UnsafePointer<Int64>) throws -> R) throws
+        -> R
+    {
         try withDimsArrays([stride, dilation.map { $0 - 1 }, [padding.top, padding.left], [padding.bottom, padding.right]]) { a in
             try body(a[0], a[1], a[2], a[3])
         }
@@ -71,7 +75,8 @@ extension Tensor {
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: Padding2D = .zero,
         dilation: (Int, Int) = (1, 1), groups: Int = 1
     ) throws -> Tensor {
-        let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let geometry = try convolutionGeometry(
+            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         try checkNoNaN(op: "conv2d", name: "input")
         let recording = GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)
         let (src, dst) = try runConvolution(Tensor.convolutionForward(geometry, training: recording), geometry, weight: weight, bias: bias)
@@ -95,7 +100,8 @@ extension Tensor {
         try checkRank(4, op: "conv2d", name: "the input", layout: "[N, C, H, W]")
         try weight.checkRank(4, op: "conv2d", name: "the weight", layout: "[O, C / groups, kH, kW]")
         guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, groups > 0 else {
-            throw TensorError.invalidArgument(op: "conv2d", message: "stride \(stride), dilation \(dilation) and groups \(groups) must be positive")
+            throw TensorError.invalidArgument(
+                op: "conv2d", message: "stride \(stride), dilation \(dilation) and groups \(groups) must be positive")
         }
         guard min(padding.top, padding.bottom, padding.left, padding.right) >= 0 else {
             throw TensorError.invalidArgument(op: "conv2d", message: "padding \(padding) must not be negative")
@@ -103,8 +109,11 @@ extension Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (o, ci, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         guard c == ci * groups, o % groups == 0 else {
-            throw TensorError.shapeMismatch(op: "conv2d", shapes: [shape, weight.shape],
-                                            expected: "input channels \(c) must equal weight channels \(ci) × groups \(groups), and output channels \(o) must divide by groups")
+            throw TensorError.shapeMismatch(
+                op: "conv2d", shapes: [shape, weight.shape],
+                expected:
+                    "input channels \(c) must equal weight channels \(ci) × groups \(groups), and output channels \(o) must divide by groups"
+            )
         }
         if let bias, bias.shape != [o] {
             throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, bias.shape], expected: "the bias must be [\(o)]")
@@ -112,22 +121,26 @@ extension Tensor {
         let oh = windowOutputLength(input: h, kernel: kh, stride: stride.0, padding: (padding.top, padding.bottom), dilation: dilation.0)
         let ow = windowOutputLength(input: w, kernel: kw, stride: stride.1, padding: (padding.left, padding.right), dilation: dilation.1)
         guard oh > 0, ow > 0, n > 0, kh > 0, kw > 0 else {
-            throw TensorError.shapeMismatch(op: "conv2d", shapes: [shape, weight.shape],
-                                            expected: "the padded input must be at least as large as the dilated kernel (padding \(padding), dilation \(dilation))")
+            throw TensorError.shapeMismatch(
+                op: "conv2d", shapes: [shape, weight.shape],
+                expected: "the padded input must be at least as large as the dilated kernel (padding \(padding), dilation \(dilation))")
         }
         // oneDNN wants the right/bottom padding that its own formula needs; rows past the last
         // window are never read, so dropping them changes nothing.
         var fitted = padding
         fitted.bottom = (oh - 1) * stride.0 + dilation.0 * (kh - 1) + 1 - h - padding.top
         fitted.right = (ow - 1) * stride.1 + dilation.1 * (kw - 1) + 1 - w - padding.left
-        return ConvolutionGeometry(input: shape, weight: weight.shape, output: [n, o, oh, ow], stride: [stride.0, stride.1],
-                                   padding: fitted, dilation: [dilation.0, dilation.1], groups: groups, hasBias: bias != nil)
+        return ConvolutionGeometry(
+            input: shape, weight: weight.shape, output: [n, o, oh, ow], stride: [stride.0, stride.1],
+            padding: fitted, dilation: [dilation.0, dilation.1], groups: groups, hasBias: bias != nil)
     }
 
     /// Executes a forward convolution primitive on this input; `extra` are further arguments
     /// (post-op operands). Returns the input as the primitive read it, and the output.
-    func runConvolution(_ forward: Primitive, _ geometry: ConvolutionGeometry, weight: Tensor, bias: Tensor?,
-                        extra: [(Int32, Storage)] = []) throws -> (src: Storage, dst: Storage) {
+    func runConvolution(
+        _ forward: Primitive, _ geometry: ConvolutionGeometry, weight: Tensor, bias: Tensor?,
+        extra: [(Int32, Storage)] = []
+    ) throws -> (src: Storage, dst: Storage) {
         let src = try storage.converted(to: forward.memory(dnnl_query_src_md))
         let weights = try weight.convolutionWeights(geometry, as: forward.memory(dnnl_query_weights_md))
         let dst = Storage(uninitialized: try forward.memory(dnnl_query_dst_md))
@@ -146,8 +159,10 @@ extension Tensor {
 
     /// The forward primitive, with post-ops when `affine` (a per-channel multiply and add, whose
     /// operands are passed at execution) or `activation` is asked for.
-    static func convolutionForward(_ geometry: ConvolutionGeometry, training: Bool = false, affine: Bool = false,
-                                   activation: FusedActivation? = nil) throws -> Primitive {
+    static func convolutionForward(
+        _ geometry: ConvolutionGeometry, training: Bool = false, affine: Bool = false,
+        activation: FusedActivation? = nil
+    ) throws -> Primitive {
         let kind = training ? "conv_fwd_training" : "conv_fwd"
         // oneDNN chooses the layouts; if it can only offer a reference kernel for them, plain
         // layouts have a gemm-based one on every CPU.
@@ -159,9 +174,10 @@ extension Tensor {
             var dst = try choice.descriptor(for: .any(geometry.output)).raw
             try geometry.withArrays { s, d, l, r in
                 try withUnsafePointer(to: &bias) { b in
-                    try check(dnnl_dilated_convolution_forward_desc_init(
-                        &op, training ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct,
-                        &src, &weights, geometry.hasBias ? b : nil, &dst, s, d, l, r), op: "conv2d")
+                    try check(
+                        dnnl_dilated_convolution_forward_desc_init(
+                            &op, training ? dnnl_forward_training : dnnl_forward_inference, dnnl_convolution_direct,
+                            &src, &weights, geometry.hasBias ? b : nil, &dst, s, d, l, r), op: "conv2d")
                 }
             }
             return try withConvolutionPostOps(channels: geometry.output[1], affine: affine, activation: activation) {
@@ -179,18 +195,22 @@ extension Tensor {
     /// plain 3-channel image into 8-channel blocks has only its reference kernel, 75× slower
     /// than the forward), the layouts oneDNN chooses, then plain ones, are tried instead, and
     /// the gradients are reordered into and out of them.
-    static func convolutionBackwardData(_ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor,
-                                        layout: (src: MemoryDescriptor, dst: MemoryDescriptor)? = nil) throws -> Tensor {
+    static func convolutionBackwardData(
+        _ geometry: ConvolutionGeometry, weight: Tensor, gradOutput: Tensor,
+        layout: (src: MemoryDescriptor, dst: MemoryDescriptor)? = nil
+    ) throws -> Tensor {
         let hint = try convolutionForward(geometry, training: true)
         let given = (src: try layout?.src ?? .any(geometry.input), dst: try layout?.dst ?? .any(geometry.output))
-        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry, layout?.src, layout?.dst, layouts: LayoutChoice.all) { engine, choice in
+        let primitive = try PrimitiveCache.primitive("conv_bwd_data", geometry, layout?.src, layout?.dst, layouts: LayoutChoice.all) {
+            engine, choice in
             var op = dnnl_convolution_desc_t()
             var diffSrc = try choice.descriptor(for: given.src).raw
             var weights = try MemoryDescriptor.any(geometry.dnnlWeight).raw
             var diffDst = try choice.descriptor(for: given.dst).raw
             try geometry.withArrays { s, d, l, r in
-                try check(dnnl_dilated_convolution_backward_data_desc_init(
-                    &op, dnnl_convolution_direct, &diffSrc, &weights, &diffDst, s, d, l, r), op: "conv2d backward")
+                try check(
+                    dnnl_dilated_convolution_backward_data_desc_init(
+                        &op, dnnl_convolution_direct, &diffSrc, &weights, &diffDst, s, d, l, r), op: "conv2d backward")
             }
             return try makeDescriptor(&op, engine: engine, hint: hint.descriptor, kind: "conv2d backward")
         }
@@ -201,7 +221,9 @@ extension Tensor {
         return Tensor(shape: geometry.input, storage: diffSrc)
     }
 
-    private static func convolutionBackwardWeights(_ geometry: ConvolutionGeometry, input: Storage, gradOutput: Tensor) throws -> (Tensor, Tensor?) {
+    private static func convolutionBackwardWeights(_ geometry: ConvolutionGeometry, input: Storage, gradOutput: Tensor) throws -> (
+        Tensor, Tensor?
+    ) {
         let hint = try convolutionForward(geometry, training: true)
         let primitive = try PrimitiveCache.primitive("conv_bwd_weights", geometry, layouts: LayoutChoice.givenOrPlain) { engine, choice in
             var op = dnnl_convolution_desc_t()
@@ -211,9 +233,10 @@ extension Tensor {
             var diffDst = try choice.descriptor(for: .any(geometry.output)).raw
             try geometry.withArrays { s, d, l, r in
                 try withUnsafePointer(to: &diffBias) { b in
-                    try check(dnnl_dilated_convolution_backward_weights_desc_init(
-                        &op, dnnl_convolution_direct, &src, &diffWeights, geometry.hasBias ? b : nil, &diffDst, s, d, l, r),
-                              op: "conv2d weight gradient")
+                    try check(
+                        dnnl_dilated_convolution_backward_weights_desc_init(
+                            &op, dnnl_convolution_direct, &src, &diffWeights, geometry.hasBias ? b : nil, &diffDst, s, d, l, r),
+                        op: "conv2d weight gradient")
                 }
             }
             return try makeDescriptor(&op, engine: engine, hint: hint.descriptor, kind: "conv2d weight gradient")

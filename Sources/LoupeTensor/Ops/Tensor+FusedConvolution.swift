@@ -72,7 +72,9 @@ public enum AffineFolding: Sendable {
 
 /// Primitive attributes holding a convolution's post-ops (an affine map as two per-channel
 /// binary post-ops, then an activation), alive during `body`.
-func withConvolutionPostOps<R>(channels: Int, affine: Bool, activation: FusedActivation?, _ body: (dnnl_primitive_attr_t?) throws -> R) throws -> R {
+func withConvolutionPostOps<R>(channels: Int, affine: Bool, activation: FusedActivation?, _ body: (dnnl_primitive_attr_t?) throws -> R)
+    throws -> R
+{
     guard affine || activation != nil else { return try body(nil) }
     var attributes: dnnl_primitive_attr_t?
     var postOps: dnnl_post_ops_t?
@@ -118,10 +120,14 @@ extension Tensor {
         dilation: (Int, Int) = (1, 1), groups: Int = 1, affine: ChannelAffine? = nil, activation: FusedActivation? = nil
     ) throws -> Tensor {
         guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)) else {
-            throw TensorError.invalidArgument(op: "conv2d", message: "the fused inference convolution records no gradient; run it without grad mode or on tensors that need none")
+            throw TensorError.invalidArgument(
+                op: "conv2d",
+                message: "the fused inference convolution records no gradient; run it without grad mode or on tensors that need none")
         }
-        return try fusedForward(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                                affine: affine, activation: activation).output
+        return try fusedForward(
+            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+            affine: affine, activation: activation
+        ).output
     }
 
     /// The fused forward convolution, and the layout in which the primitive read its input.
@@ -129,10 +135,12 @@ extension Tensor {
         weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: Padding2D, dilation: (Int, Int), groups: Int,
         affine: ChannelAffine?, activation: FusedActivation?
     ) throws -> (output: Tensor, sourceLayout: MemoryDescriptor) {
-        let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let geometry = try convolutionGeometry(
+            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let affine, affine.scale.shape != [geometry.output[1]] || affine.shift.shape != [geometry.output[1]] {
-            throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, affine.scale.shape, affine.shift.shape],
-                                            expected: "the affine scale and shift must be [\(geometry.output[1])]")
+            throw TensorError.shapeMismatch(
+                op: "conv2d", shapes: [weight.shape, affine.scale.shape, affine.shift.shape],
+                expected: "the affine scale and shift must be [\(geometry.output[1])]")
         }
         var operands: [(Int32, Storage)] = []
         if let affine {
@@ -166,14 +174,16 @@ extension Tensor {
     ) throws -> Tensor {
         let folded = {
             try GradMode.withoutGrad {
-                try self.fusedForward(weight: affine?.scaledWeight ?? weight, bias: affine?.foldedBias ?? bias, stride: stride,
-                                      padding: padding, dilation: dilation, groups: groups, affine: nil, activation: activation)
+                try self.fusedForward(
+                    weight: affine?.scaledWeight ?? weight, bias: affine?.foldedBias ?? bias, stride: stride,
+                    padding: padding, dilation: dilation, groups: groups, affine: nil, activation: activation)
             }
         }
         let separate = {
             try GradMode.withoutGrad {
-                try self.fusedForward(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                                      groups: groups, affine: affine, activation: activation)
+                try self.fusedForward(
+                    weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                    groups: groups, affine: affine, activation: activation)
             }
         }
         let parametersRecord = [weight, bias, affine?.scale, affine?.shift, affine?.scaledWeight].contains { $0?.record != nil }
@@ -190,20 +200,24 @@ extension Tensor {
         // Unless told to fold, PyTorch's arithmetic (multiply, then add), so that each
         // pre-activation lands on the side of a ReLU kink that PyTorch's lands on.
         let (output, sourceLayout) = try folding == .always ? folded() : separate()
-        let geometry = try convolutionGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let geometry = try convolutionGeometry(
+            weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let backwardWeight = affine?.scaledWeight ?? weight
         guard backwardWeight.shape == weight.shape else {
-            throw TensorError.shapeMismatch(op: "conv2d", shapes: [weight.shape, backwardWeight.shape], expected: "the scaled weight must have the weight's shape")
+            throw TensorError.shapeMismatch(
+                op: "conv2d", shapes: [weight.shape, backwardWeight.shape], expected: "the scaled weight must have the weight's shape")
         }
         let dst = output.storage
         // The gradients keep the forward pass's layouts (see `convolutionBackwardData`).
         let layout = (src: sourceLayout, dst: dst.descriptor)
         let name = "conv2d" + (affine == nil ? "" : "+affine") + (activation.map { "+\($0)" } ?? "")
         return Tensor.result(name, shape: geometry.output, storage: dst, inputs: [self]) { g, _ in
-            let masked = try activation.map {
-                try Tensor.eltwiseBackward($0.algorithmUsingOutput, name: $0.description, data: dst, argument: DNNL_ARG_DST,
-                                           shape: geometry.output, gradOutput: g)
-            } ?? g
+            let masked =
+                try activation.map {
+                    try Tensor.eltwiseBackward(
+                        $0.algorithmUsingOutput, name: $0.description, data: dst, argument: DNNL_ARG_DST,
+                        shape: geometry.output, gradOutput: g)
+                } ?? g
             return [try Tensor.convolutionBackwardData(geometry, weight: backwardWeight, gradOutput: masked, layout: layout)]
         }
     }

@@ -34,7 +34,8 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "linear", shapes: [shape, weight.shape], expected: "[…, in] with a weight [out, in]")
         }
         if let bias, bias.shape != [weight.shape[0]] {
-            throw TensorError.shapeMismatch(op: "linear", shapes: [weight.shape, bias.shape], expected: "the bias must be [\(weight.shape[0])]")
+            throw TensorError.shapeMismatch(
+                op: "linear", shapes: [weight.shape, bias.shape], expected: "the bias must be [\(weight.shape[0])]")
         }
         try checkNoNaN(op: "linear", name: "input")
         let features = shape[rank - 1]
@@ -55,7 +56,6 @@ extension Tensor {
         guard let bias else { return product }
         return try product + bias
     }
-
 
     /// `a × b` on oneDNN, either operand optionally transposed through its strides. Both are
     /// dense row-major with equal ranks; batch axes broadcast.
@@ -81,8 +81,10 @@ extension Tensor {
             return try makeDescriptor(&op, engine: engine, kind: "matmul")
         }
         let out = Storage(uninitialized: dst)
-        try primitive.execute([(DNNL_ARG_SRC, Storage(descriptor: left, buffer: a.storage.buffer)),
-                               (DNNL_ARG_WEIGHTS, Storage(descriptor: right, buffer: b.storage.buffer)), (DNNL_ARG_DST, out)])
+        try primitive.execute([
+            (DNNL_ARG_SRC, Storage(descriptor: left, buffer: a.storage.buffer)),
+            (DNNL_ARG_WEIGHTS, Storage(descriptor: right, buffer: b.storage.buffer)), (DNNL_ARG_DST, out),
+        ])
         return Tensor(shape: outShape, storage: out)
     }
 }

@@ -89,15 +89,17 @@ extension Tensor {
         let tracked = Tensor.result("max", shape: finalShape, storage: valueTensor.storage, inputs: [self]) { g, _ in
             let gradient = try g.scalars
             let (outer, length, inner) = Tensor.split(inputShape, at: a)
-            return [try Tensor.plain(inputShape) { p, n in
-                p.update(repeating: 0, count: n)
-                for o in 0..<outer {
-                    for i in 0..<inner {
-                        let slot = o * inner + i
-                        p[(o * length + indices[slot]) * inner + i] = gradient[slot]
+            return [
+                try Tensor.plain(inputShape) { p, n in
+                    p.update(repeating: 0, count: n)
+                    for o in 0..<outer {
+                        for i in 0..<inner {
+                            let slot = o * inner + i
+                            p[(o * length + indices[slot]) * inner + i] = gradient[slot]
+                        }
                     }
                 }
-            }]
+            ]
         }
         return (tracked, indices)
     }

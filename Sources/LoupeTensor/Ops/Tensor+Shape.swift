@@ -20,13 +20,15 @@ extension Tensor {
     private func resolve(_ newShape: [Int]) throws -> [Int] {
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
         guard inferred.count <= 1, !newShape.contains(where: { $0 < -1 }) else {
-            throw TensorError.invalidArgument(op: "reshape", message: "shape \(newShape) may contain at most one -1 and no other negative size")
+            throw TensorError.invalidArgument(
+                op: "reshape", message: "shape \(newShape) may contain at most one -1 and no other negative size")
         }
         var resolved = newShape
         let known = newShape.filter { $0 != -1 }.reduce(1, *)
         if let i = inferred.first {
             guard known > 0, count % known == 0 else {
-                throw TensorError.shapeMismatch(op: "reshape", shapes: [shape, newShape], expected: "\(count) elements must divide into the known sizes")
+                throw TensorError.shapeMismatch(
+                    op: "reshape", shapes: [shape, newShape], expected: "\(count) elements must divide into the known sizes")
             }
             resolved[i] = count / known
         }
@@ -147,7 +149,8 @@ extension Tensor {
     public func slice(axis: Int, _ range: Range<Int>) throws -> Tensor {
         let a = try normalizedAxis(axis, op: "slice")
         guard range.lowerBound >= 0, range.upperBound <= shape[a] else {
-            throw TensorError.outOfRange(op: "slice", index: range.upperBound > shape[a] ? range.upperBound : range.lowerBound, bound: shape[a] + 1, shape: shape)
+            throw TensorError.outOfRange(
+                op: "slice", index: range.upperBound > shape[a] ? range.upperBound : range.lowerBound, bound: shape[a] + 1, shape: shape)
         }
         if range.count == shape[a] { return self }
         var outShape = shape
@@ -192,7 +195,8 @@ extension Tensor {
         }
         let a = try first.normalizedAxis(axis, op: "concatenate")
         for t in tensors where t.rank != first.rank || t.shape.indices.contains(where: { $0 != a && t.shape[$0] != first.shape[$0] }) {
-            throw TensorError.shapeMismatch(op: "concatenate", shapes: [first.shape, t.shape], expected: "equal sizes except along axis \(axis)")
+            throw TensorError.shapeMismatch(
+                op: "concatenate", shapes: [first.shape, t.shape], expected: "equal sizes except along axis \(axis)")
         }
         if tensors.count == 1 { return first }
         var outShape = first.shape

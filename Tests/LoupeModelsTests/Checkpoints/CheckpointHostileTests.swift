@@ -1,6 +1,7 @@
 import Foundation
 import LoupeTensor
 import Testing
+
 @testable import LoupeModels
 
 /// The case of a ``ModelError``, without its payload.
@@ -207,11 +208,14 @@ func loadError(_ url: URL) -> ModelError? {
         #expect(kind(safetensors(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}}"#)) == .notACheckpoint)
         #expect(kind(safetensors(#"{"a":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}"#)) == .notACheckpoint)
         #expect(kind(safetensors(#"{"a":{"dtype":"I8","shape":[16],"data_offsets":[0,16]}}"#)) == .unsupportedDType)
-        #expect(kind(safetensors(
-            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#))
-            == .notACheckpoint)
-        #expect(kind(safetensors(#"{"a":{"dtype":"F32","shape":[9223372036854775807,2],"data_offsets":[0,16]}}"#))
-            == .notACheckpoint)
+        #expect(
+            kind(
+                safetensors(
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#))
+                == .notACheckpoint)
+        #expect(
+            kind(safetensors(#"{"a":{"dtype":"F32","shape":[9223372036854775807,2],"data_offsets":[0,16]}}"#))
+                == .notACheckpoint)
         #expect(kind(safetensors(#"{"a": 1}"#)) == .notACheckpoint)
         #expect(kind(safetensors(#"{"a":"# + String(repeating: "[", count: 200_000))) == .notACheckpoint)
         var claimsTooMuch = safetensors(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#)

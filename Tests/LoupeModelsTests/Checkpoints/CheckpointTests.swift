@@ -2,6 +2,7 @@ import Foundation
 import LoupeTensor
 import LoupeTestSupport
 import Testing
+
 @testable import LoupeModels
 
 /// The URL of a file in `Fixtures/checkpoints/`, written by `Scripts/parity/checkpoints.py`.
@@ -13,7 +14,7 @@ func checkpointFixture(_ name: String) throws -> URL {
 /// What PyTorch loads from each good fixture, by file name and key.
 let expectedCheckpoints: [String: [String: FixtureTensor]] = {
     guard let url = try? checkpointFixture("expected.json"), let data = try? Data(contentsOf: url),
-          let decoded = try? JSONDecoder().decode([String: [String: FixtureTensor]].self, from: data)
+        let decoded = try? JSONDecoder().decode([String: [String: FixtureTensor]].self, from: data)
     else { return [:] }
     return decoded
 }()
@@ -46,10 +47,11 @@ let expectedCheckpoints: [String: [String: FixtureTensor]] = {
 
     @Test func tinyModelKeysAreTheStateDict() throws {
         let loaded = try Checkpoint.load(contentsOf: try checkpointFixture("tiny_zip.pt"))
-        #expect(loaded.keys == [
-            "bn1.bias", "bn1.num_batches_tracked", "bn1.running_mean", "bn1.running_var", "bn1.weight",
-            "conv1.bias", "conv1.weight", "fc.bias", "fc.weight", "layer1.0.bias", "layer1.0.weight",
-        ])
+        #expect(
+            loaded.keys == [
+                "bn1.bias", "bn1.num_batches_tracked", "bn1.running_mean", "bn1.running_var", "bn1.weight",
+                "conv1.bias", "conv1.weight", "fc.bias", "fc.weight", "layer1.0.bias", "layer1.0.weight",
+            ])
         #expect(loaded["conv1.weight"]?.shape == [8, 3, 3, 3])
         #expect(loaded["bn1.num_batches_tracked"]?.shape == [])
         #expect(try loaded["bn1.num_batches_tracked"]?.item == 7)
@@ -105,9 +107,9 @@ let expectedCheckpoints: [String: [String: FixtureTensor]] = {
         #expect(halfToFloat(0x7C00) == .infinity)
         #expect(halfToFloat(0x7E00).isNaN)
         #if !(os(macOS) && arch(x86_64))
-        for bits in UInt16.min...UInt16.max where !Float16(bitPattern: bits).isNaN {
-            #expect(halfToFloat(bits) == Float(Float16(bitPattern: bits)), "half 0x\(String(bits, radix: 16))")
-        }
+            for bits in UInt16.min...UInt16.max where !Float16(bitPattern: bits).isNaN {
+                #expect(halfToFloat(bits) == Float(Float16(bitPattern: bits)), "half 0x\(String(bits, radix: 16))")
+            }
         #endif
     }
 }
@@ -127,10 +129,12 @@ let expectedCheckpoints: [String: [String: FixtureTensor]] = {
         #expect(loaded["_blocks.0._depthwise_conv.weight"]?.shape == [32, 1, 3, 3])
         #expect(loaded["_blocks.15._project_conv.weight"]?.shape == [320, 1152, 1, 1])
         #expect(loaded["_fc.weight"]?.shape == [1000, 1280])
-        #expect(try loaded["_conv_stem.weight"]?.scalars.prefix(4).map { $0 }
-            == [-1.1103360652923584, -1.3087704181671143, -0.010156914591789246, 0.9208119511604309])
-        #expect(try loaded["_fc.bias"]?.scalars.suffix(3).map { $0 }
-            == [-0.027940835803747177, -0.010274382308125496, 0.03138429671525955])
+        #expect(
+            try loaded["_conv_stem.weight"]?.scalars.prefix(4).map { $0 }
+                == [-1.1103360652923584, -1.3087704181671143, -0.010156914591789246, 0.9208119511604309])
+        #expect(
+            try loaded["_fc.bias"]?.scalars.suffix(3).map { $0 }
+                == [-0.027940835803747177, -0.010274382308125496, 0.03138429671525955])
         #expect(try loaded["_bn0.running_var"]?.scalars.prefix(2).map { $0 } == [1.631428599357605, 70.37157440185547])
     }
 }

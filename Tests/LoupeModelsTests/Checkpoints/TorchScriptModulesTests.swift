@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeModels
 
 extension CheckpointTests {
@@ -41,11 +42,13 @@ extension CheckpointTests {
             let layout = try StridedLayout.contiguous([4], file: "ts.pt", what: "t")
             let tensor = PickleValue.tensor(TensorReference(storage: storage, layout: layout))
             let keys = try PickleArena.with { arena in
-                let conv = try module("__torch__.torch.nn.modules.conv.Conv2d",
-                                      [("weight", tensor), ("bias", .none), ("stray", tensor), ("training", .bool(false))], arena: arena)
+                let conv = try module(
+                    "__torch__.torch.nn.modules.conv.Conv2d",
+                    [("weight", tensor), ("bias", .none), ("stray", tensor), ("training", .bool(false))], arena: arena)
                 let holder = try module("__torch__.torch.nn.modules.conv.Holder", [("x", tensor)], arena: arena)
                 let unknown = try module("__torch__.Unknown", [("w", tensor)], arena: arena)
-                let root = try module("__torch__.M", [("conv1", .record(conv)), ("h", .record(holder)), ("u", .record(unknown))], arena: arena)
+                let root = try module(
+                    "__torch__.M", [("conv1", .record(conv)), ("h", .record(holder)), ("u", .record(unknown))], arena: arena)
                 let modules = TorchScriptModules(file: "ts.pt") { path in
                     path == "code/__torch__/torch/nn/modules/conv.py" ? Self.code : nil
                 }
@@ -56,7 +59,8 @@ extension CheckpointTests {
 
         @Test func sharedSubmodulesCannotMakeTheWalkExponential() throws {
             let storage = StorageReference(key: "0", type: .float32, count: 1)
-            let tensor = PickleValue.tensor(TensorReference(storage: storage, layout: try StridedLayout.contiguous([], file: "f", what: "t")))
+            let tensor = PickleValue.tensor(
+                TensorReference(storage: storage, layout: try StridedLayout.contiguous([], file: "f", what: "t")))
             #expect(throws: ModelError.self) {
                 try PickleArena.with { arena in
                     // Forty levels, each holding the next one twice: 2^40 paths.

@@ -1,6 +1,7 @@
 import Foundation
 import LoupeImage
 import Testing
+
 @testable import LoupeNotebook
 
 /// The shipped directives on real files: the photos in Notebooks/images and, for `{predict}`,
@@ -11,7 +12,8 @@ import Testing
     func render(_ cells: String) throws -> NotebookRendering {
         let folder = try temporaryFolder()
         let url = folder.appendingPathComponent("nb.md")
-        try "---\nparams:\n  images: \(Self.images.path)\ndefaults:\n  model: net\n---\n\(cells)".write(to: url, atomically: true, encoding: .utf8)
+        try "---\nparams:\n  images: \(Self.images.path)\ndefaults:\n  model: net\n---\n\(cells)".write(
+            to: url, atomically: true, encoding: .utf8)
         return try NotebookRendering(notebook: url, displayPath: "nb.md", cache: nil)
     }
 
@@ -46,7 +48,8 @@ import Testing
     }
 
     @Test func mixAveragesPixels() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{image} a
             :src: "{{ images }}/dog.jpg"
             :size: 64
@@ -67,8 +70,10 @@ import Testing
         let blend = try cell(rendering, "blend")
         #expect(blend.status == .ok)
         let shown = try decode(blend.outputs.first)
-        let a = try RGBImage(contentsOf: Self.images.appendingPathComponent("dog.jpg")).resized(shorterSide: 64).centerCropped(width: 64, height: 64)
-        let b = try RGBImage(contentsOf: Self.images.appendingPathComponent("chelsea.png")).resized(shorterSide: 64).centerCropped(width: 64, height: 64)
+        let a = try RGBImage(contentsOf: Self.images.appendingPathComponent("dog.jpg")).resized(shorterSide: 64).centerCropped(
+            width: 64, height: 64)
+        let b = try RGBImage(contentsOf: Self.images.appendingPathComponent("chelsea.png")).resized(shorterSide: 64).centerCropped(
+            width: 64, height: 64)
         for index in stride(from: 0, to: a.pixels.count, by: 97) {
             let expected = (0.25 * Double(a.pixels[index]) + 0.75 * Double(b.pixels[index])).rounded()
             #expect(abs(Double(shown.pixels[index]) - expected) <= 1, "byte \(index)")
@@ -78,7 +83,8 @@ import Testing
     }
 
     @Test func showScalesEveryImageToOneHeightWithItsCaption() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{image} a
             :src: "{{ images }}/dog.jpg"
             :show: false
@@ -108,12 +114,14 @@ import Testing
         #expect(images.map(\.height) == [100, 100])
         #expect(images.map(\.caption) == ["a dog", "an <eagle>"])
         #expect(caption == "a, b")
-        #expect(try cell(rendering, "show-2").status == .failed("':captions:' has 1 captions for 2 images; separate one per image with '|'"))
+        #expect(
+            try cell(rendering, "show-2").status == .failed("':captions:' has 1 captions for 2 images; separate one per image with '|'"))
         #expect(HTMLRenderer().render(rendering.report).contains("an &lt;eagle&gt;"))
     }
 
     @Test func modelOptionsThatContradictEachOtherFailInPlace() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{model} a
             :arch: resnet18
             ```
@@ -143,7 +151,8 @@ import Testing
     }
 
     @Test func predictNamesTheDogWithTheStoreModel() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{model} net
             ```
 
@@ -173,7 +182,8 @@ import Testing
     }
 
     @Test func attributeShowsTheMapWithItsColourBarAndSuggestsLabels() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{model} net
             ```
 
@@ -211,7 +221,8 @@ import Testing
         #expect(map.heatmap.values.min() == 0 && map.heatmap.values.max() == 1, "min–max normalised, as the lecture")
         #expect(map.caption.contains("target German shepherd (235)"))
         guard case let .failed(label) = try cell(rendering, "attribute-2").status,
-              case let .failed(layer) = try cell(rendering, "attribute-3").status else {
+            case let .failed(layer) = try cell(rendering, "attribute-3").status
+        else {
             Issue.record("the bad label and layer must fail their cells")
             return
         }

@@ -4,6 +4,7 @@ import LoupeInterp
 import LoupeModels
 import LoupeTensor
 import Testing
+
 @testable import LoupeNotebook
 
 /// `{examples}` and `{ablate}` on the store's Lite0 and the photos in Notebooks/images, with the
@@ -39,7 +40,8 @@ import Testing
     }
 
     @Test func examplesRankThePhotosAndCutTheirPatches() throws {
-        let url = try notebook("""
+        let url = try notebook(
+            """
             ```{examples}
             :folder: photos
             :layer: _blocks.9
@@ -51,7 +53,8 @@ import Testing
         let examples = try cell(rendering, "examples-1")
         #expect(examples.status == .ok)
         guard examples.outputs.count == 2, case let .images(top, caption) = examples.outputs[0],
-              case let .images(patches, patchCaption) = examples.outputs[1] else {
+            case let .images(patches, patchCaption) = examples.outputs[1]
+        else {
             Issue.record("expected two image grids, found \(examples.outputs)")
             return
         }
@@ -59,8 +62,11 @@ import Testing
         let files = Self.photos.map { url.deletingLastPathComponent().appendingPathComponent("photos/\($0)") }
         let expected = try DatasetExamples(model: model, layer: "_blocks.9", channel: 17, files: files, count: 3)
         #expect(top.count == 3)
-        #expect(top.map(\.caption) == expected.examples.enumerated().map { "\($0 + 1). \($1.name): max \(String(format: "%.3f", $1.score))" })
-        #expect(caption.hasPrefix("Top 3 of 4 images in photos for channel 17 of _blocks.9 (efficientnet-lite0), by the channel's maximum activation"))
+        #expect(
+            top.map(\.caption) == expected.examples.enumerated().map { "\($0 + 1). \($1.name): max \(String(format: "%.3f", $1.score))" })
+        #expect(
+            caption.hasPrefix(
+                "Top 3 of 4 images in photos for channel 17 of _blocks.9 (efficientnet-lite0), by the channel's maximum activation"))
         #expect(caption.contains("receptive field (\(expected.receptiveField.vertical.size) px, stride 16)"))
         // The grid shows the model's view with the field outlined; outside the frame the pixels
         // are the photo's.
@@ -86,7 +92,9 @@ import Testing
 
     @Test func examplesRowsHaveEqualLengths() throws {
         let image = ImageOutput(png: Data(), width: 1, height: 1, caption: "", alt: "")
-        for (count, lengths) in [(1, [1]), (4, [4]), (5, [3, 2]), (6, [3, 3]), (7, [4, 3]), (9, [3, 3, 3]), (64, Array(repeating: 4, count: 16))] {
+        for (count, lengths) in [
+            (1, [1]), (4, [4]), (5, [3, 2]), (6, [3, 3]), (7, [4, 3]), (9, [3, 3, 3]), (64, Array(repeating: 4, count: 16)),
+        ] {
             let rows = ExamplesDirective.rows(Array(repeating: image, count: count), caption: "all")
             let shape = rows.map { output -> Int in
                 if case let .images(row, _) = output { return row.count }
@@ -99,7 +107,8 @@ import Testing
     }
 
     @Test func examplesCacheKeyFollowsThePhotosBytes() throws {
-        let url = try notebook("""
+        let url = try notebook(
+            """
             ```{examples}
             :folder: photos
             :layer: _conv_head
@@ -137,7 +146,8 @@ import Testing
     }
 
     @Test func examplesReportUnreadableFilesAndBadOptions() throws {
-        let url = try notebook("""
+        let url = try notebook(
+            """
             ```{examples}
             :folder: photos
             :layer: _conv_head
@@ -182,15 +192,20 @@ import Testing
         #expect(skipped.caption == "1 file in photos could not be read and was skipped")
         #expect(skipped.rows.map { $0[0] } == ["broken.jpg"])
         #expect(skipped.rows.first?[1].hasPrefix("not a PNG or JPEG image") == true)
-        #expect(try failure(rendering, "examples-2").hasPrefix("option ':layer:': efficientnet-lite0 has no layer named \"_blocks.9._project_cnv\"; did you mean"))
+        #expect(
+            try failure(rendering, "examples-2").hasPrefix(
+                "option ':layer:': efficientnet-lite0 has no layer named \"_blocks.9._project_cnv\"; did you mean"))
         #expect(try failure(rendering, "examples-2").contains("\"_blocks.9._project_conv\""))
-        #expect(try failure(rendering, "examples-3") == "option ':channel:': channel 1280 is out of range: layer '_conv_head' has channels 0…1279")
+        #expect(
+            try failure(rendering, "examples-3")
+                == "option ':channel:': channel 1280 is out of range: layer '_conv_head' has channels 0…1279")
         #expect(try failure(rendering, "examples-4") == "option ':folder:': cannot read 'nowhere': no such folder")
         #expect(try failure(rendering, "examples-5") == "option ':folder:': 'empty' holds no .jpg, .jpeg or .png files")
     }
 
     @Test func ablateListsTheTopClassesBeforeAndAfter() throws {
-        let url = try notebook("""
+        let url = try notebook(
+            """
             ```{image} dog
             :src: photos/dog.jpg
             :show: false
@@ -210,7 +225,8 @@ import Testing
             """)
         let rendering = try render(url)
         let model = try Model(named: "efficientnet-lite0")
-        let input = try model.preprocessing.tensor(from: try RGBImage(contentsOf: url.deletingLastPathComponent().appendingPathComponent("photos/dog.jpg")))
+        let input = try model.preprocessing.tensor(
+            from: try RGBImage(contentsOf: url.deletingLastPathComponent().appendingPathComponent("photos/dog.jpg")))
 
         let chosen = try cell(rendering, "ablate-1")
         #expect(chosen.status == .ok)
@@ -240,15 +256,22 @@ import Testing
         #expect(set.rows.map { Int($0[0]) ?? -1 } == channels)
         #expect(beforeAfter.rows.first?[1] == "German shepherd (235)")
         #expect(beforeAfter.rows.first?[4] != "German shepherd (235)", "the found set changes the top class")
-        #expect(summary.hasPrefix("Zeroing \(AblateDirective.channelList(channels)) of _blocks.15 changes the top class of efficientnet-lite0 for dog.jpg from German shepherd (235) to "))
+        #expect(
+            summary.hasPrefix(
+                "Zeroing \(AblateDirective.channelList(channels)) of _blocks.15 changes the top class of efficientnet-lite0 for dog.jpg from German shepherd (235) to "
+            ))
         #expect(set.rows.first?[1] == "1", "the first channel of the ranking")
         let drop = search.ranking.first { $0.channel == channels[0] }?.estimatedMarginDrop ?? 0
         #expect(set.rows.first?[2] == String(format: "%.3f", drop))
-        #expect(summary.contains(channels.count == 1 ? "giving it back restores German shepherd (235)" : "giving back any one of them restores German shepherd (235)"))
+        #expect(
+            summary.contains(
+                channels.count == 1
+                    ? "giving it back restores German shepherd (235)" : "giving back any one of them restores German shepherd (235)"))
     }
 
     @Test func ablateRejectsBadOptionsByName() throws {
-        let url = try notebook("""
+        let url = try notebook(
+            """
             ```{image} dog
             :src: photos/dog.jpg
             :show: false
@@ -287,8 +310,14 @@ import Testing
         let rendering = try render(url)
         #expect(try failure(rendering, "ablate-1") == "'{ablate}' needs ':channels:' (for example `3, 17, 40-43`) or ':find: true'")
         #expect(try failure(rendering, "ablate-2") == "set either ':channels:' or ':find: true', not both")
-        #expect(try failure(rendering, "ablate-3") == "option ':channels:' '1, x-3': 'x-3' is not a range of non-negative integers; write indices like 3,7,58 or ranges like 0-31")
-        #expect(try failure(rendering, "ablate-4") == "option ':channels:': channel 320 is out of range: layer '_blocks.15' has channels 0…319")
-        #expect(try failure(rendering, "ablate-5").hasPrefix("option ':layer:': efficientnet-lite0 has no layer named \"_blocks.15._projct_conv\"; did you mean"))
+        #expect(
+            try failure(rendering, "ablate-3")
+                == "option ':channels:' '1, x-3': 'x-3' is not a range of non-negative integers; write indices like 3,7,58 or ranges like 0-31"
+        )
+        #expect(
+            try failure(rendering, "ablate-4") == "option ':channels:': channel 320 is out of range: layer '_blocks.15' has channels 0…319")
+        #expect(
+            try failure(rendering, "ablate-5").hasPrefix(
+                "option ':layer:': efficientnet-lite0 has no layer named \"_blocks.15._projct_conv\"; did you mean"))
     }
 }

@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeInterp
 import LoupeModels
 import Testing
+
 @testable import LoupeNotebook
 
 /// `{sanity-check}` and `{deletion}` on the store's EfficientNet-Lite0 and the dog photo: the
@@ -40,7 +41,8 @@ import Testing
     }
 
     @Test func sanityCheckShowsEachStagesMapTableAndChart() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{sanity-check}
             :stages: 6
             :every: 2
@@ -55,7 +57,8 @@ import Testing
         let check = try cell(rendering, "sanity-check-1")
         #expect(check.status == .ok)
         guard check.outputs.count == 3, case let .images(maps, caption) = check.outputs[0], case let .table(table) = check.outputs[1],
-              case let .chart(chart) = check.outputs[2] else {
+            case let .chart(chart) = check.outputs[2]
+        else {
             Issue.record("expected a row of maps, a table and a chart, found \(check.outputs)")
             return
         }
@@ -73,10 +76,12 @@ import Testing
 
         // The numbers are LoupeInterp's, for the same options.
         let model = try Model(named: "efficientnet-lite0")
-        let photo = try LoadedImage(image: try RGBImage(contentsOf: Self.images.appendingPathComponent("dog.jpg")), source: "dog.jpg", isPrepared: false)
+        let photo = try LoadedImage(
+            image: try RGBImage(contentsOf: Self.images.appendingPathComponent("dog.jpg")), source: "dog.jpg", isPrepared: false)
         let input = try photo.input(for: model)
         let direct = try Attributor(model: model).sanityCheck(
-            .saliency, input: input, seen: try photo.modelView(for: model), target: try model.resolve(.topClass, for: input), stages: 6, every: 2, seed: 5)
+            .saliency, input: input, seen: try photo.modelView(for: model), target: try model.resolve(.topClass, for: input), stages: 6,
+            every: 2, seed: 5)
         #expect(table.rows.map { $0[2] } == direct.stages.map { String(format: "%.3f", $0.rankCorrelation) })
         #expect(maps[3].caption == "after _blocks.12: ρ = \(String(format: "%.3f", direct.stages[3].rankCorrelation))")
         #expect(direct.stages[3].rankCorrelation < 0.5)
@@ -94,7 +99,8 @@ import Testing
     }
 
     @Test func deletionChartAndTableAgree() throws {
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{deletion}
             :method: gradcam
             :steps: 20

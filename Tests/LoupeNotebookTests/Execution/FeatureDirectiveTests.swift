@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeInterp
 import LoupeModels
 import Testing
+
 @testable import LoupeNotebook
 
 /// `{filters}` and `{features}` on the store's Lite0 and a real photo: tile pixels against the
@@ -24,7 +25,8 @@ import Testing
     }
 
     @Test func filtersDrawsTheFirstConvolutionsFiltersAsRGBTiles() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 
@@ -92,7 +94,8 @@ import Testing
         #expect(imageRows(deeper).last?.caption.contains("input channels 0–3 (of 40)") == true)
 
         guard case let .failed(notConv) = try notebook.cell(rendering, "filters-3").status,
-              case let .failed(range) = try notebook.cell(rendering, "filters-4").status else {
+            case let .failed(range) = try notebook.cell(rendering, "filters-4").status
+        else {
             Issue.record("a layer that is no convolution and a filter out of range must fail their cells")
             return
         }
@@ -101,7 +104,8 @@ import Testing
     }
 
     @Test func featuresShowsTheTopChannelsOnASharedColourScale() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 
@@ -161,7 +165,8 @@ import Testing
         #expect(bar.images.first?.caption == "viridis: \(formatValue(low)) (left) to \(formatValue(high)) (right), shared by every map")
         #expect((bar.images.first?.width, bar.images.first?.height) == (256, 12))
         #expect(bar.caption.hasPrefix("Feature maps of _conv_stem (Conv2d(3, 32"))
-        #expect(bar.caption.contains("output 1×32×112×112") && bar.caption.contains("for dog.jpg")
+        #expect(
+            bar.caption.contains("output 1×32×112×112") && bar.caption.contains("for dog.jpg")
                 && bar.caption.contains("the 4 channels with the highest mean activation (of 32)"))
 
         let chosen = try notebook.cell(rendering, "features-2")
@@ -174,7 +179,8 @@ import Testing
         #expect(relu.last?.images.first?.caption.contains("each map from its own min") == true)
 
         guard case let .failed(call) = try notebook.cell(rendering, "features-3").status,
-              case let .failed(both) = try notebook.cell(rendering, "features-4").status else {
+            case let .failed(both) = try notebook.cell(rendering, "features-4").status
+        else {
             Issue.record("a call the layer does not make and contradictory options must fail their cells")
             return
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct PlannerTests {
@@ -19,7 +20,8 @@ import Testing
     }
 
     @Test func namesResolveToEarlierCellsInOrder() throws {
-        let plan = try plan("""
+        let plan = try plan(
+            """
             # Sums
 
             ```{number} a
@@ -102,7 +104,8 @@ import Testing
 
     @Test func aMissingFileFailsItsCellAndNamesIt() throws {
         let plan = try plan("```{checksum}\n:src: /nonexistent/a.txt\n```\n")
-        #expect(try directive(plan, "checksum-1").error == .unreadableFile(option: "src", path: "/nonexistent/a.txt", reason: "no such file"))
+        #expect(
+            try directive(plan, "checksum-1").error == .unreadableFile(option: "src", path: "/nonexistent/a.txt", reason: "no such file"))
     }
 
     @Test func cacheKeysFollowTextInputsAndDependencies() throws {
@@ -116,7 +119,8 @@ import Testing
     }
 
     @Test func unicodeNamesAndValuesSurvive() throws {
-        let plan = try plan("---\ntitle: Größe 🐕\nparams:\n  n: \"4\"\n---\n```{number} größe\n:value: \"{{ n }}\"\n```\n\n```{sum} σ\n:of: größe\n```\n")
+        let plan = try plan(
+            "---\ntitle: Größe 🐕\nparams:\n  n: \"4\"\n---\n```{number} größe\n:value: \"{{ n }}\"\n```\n\n```{sum} σ\n:of: größe\n```\n")
         #expect(plan.document.frontMatter.title == "Größe 🐕")
         #expect(try directive(plan, "σ").error == nil)
         #expect(try directive(plan, "σ").dependencies == [0])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReferenceTests {
@@ -8,13 +9,18 @@ import Testing
 
     @Test func theCommittedReferenceIsGeneratedFromTheRegistry() throws {
         let committed = try String(contentsOf: Self.root.appendingPathComponent("docs/directives.md"), encoding: .utf8)
-        #expect(committed == DirectiveRegistry.standard.referenceMarkdown(),
-                "docs/directives.md is stale: run `swift run loupe directives --markdown > docs/directives.md`")
+        #expect(
+            committed == DirectiveRegistry.standard.referenceMarkdown(),
+            "docs/directives.md is stale: run `swift run loupe directives --markdown > docs/directives.md`")
     }
 
     @Test func everyDirectiveDocumentsEveryOptionAndHasAnExampleThatPlans() throws {
         let registry = DirectiveRegistry.standard
-        #expect(registry.names == ["model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters", "features", "visualize", "dream"])
+        #expect(
+            registry.names == [
+                "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
+                "features", "visualize", "dream",
+            ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
         for directive in registry.directives {
@@ -48,7 +54,8 @@ import Testing
             ("blend", "```{image} blend\n:src: images/eagle.jpg\n```"),
         ].filter { $0.0 != defined }.map(\.1)
         let text = (preamble + [directive.example]).joined(separator: "\n\n")
-        let plan = try Planner(registry: registry).plan(text, source: "\(name).md", baseDirectory: Self.root.appendingPathComponent("Notebooks"))
+        let plan = try Planner(registry: registry).plan(
+            text, source: "\(name).md", baseDirectory: Self.root.appendingPathComponent("Notebooks"))
         for cell in plan.cells {
             if case let .directive(planned) = cell.content {
                 #expect(planned.error == nil, "{\(name)} example, cell \(cell.id): \(planned.error.map(String.init(describing:)) ?? "")")
@@ -74,8 +81,9 @@ import Testing
         #expect(options.show == .overlay)
         #expect(options.gamma == 0.6)
         #expect(options.colormap == nil)
-        let deletion = try DeletionDirective.Options.filled(from: ["model": "m", "image": "i", "ig-steps": "9", "steps": "11"],
-                                                            baseDirectory: URL(fileURLWithPath: "/tmp"))
+        let deletion = try DeletionDirective.Options.filled(
+            from: ["model": "m", "image": "i", "ig-steps": "9", "steps": "11"],
+            baseDirectory: URL(fileURLWithPath: "/tmp"))
         #expect(deletion.attribution.steps == 9)
         #expect(deletion.steps == 11)
     }

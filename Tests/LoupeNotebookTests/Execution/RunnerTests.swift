@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct RunnerTests {
@@ -7,12 +8,14 @@ import Testing
     func render(_ text: String, folder: URL, cache: CellCache?, overrides: [NamedValue] = []) throws -> NotebookRendering {
         let url = folder.appendingPathComponent("nb.md")
         try text.write(to: url, atomically: true, encoding: .utf8)
-        return try NotebookRendering(notebook: url, displayPath: "nb.md", overrides: overrides, cache: cache, registry: .testing, clock: { 0 })
+        return try NotebookRendering(
+            notebook: url, displayPath: "nb.md", overrides: overrides, cache: cache, registry: .testing, clock: { 0 })
     }
 
     @Test func aFailingCellShowsItsErrorDependantsAreSkippedAndTheRestRuns() throws {
         let folder = try temporaryFolder()
-        let rendering = try render("""
+        let rendering = try render(
+            """
             ```{number} a
             :value: 1
             ```
@@ -49,10 +52,12 @@ import Testing
     }
 
     @Test func planErrorsFailInPlaceWithoutStoppingTheNotebook() throws {
-        let rendering = try render("```{number} a\n:valeu: 1\n```\n\n```{number} b\n:value: 2\n```\n", folder: try temporaryFolder(), cache: nil)
-        #expect(rendering.report.cells.map(\.status) == [
-            .failed("'{number}' has no option ':valeu:'; did you mean 'value'?"), .ok,
-        ])
+        let rendering = try render(
+            "```{number} a\n:valeu: 1\n```\n\n```{number} b\n:value: 2\n```\n", folder: try temporaryFolder(), cache: nil)
+        #expect(
+            rendering.report.cells.map(\.status) == [
+                .failed("'{number}' has no option ':valeu:'; did you mean 'value'?"), .ok,
+            ])
     }
 
     @Test func anUnchangedNotebookRecomputesNothing() throws {

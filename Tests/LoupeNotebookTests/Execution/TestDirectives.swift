@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import LoupeNotebook
 
 /// Which cells ran, per test (each test passes its own `:log:` token), so cache tests can

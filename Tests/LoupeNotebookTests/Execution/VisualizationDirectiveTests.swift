@@ -3,6 +3,7 @@ import LoupeImage
 import LoupeInterp
 import LoupeModels
 import Testing
+
 @testable import LoupeNotebook
 
 /// `{visualize}` and `{dream}` on the store's Lite0 and a real photo: the images against the
@@ -17,7 +18,8 @@ import Testing
     }
 
     @Test func visualizeShowsTheImageAndTheLogitPerStep() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 
@@ -52,7 +54,10 @@ import Testing
         settings.seed = 3
         let expected = try model.visualize(try .classLogit(130, model: model), settings: settings)
         #expect(try RGBImage(data: image.png, name: "cell") == expected.image)
-        #expect(image.caption.hasPrefix("Class visualisation (pixels) of logit of flamingo (130) in efficientnet-lite0: 20 Adam steps, lr 0.05, seed 3, L2 0.001, 96×96"))
+        #expect(
+            image.caption.hasPrefix(
+                "Class visualisation (pixels) of logit of flamingo (130) in efficientnet-lite0: 20 Adam steps, lr 0.05, seed 3, L2 0.001, 96×96"
+            ))
         #expect(image.caption.contains(String(format: "%.2f for this image", expected.imageValue)))
         let logits = try chart(pixel)
         #expect(logits.series.count == 1 && logits.xLabel == "step" && logits.yLabel == "logit")
@@ -65,14 +70,17 @@ import Testing
         #expect(fourier.status == .ok)
         guard case let .image(smooth)? = fourier.outputs.first else { return }
         #expect((smooth.width, smooth.height) == (64, 64))
-        #expect(smooth.caption.contains("Feature visualisation (Fourier, decorrelated)") && smooth.caption.contains("pad 6, jitter 4, scale 0.95…1.05, rotate -5…5°, jitter 2"))
+        #expect(
+            smooth.caption.contains("Feature visualisation (Fourier, decorrelated)")
+                && smooth.caption.contains("pad 6, jitter 4, scale 0.95…1.05, rotate -5…5°, jitter 2"))
         #expect(!smooth.caption.contains("L2"), "no L2 by default with the Fourier parameterisation")
         let climb = try #require(try chart(fourier).series.first?.y)
         #expect(climb.count == 12 && (climb.last ?? 0) > (climb.first ?? 0) + 3, "\(climb)")
     }
 
     @Test func visualizeReportsBadTargetsAndSettingsInPlace() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 
@@ -94,8 +102,9 @@ import Testing
             ```
             """)
         guard case let .failed(label) = try notebook.cell(rendering, "visualize-1").status,
-              case let .failed(channel) = try notebook.cell(rendering, "visualize-2").status,
-              case let .failed(blur) = try notebook.cell(rendering, "visualize-3").status else {
+            case let .failed(channel) = try notebook.cell(rendering, "visualize-2").status,
+            case let .failed(blur) = try notebook.cell(rendering, "visualize-3").status
+        else {
             Issue.record("expected three failed cells")
             return
         }
@@ -105,7 +114,8 @@ import Testing
     }
 
     @Test func dreamShowsBothImagesAndANormPerOctave() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 
@@ -131,7 +141,8 @@ import Testing
         #expect(images.count == 2)
         let original = try RGBImage(data: images[0].png, name: "original"), dreamed = try RGBImage(data: images[1].png, name: "dreamed")
         let model = try Model(named: "efficientnet-lite0")
-        let photo = try model.preprocessing.preparedImage(from: try RGBImage(contentsOf: DirectiveTests.images.appendingPathComponent("dog.jpg")))
+        let photo = try model.preprocessing.preparedImage(
+            from: try RGBImage(contentsOf: DirectiveTests.images.appendingPathComponent("dog.jpg")))
         #expect(original == photo)
         var settings = DeepDreamSettings()
         settings.octaves = 2
@@ -139,7 +150,10 @@ import Testing
         settings.jitter = 4
         let expected = try model.deepDream(photo, layer: "_blocks.7", settings: settings)
         #expect(dreamed == expected.image)
-        #expect(caption.hasPrefix("Deep dream on _blocks.7 of efficientnet-lite0, dog.jpg: 2 octaves (160×160, 224×224), 4 steps each of 0.02 · g/mean|g|, jitter 4, seed 0"))
+        #expect(
+            caption.hasPrefix(
+                "Deep dream on _blocks.7 of efficientnet-lite0, dog.jpg: 2 octaves (160×160, 224×224), 4 steps each of 0.02 · g/mean|g|, jitter 4, seed 0"
+            ))
         let norms = try chart(dream)
         #expect(norms.series.map(\.label) == ["octave 1: 160×160", "octave 2: 224×224"])
         #expect(norms.series.map(\.x) == [[0, 1, 2, 3], [4, 5, 6, 7]])
@@ -149,7 +163,8 @@ import Testing
     }
 
     @Test func dreamSuggestsLayerNames() throws {
-        let rendering = try notebook.render("""
+        let rendering = try notebook.render(
+            """
             ```{model} net
             ```
 

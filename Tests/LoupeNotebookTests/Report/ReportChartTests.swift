@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReportChartTests {
@@ -46,8 +47,9 @@ import Testing
     }
 
     @Test func rendersInHTMLAndNotebookAndRoundTripsThroughJSON() throws {
-        let report = Report(title: "t", cells: [CellResult(id: "c", source: "", outputs: [.chart(Self.deletion)])],
-                            provenance: Provenance(loupeVersion: "v"))
+        let report = Report(
+            title: "t", cells: [CellResult(id: "c", source: "", outputs: [.chart(Self.deletion)])],
+            provenance: Provenance(loupeVersion: "v"))
         let html = HTMLRenderer().render(report)
         #expect(html.contains("<figure class=\"figure chart\">\n<svg class=\"chart\""))
         #expect(html.contains("<figcaption>Deletion &lt;b&gt;&amp; insertion&lt;/b&gt;</figcaption>"))

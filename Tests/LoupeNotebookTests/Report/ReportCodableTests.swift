@@ -1,6 +1,7 @@
 import Foundation
 import LoupeImage
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReportCodableTests {
@@ -40,19 +41,25 @@ import Testing
 
     @Test func formatIsTaggedAndStable() throws {
         let table = CellOutput.table(Table(caption: "c", columns: ["a"], rows: [["1"]]))
-        #expect(String(decoding: try encode(table), as: UTF8.self)
-            == #"{"kind":"table","table":{"caption":"c","columns":["a"],"rows":[["1"]]}}"#)
+        #expect(
+            String(decoding: try encode(table), as: UTF8.self)
+                == #"{"kind":"table","table":{"caption":"c","columns":["a"],"rows":[["1"]]}}"#)
         #expect(String(decoding: try encode(CellOutput.error("e")), as: UTF8.self) == #"{"kind":"error","message":"e"}"#)
         let image = CellOutput.image(ImageOutput(png: Data([1, 2, 3]), width: 1, height: 2, caption: "c", alt: "a"))
-        #expect(String(decoding: try encode(image), as: UTF8.self)
-            == #"{"image":{"alt":"a","caption":"c","height":2,"png":"AQID","width":1},"kind":"image"}"#)
+        #expect(
+            String(decoding: try encode(image), as: UTF8.self)
+                == #"{"image":{"alt":"a","caption":"c","height":2,"png":"AQID","width":1},"kind":"image"}"#)
         // 1.0 = 0x3F800000 and -2.0 = 0xC0000000, little-endian.
-        let heatmap = CellOutput.heatmap(try HeatmapFigure(Heatmap(values: [1, -2], width: 2, height: 1, colorMap: .coolwarm, range: -1...1, gamma: 0.5), caption: "h"))
-        #expect(String(decoding: try encode(heatmap), as: UTF8.self)
-            == #"{"heatmap":{"caption":"h","colorMap":"coolwarm","gamma":0.5,"height":1,"range":{"lower":-1,"upper":1},"values":"AACAPwAAAMA=","width":2},"kind":"heatmap"}"#)
+        let heatmap = CellOutput.heatmap(
+            try HeatmapFigure(Heatmap(values: [1, -2], width: 2, height: 1, colorMap: .coolwarm, range: -1...1, gamma: 0.5), caption: "h"))
+        #expect(
+            String(decoding: try encode(heatmap), as: UTF8.self)
+                == #"{"heatmap":{"caption":"h","colorMap":"coolwarm","gamma":0.5,"height":1,"range":{"lower":-1,"upper":1},"values":"AACAPwAAAMA=","width":2},"kind":"heatmap"}"#
+        )
         let cell = CellResult(id: "x", source: "s", outputs: [], status: .skipped("why"))
-        #expect(String(decoding: try encode(cell), as: UTF8.self)
-            == #"{"cached":false,"id":"x","outputs":[],"source":"s","status":{"kind":"skipped","reason":"why"}}"#)
+        #expect(
+            String(decoding: try encode(cell), as: UTF8.self)
+                == #"{"cached":false,"id":"x","outputs":[],"source":"s","status":{"kind":"skipped","reason":"why"}}"#)
     }
 
     @Test func nonFiniteNumbersRoundTripBitForBit() throws {
@@ -108,7 +115,8 @@ import Testing
 
     @Test func hugeDecodedHeatmapSizeThrowsInsteadOfOverflowing() throws {
         // width × height overflows Int: decoding must refuse it, not trap.
-        let json = #"{"kind":"heatmap","heatmap":{"caption":"h","colorMap":"viridis","height":2,"values":"AACAPw==","width":9223372036854775807}}"#
+        let json =
+            #"{"kind":"heatmap","heatmap":{"caption":"h","colorMap":"viridis","height":2,"values":"AACAPw==","width":9223372036854775807}}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(CellOutput.self, from: Data(json.utf8)) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReportHTMLRendererTests {
@@ -36,11 +37,13 @@ import Testing
 
     @Test func contentSecurityPolicyFollowsTheCharset() throws {
         let html = HTMLRenderer().render(try ReportSampleData.small())
-        #expect(html.contains("""
-            <meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+        #expect(
+            html.contains(
+                """
+                <meta charset="utf-8">
+                <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 
-            """))
+                """))
         #expect(html.components(separatedBy: "Content-Security-Policy").count == 2)
     }
 
@@ -100,14 +103,20 @@ import Testing
     @Test func duplicateProseHeadingsGetDistinctIDs() {
         var anchors = HeadingAnchors()
         let result = anchors.process("<h2>Results</h2><p>x</p><h2>Results</h2><h3 id=\"kept\">Kept</h3><h4>Not in TOC</h4>")
-        #expect(result.html == "<h2 id=\"h-results\">Results</h2><p>x</p><h2 id=\"h-results-2\">Results</h2><h3 id=\"kept\">Kept</h3><h4>Not in TOC</h4>")
+        #expect(
+            result.html
+                == "<h2 id=\"h-results\">Results</h2><p>x</p><h2 id=\"h-results-2\">Results</h2><h3 id=\"kept\">Kept</h3><h4>Not in TOC</h4>"
+        )
         #expect(result.entries.map(\.anchor) == ["h-results", "h-results-2", "kept"])
         #expect(result.entries.map(\.level) == [2, 2, 3])
     }
 
     @Test func cellMetaShowsTimeCachedAndStatus() throws {
         let html = HTMLRenderer().render(try ReportSampleData.small())
-        #expect(html.contains("<span class=\"cell-id\">predict</span> <span class=\"time\">42 ms</span> <span class=\"cached\" title=\"from cache\">cached</span></div>"))
+        #expect(
+            html.contains(
+                "<span class=\"cell-id\">predict</span> <span class=\"time\">42 ms</span> <span class=\"cached\" title=\"from cache\">cached</span></div>"
+            ))
         #expect(html.contains("<span class=\"cell-id\">saliency</span> <span class=\"time\">1.50 s</span></div>"))
         #expect(html.contains("<span class=\"badge failed\">failed</span>"))
         #expect(html.contains("<strong>Cell failed:</strong> unknown layer &#39;layer9&#39;: expected one of conv1, conv2, fc</div>"))

@@ -1,6 +1,7 @@
 import Foundation
 import LoupeImage
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReportHeatmapTests {
@@ -10,8 +11,10 @@ import Testing
         #expect(rendered.range == -0.25...3.125)
         #expect(rendered.lowerLabel == "-0.25")
         #expect(rendered.upperLabel == "3.125")
-        let html = HTMLRenderer().render(Report(
-            title: "t", cells: [CellResult(id: "h", source: "", outputs: [.heatmap(figure)])], provenance: Provenance(loupeVersion: "v")))
+        let html = HTMLRenderer().render(
+            Report(
+                title: "t", cells: [CellResult(id: "h", source: "", outputs: [.heatmap(figure)])], provenance: Provenance(loupeVersion: "v")
+            ))
         #expect(html.contains("<span class=\"bar-min\">-0.25</span><span class=\"bar-max\">3.125</span>"))
         #expect(html.contains("(2×2 values from -0.25 to 3.125; colour map inferno over [-0.25, 3.125])"))
     }
@@ -29,8 +32,9 @@ import Testing
             try HeatmapFigure(Heatmap(values: [1, 2, 3], width: 2, height: 2), caption: "c")
         }
         #expect(throws: ImageError.sizeMismatch(expectedWidth: 2, expectedHeight: 2, width: 1, height: 1)) {
-            try HeatmapFigure(Heatmap(values: [1, 2, 3, 4], width: 2, height: 2), caption: "c",
-                              underlay: try RGBImage(width: 1, height: 1, pixels: [1, 2, 3]))
+            try HeatmapFigure(
+                Heatmap(values: [1, 2, 3, 4], width: 2, height: 2), caption: "c",
+                underlay: try RGBImage(width: 1, height: 1, pixels: [1, 2, 3]))
         }
         // Nor can the cache hand one back.
         let bad = #"{"caption":"c","colorMap":"viridis","height":2,"values":"AACAPwAAAMA=","width":2}"#

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 @Suite struct ReportIPYNBRendererTests {
@@ -40,13 +41,15 @@ import Testing
 
         let cells = try cells(notebook)
         // Title; intro prose; heading + code for predict, saliency, broken; code for later; provenance.
-        #expect(cells.map { $0["cell_type"] as? String } == [
-            "markdown", "markdown", "markdown", "code", "markdown", "code", "markdown", "code", "code", "markdown",
-        ])
-        #expect(cells.map { $0["id"] as? String } == [
-            "title", "cell-intro", "cell-predict-heading", "cell-predict", "cell-saliency-heading", "cell-saliency",
-            "cell-broken-heading", "cell-broken", "cell-later", "provenance",
-        ])
+        #expect(
+            cells.map { $0["cell_type"] as? String } == [
+                "markdown", "markdown", "markdown", "code", "markdown", "code", "markdown", "code", "code", "markdown",
+            ])
+        #expect(
+            cells.map { $0["id"] as? String } == [
+                "title", "cell-intro", "cell-predict-heading", "cell-predict", "cell-saliency-heading", "cell-saliency",
+                "cell-broken-heading", "cell-broken", "cell-later", "provenance",
+            ])
         for cell in cells where cell["cell_type"] as? String == "code" {
             #expect(cell.keys.contains("execution_count") && cell["execution_count"] is NSNull)
         }
@@ -68,23 +71,26 @@ import Testing
         #expect(loupe["status"] as? String == "ok")
         let table = try data(try #require(try outputs(predict).first))
         #expect(try #require(table["text/html"]).contains("<tr><td>1</td><td>tabby cat</td><td>0.8123</td></tr>"))
-        #expect(table["text/plain"] == """
-            tinycnn top-3 classes for images/cat.png
-            Rank  Class      Probability
-            ----  ---------  -----------
-            1     tabby cat  0.8123
-            2     tiger cat  0.1002
-            3     lynx       0.0311
-            """)
+        #expect(
+            table["text/plain"] == """
+                tinycnn top-3 classes for images/cat.png
+                Rank  Class      Probability
+                ----  ---------  -----------
+                1     tabby cat  0.8123
+                2     tiger cat  0.1002
+                3     lynx       0.0311
+                """)
 
         // saliency: 2 images + group caption, 2 × (map + colour bar), 1 stream.
         let saliency = try outputs(cells[5])
-        #expect(saliency.map { $0["output_type"] as? String } == [
-            "display_data", "display_data", "display_data", "display_data", "display_data", "display_data", "display_data", "stream",
-        ])
+        #expect(
+            saliency.map { $0["output_type"] as? String } == [
+                "display_data", "display_data", "display_data", "display_data", "display_data", "display_data", "display_data", "stream",
+            ])
         guard case let .images(images, caption) = report.cells[2].outputs[0],
-              case let .heatmap(first) = report.cells[2].outputs[1],
-              case let .heatmap(second) = report.cells[2].outputs[2] else {
+            case let .heatmap(first) = report.cells[2].outputs[1],
+            case let .heatmap(second) = report.cells[2].outputs[2]
+        else {
             Issue.record("sample report changed shape")
             return
         }
@@ -97,9 +103,13 @@ import Testing
         #expect(try png(saliency[4]) == firstRendered.colorBar)
         #expect(try png(saliency[5]) == secondRendered.map.png)
         #expect(try png(saliency[6]) == secondRendered.colorBar)
-        #expect(try data(saliency[3])["text/plain"]
-            == "Saliency, tinycnn, target tabby cat (16×16 values from \(firstRendered.lowerLabel) to \(firstRendered.upperLabel); colour map viridis over [\(firstRendered.lowerLabel), \(firstRendered.upperLabel)])")
-        #expect(try data(saliency[6])["text/plain"] == "colour bar, coolwarm: \(secondRendered.lowerLabel) (left) to \(secondRendered.upperLabel) (right)")
+        #expect(
+            try data(saliency[3])["text/plain"]
+                == "Saliency, tinycnn, target tabby cat (16×16 values from \(firstRendered.lowerLabel) to \(firstRendered.upperLabel); colour map viridis over [\(firstRendered.lowerLabel), \(firstRendered.upperLabel)])"
+        )
+        #expect(
+            try data(saliency[6])["text/plain"]
+                == "colour bar, coolwarm: \(secondRendered.lowerLabel) (left) to \(secondRendered.upperLabel) (right)")
         // A 16 × 16 map is shown at 256 × 256, a 24 × 24 image at 240 × 240.
         #expect((saliency[3]["metadata"] as? [String: [String: Int]])?["image/png"] == ["width": 256, "height": 256])
         #expect((saliency[0]["metadata"] as? [String: [String: Int]])?["image/png"] == ["width": 240, "height": 240])
@@ -119,7 +129,9 @@ import Testing
         #expect(later[0]["name"] as? String == "stderr")
         #expect(later[0]["text"] as? String == "Skipped: depends on a failed cell\n")
 
-        #expect(try #require(cells[9]["source"] as? String).contains("<tr><td>tinycnn</td><td><code>\(String(repeating: "ab", count: 32))</code></td></tr>"))
+        #expect(
+            try #require(cells[9]["source"] as? String).contains(
+                "<tr><td>tinycnn</td><td><code>\(String(repeating: "ab", count: 32))</code></td></tr>"))
     }
 
     @Test func hostileTextIsEscapedInHTMLAndMarkdown() throws {
@@ -188,10 +200,11 @@ import Testing
         for id in ids {
             #expect(valid.firstMatch(in: id, range: NSRange(location: 0, length: id.utf16.count)) != nil, "invalid id \(id)")
         }
-        #expect(ids == [
-            "title", "cell-a-b-heading-2", "cell-a-b", "cell-a-b-2", "cell-a-b-heading", "cell-" + String(repeating: "x", count: 59),
-            String("cell-" + String(repeating: "x", count: 57)) + "-2", "cell---", "cell-", "provenance",
-        ])
+        #expect(
+            ids == [
+                "title", "cell-a-b-heading-2", "cell-a-b", "cell-a-b-2", "cell-a-b-heading", "cell-" + String(repeating: "x", count: 59),
+                String("cell-" + String(repeating: "x", count: 57)) + "-2", "cell---", "cell-", "provenance",
+            ])
     }
 
     @Test func markdownCellsHaveNoBlankLines() {
@@ -205,7 +218,8 @@ import Testing
         }
         #expect(!source.contains("$"))
         // Undoing the character references gives back the HTML.
-        let restored = source
+        let restored =
+            source
             .replacingOccurrences(of: "&#10;", with: "\n")
             .replacingOccurrences(of: "&#32;", with: " ")
             .replacingOccurrences(of: "&#9;", with: "\t")
@@ -221,7 +235,10 @@ import Testing
         )
         let cell = try cells(try notebook(report))[1]
         #expect(cell["cell_type"] as? String == "code")
-        #expect(try data(try #require(try outputs(cell).first)) == ["text/html": "<div class=\"tex2jax_ignore mathjax_ignore\">\n<p>hi</p>\n</div>"])
+        #expect(
+            try data(try #require(try outputs(cell).first)) == [
+                "text/html": "<div class=\"tex2jax_ignore mathjax_ignore\">\n<p>hi</p>\n</div>"
+            ])
     }
 
     /// The Python that has `nbformat`, or `nil` when none does.

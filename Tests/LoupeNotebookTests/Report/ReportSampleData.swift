@@ -1,5 +1,6 @@
 import Foundation
 import LoupeImage
+
 @testable import LoupeNotebook
 
 /// Small deterministic reports for the report tests.
@@ -43,17 +44,25 @@ enum ReportSampleData {
                 CellResult(
                     id: "intro",
                     source: "",
-                    outputs: [.prose(html: "<h1>Introduction</h1>\n<p>We look at <em>where</em> the model looks.</p>\n<h2>Setup &amp; data</h2>\n<p>One image, one model.</p>")]
+                    outputs: [
+                        .prose(
+                            html:
+                                "<h1>Introduction</h1>\n<p>We look at <em>where</em> the model looks.</p>\n<h2>Setup &amp; data</h2>\n<p>One image, one model.</p>"
+                        )
+                    ]
                 ),
                 CellResult(
                     id: "predict",
                     heading: "Top classes",
                     source: "```{predict}\n:model: tinycnn\n:image: images/cat.png\n:top: 3\n```",
-                    outputs: [.table(Table(
-                        caption: "tinycnn top-3 classes for images/cat.png",
-                        columns: ["Rank", "Class", "Probability"],
-                        rows: [["1", "tabby cat", "0.8123"], ["2", "tiger cat", "0.1002"], ["3", "lynx", "0.0311"]]
-                    ))],
+                    outputs: [
+                        .table(
+                            Table(
+                                caption: "tinycnn top-3 classes for images/cat.png",
+                                columns: ["Rank", "Class", "Probability"],
+                                rows: [["1", "tabby cat", "0.8123"], ["2", "tiger cat", "0.1002"], ["3", "lynx", "0.0311"]]
+                            ))
+                    ],
                     duration: 0.0421,
                     cached: true
                 ),
@@ -62,9 +71,17 @@ enum ReportSampleData {
                     heading: "Saliency",
                     source: "```{saliency}\n:model: tinycnn\n:target: tabby cat\n```",
                     outputs: [
-                        .images([try pattern(caption: "input"), try pattern(caption: "input, shifted", shift: 90)], caption: "Input image and a shifted copy"),
-                        .heatmap(try HeatmapFigure(Heatmap(values: bump(size: 16), width: 16, height: 16, colorMap: .viridis), caption: "Saliency, tinycnn, target tabby cat")),
-                        .heatmap(try HeatmapFigure(Heatmap(values: signed, width: 12, height: 12, colorMap: .coolwarm, gamma: 0.5), caption: "Integrated gradients (signed), layer conv2")),
+                        .images(
+                            [try pattern(caption: "input"), try pattern(caption: "input, shifted", shift: 90)],
+                            caption: "Input image and a shifted copy"),
+                        .heatmap(
+                            try HeatmapFigure(
+                                Heatmap(values: bump(size: 16), width: 16, height: 16, colorMap: .viridis),
+                                caption: "Saliency, tinycnn, target tabby cat")),
+                        .heatmap(
+                            try HeatmapFigure(
+                                Heatmap(values: signed, width: 12, height: 12, colorMap: .coolwarm, gamma: 0.5),
+                                caption: "Integrated gradients (signed), layer conv2")),
                         .text("steps: 32\nbaseline: zeros"),
                     ],
                     duration: 1.5
@@ -110,7 +127,8 @@ enum ReportSampleData {
                 ),
                 CellResult(id: "s", source: hostile, outputs: [], status: .skipped(hostile)),
             ],
-            provenance: Provenance(loupeVersion: hostile, models: [.init(name: hostile, sha256: hostile)], images: [.init(path: hostile, sha256: hostile)])
+            provenance: Provenance(
+                loupeVersion: hostile, models: [.init(name: hostile, sha256: hostile)], images: [.init(path: hostile, sha256: hostile)])
         )
     }
 }

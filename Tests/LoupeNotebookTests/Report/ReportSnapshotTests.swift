@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LoupeNotebook
 
 /// Compares the sample report with `Fixtures/report/sample.html`.
@@ -27,7 +28,9 @@ import Testing
             let got = html.split(separator: "\n", omittingEmptySubsequences: false)
             let want = (expected ?? "").split(separator: "\n", omittingEmptySubsequences: false)
             let line = zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, want.count)
-            Issue.record("snapshot differs from line \(line + 1): got \(got.indices.contains(line) ? String(got[line].prefix(200)) : "<end>"), expected \(want.indices.contains(line) ? String(want[line].prefix(200)) : "<end>")")
+            Issue.record(
+                "snapshot differs from line \(line + 1): got \(got.indices.contains(line) ? String(got[line].prefix(200)) : "<end>"), expected \(want.indices.contains(line) ? String(want[line].prefix(200)) : "<end>")"
+            )
         }
     }
 }
