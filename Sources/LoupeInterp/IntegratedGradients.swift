@@ -71,6 +71,9 @@ public enum Baseline: String, Sendable, CaseIterable {
     case blur
     /// Uniform random pixels (seeded).
     case noise
+    /// The all-zero input in the model's normalised units: Captum's default baseline, which is
+    /// the image of the normalisation's mean colour (mid-grey for Lite0's `(x − 127) / 128`).
+    case zero
 }
 
 extension Attributor {
@@ -136,6 +139,8 @@ extension Attributor {
         case .blur:
             let sigma = Float(Swift.min(image.width, image.height)) * 0.1
             return try Self.gaussianBlur(image, sigma: sigma).tensor(mean: p.mean, std: p.std)
+        case .zero:
+            return try Tensor.zeros([1, 3, image.height, image.width])
         }
     }
 
