@@ -41,28 +41,7 @@ public final class Model: @unchecked Sendable {
     ///   ``ModelError/missingKeys(model:keys:)`` or ``ModelError/unexpectedKeys(model:keys:)``,
     ///   naming the keys; nothing is changed when it throws.
     public func load(_ stateDict: StateDict) throws {
-        let named = network.namedParameters
-        var missing: [String] = []
-        for (key, parameter) in named {
-            guard let tensor = stateDict[key] else {
-                if !parameter.isOptional { missing.append(key) }
-                continue
-            }
-            guard tensor.shape == parameter.shape || (parameter.shape.isEmpty && tensor.count == 1) else {
-                throw ModelError.shapeMismatch(model: name, key: key, expected: parameter.shape, found: tensor.shape)
-            }
-            // Checked once here, so that no layer has to scan its input on every pass.
-            if tensor.containsNaN {
-                throw ModelError.notANumber(model: name, what: "the checkpoint's \(key) (damaged, or saved after training diverged)")
-            }
-        }
-        let known = Set(named.map(\.key))
-        let unexpected = stateDict.keys.filter { !known.contains($0) }
-        if !missing.isEmpty { throw ModelError.missingKeys(model: name, keys: missing) }
-        if !unexpected.isEmpty { throw ModelError.unexpectedKeys(model: name, keys: unexpected) }
-        for (key, parameter) in named {
-            parameter.value = stateDict[key]
-        }
+        try network.load(stateDict, modelName: name)
     }
 
     /// The dotted names of every layer, in forward order (`conv1`, `layer1.0.conv2`, …).

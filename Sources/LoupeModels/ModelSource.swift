@@ -24,13 +24,17 @@ public enum ModelSource: Sendable {
         case (_?, _?, _), (_?, _, _?):
             throw ModelError.invalidSource("give either a store model's name or an architecture (with or without weights), not both")
         case let (name?, nil, nil):
-            self = .store(try ModelStore.entry(named: name))
+            let entry = try ModelStore.entry(named: name)
+            guard entry.architecture != nil else {
+                throw ModelError.invalidSource("'\(entry.name)' is a text encoder, not an image classifier")
+            }
+            self = .store(entry)
         case let (nil, arch?, weights?):
             self = .file(try Architecture(named: arch), weights.url, written: weights.written)
         case let (nil, arch?, nil):
             let architecture = try Architecture(named: arch)
             guard let entry = ModelStore.entries.first(where: { $0.architecture == architecture }) else {
-                let stored = ModelStore.entries.map(\.architecture.rawValue).joined(separator: ", ")
+                let stored = ModelStore.entries.compactMap(\.architecture?.rawValue).joined(separator: ", ")
                 throw ModelError.invalidSource(
                     "the store has no pretrained weights for '\(arch)' (it has \(stored)); give a checkpoint with the weights")
             }

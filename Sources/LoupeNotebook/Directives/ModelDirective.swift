@@ -20,7 +20,7 @@ struct ModelDirective: Directive {
     /// A model in the store, by name.
     struct StoreName: OptionValue {
         let name: String
-        static var optionType: OptionType { .choice(ModelStore.entries.map(\.name)) }
+        static var optionType: OptionType { .choice(ModelStore.entries.filter { $0.architecture != nil }.map(\.name)) }
         static var placeholder: StoreName { StoreName(name: ModelStore.defaultModel) }
         init(name: String) { self.name = name }
         init(optionText text: String, option: String, baseDirectory: URL) throws {

@@ -1,0 +1,43 @@
+import LoupeTensor
+
+/// A lookup table of vectors, as `torch.nn.Embedding`: weight `[count, dimension]`.
+///
+/// Its input is a tensor of indices held as floats (`[B, T]`, each an integer in
+/// `0..<count`, exact in Float32 below 2²⁴), so that it runs through ``ForwardContext`` like
+/// any layer; the output is `[B, T, dimension]`.
+public final class Embedding: Module {
+    public let count: Int
+    public let dimension: Int
+    public let weight: Parameter
+
+    public init(_ count: Int, _ dimension: Int) {
+        self.count = count
+        self.dimension = dimension
+        weight = Parameter("weight", shape: [count, dimension])
+    }
+
+    public var parameters: [Parameter] { [weight] }
+
+    public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        try weight.tensor.rows(try Self.indices(input, count: count)).reshaped(to: input.shape + [dimension])
+    }
+
+    /// The integer indices a float tensor holds.
+    ///
+    /// - Throws: ``LoupeTensor/TensorError/invalidArgument(op:message:)`` for a value that is
+    ///   not a whole number, ``LoupeTensor/TensorError/outOfRange(op:index:bound:shape:)`` for
+    ///   one outside `0..<count`.
+    static func indices(_ input: Tensor, count: Int) throws -> [Int] {
+        try input.scalars.map { value in
+            guard value.isFinite, value == value.rounded() else {
+                throw TensorError.invalidArgument(op: "embedding", message: "index \(value) is not a whole number")
+            }
+            guard (0..<count).contains(Int(value)) else {
+                throw TensorError.outOfRange(op: "embedding", index: Int(value), bound: count, shape: input.shape)
+            }
+            return Int(value)
+        }
+    }
+
+    public var description: String { "Embedding(\(count), \(dimension))" }
+}
