@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CCMark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CZlibGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "CPeakFLOPS"),
 
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "LoupeModels",
             dependencies: [
-                "LoupeTensor", "LoupeImage", "ZIPFoundation",
+                "LoupeTensor", "LoupeImage", "ZIPFoundation", "CZlibGzip",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")]

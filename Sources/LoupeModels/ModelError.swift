@@ -33,6 +33,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case notANumber(model: String, what: String)
     /// A model named in a way that does not fit together (a store name and a checkpoint, …).
     case invalidSource(String)
+    /// A concept vocabulary file that cannot be used (blank or repeated lines, not UTF-8).
+    case invalidVocabulary(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -64,6 +66,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "model store: \(model): \(reason)"
         case let .invalidSource(reason):
             return reason
+        case let .invalidVocabulary(file, reason):
+            return "\(file): \(reason)"
         case let .notANumber(model, what):
             return "\(model): \(what) holds NaN"
         }

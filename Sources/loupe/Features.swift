@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoupeTensor
 import LoupeInterp
 import LoupeModels
 

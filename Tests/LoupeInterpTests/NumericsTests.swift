@@ -1,4 +1,5 @@
 import Foundation
+import LoupeTensor
 import Testing
 
 @testable import LoupeInterp
