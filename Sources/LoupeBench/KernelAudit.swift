@@ -22,9 +22,11 @@ public enum KernelAudit {
     /// (seeded weights).
     public static let standardModels = ["efficientnet-lite0", "resnet18"]
 
+    /// What an audit found.
     public struct Report: Codable, Sendable {
         /// The instruction set oneDNN used (`avx2`, `avx512_core`, …).
         public var isa: String
+        /// The models audited, as named (store names or architectures).
         public var models: [String]
         /// The passes run on each model, in order.
         public var passes: [String]
@@ -34,6 +36,7 @@ public enum KernelAudit {
         public var references: [KernelChoice]
         /// The primitives that run a generic kernel (im2col + gemm, or a templated loop).
         public var generic: [KernelChoice]
+        /// How long the audit took, in seconds.
         public var seconds: Double
 
         init(isa: String, models: [String], passes: [String], kernels: [KernelChoice], seconds: Double) {
@@ -146,6 +149,7 @@ public enum KernelAudit {
 /// The instruction set and the kernels without a JIT implementation that a benchmark ran, so
 /// that every `loupe bench` figure says what oneDNN fell back to, by name.
 public struct KernelSummary: Codable, Sendable {
+    /// The instruction set oneDNN used (`avx2`, `avx512_core`, …).
     public var isa: String
     /// Primitives of an audited kind on oneDNN's reference kernel, as `kind [implementation] operands`.
     public var reference: [String]

@@ -8,8 +8,11 @@ import LoupeTensor
 /// Run one model per process when comparing peak memory: the peak is the process's high-water
 /// mark (`ru_maxrss`).
 public enum ModelBenchmark {
+    /// One network's measurements.
     public struct Result: Codable, Sendable {
+        /// The model measured, as named (a store model or an architecture).
         public var model: String
+        /// `pretrained` for a store model, `random` for an architecture with seeded random weights.
         public var weights: String
         /// Images per pass.
         public var batch: Int

@@ -28,18 +28,35 @@ public enum ModelParity {
 
     /// One comparison's outcome.
     public struct Row: Sendable {
+        /// The case's model name, from the manifest.
         public let model: String
+        /// The checkpoint's file name.
         public let checkpoint: String
+        /// The photo's file name.
         public let photo: String
+        /// The largest logit difference, relative to the largest reference logit.
         public let logitError: Float
+        /// Whether the top five classes are PyTorch's, in order.
         public let top5Equal: Bool
+        /// Cosine similarity between the input gradients of the top logit, Loupe's and PyTorch's.
         public let gradientCosine: Float
+        /// Mean absolute difference between Loupe's preprocessing of the photo and torchvision's, in normalised units.
         public let preprocessingError: Float
+        /// Whether the top five on Loupe's own preprocessing are PyTorch's.
         public let ownTop5Equal: Bool
 
+        /// Logits within 1e-3, the same top five and gradient cosine ≥ 0.999 (preprocessing is reported, not judged).
         public var passed: Bool { logitError <= 1e-3 && top5Equal && gradientCosine >= 0.999 }
     }
 
+    /// Compares every checkpoint and photo of the manifest in `directory` with its PyTorch reference.
+    ///
+    /// - Parameters:
+    ///   - directory: The folder `Scripts/parity/models.py references` wrote: `manifest.json`
+    ///     and the little-endian Float32 files it names.
+    ///   - report: Called with each row as soon as it is computed.
+    /// - Returns: Every row, in the manifest's order.
+    /// - Throws: The errors of reading the files and loading the models.
     public static func run(directory: URL, report: (Row) -> Void) throws -> [Row] {
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
         var rows: [Row] = []

@@ -3,18 +3,30 @@ import LoupeTensor
 
 /// One convolution shape of the benchmark, with its measured throughput.
 public struct ConvolutionCase: Codable, Sendable {
+    /// Batch size.
     public var n: Int
+    /// Input channels.
     public var c_in: Int
+    /// Output channels.
     public var c_out: Int
+    /// Input height, in pixels.
     public var h: Int
+    /// Input width, in pixels.
     public var w: Int
+    /// The side of the square kernel.
     public var k: Int
+    /// The stride, the same in both directions.
     public var stride: Int
+    /// Channel groups (the channel count for a depthwise convolution).
     public var groups: Int
+    /// Zero padding on every side, in pixels.
     public var padding: Int
+    /// The measured forward throughput in GFLOP/s; `nil` until measured.
     public var forward_gflops: Double?
+    /// The measured throughput of the gradient with respect to the input, in GFLOP/s; `nil` until measured.
     public var backward_data_gflops: Double?
 
+    /// An unmeasured case; `padding` defaults to `k / 2`.
     public init(n: Int, cIn: Int, cOut: Int, h: Int, w: Int, k: Int, stride: Int = 1, groups: Int = 1, padding: Int? = nil) {
         (self.n, self.c_in, self.c_out, self.h, self.w, self.k, self.stride, self.groups) = (n, cIn, cOut, h, w, k, stride, groups)
         self.padding = padding ?? k / 2
@@ -26,6 +38,7 @@ public struct ConvolutionCase: Codable, Sendable {
         return 2 * Double(n * c_out * oh * ow) * Double(c_in / groups * k * k)
     }
 
+    /// A short name, as `n1 64→256 56×56 k1 s1` (with `g144` for grouped convolutions), which also tells cases apart.
     public var label: String {
         "n\(n) \(c_in)→\(c_out) \(h)×\(w) k\(k) s\(stride)" + (groups > 1 ? " g\(groups)" : "")
     }
@@ -33,11 +46,15 @@ public struct ConvolutionCase: Codable, Sendable {
 
 /// The result of `loupe bench ops`.
 public struct OpBenchmarkReport: Codable, Sendable {
+    /// The machine's measured single-precision peak in GFLOP/s (``PeakThroughput/measure(threads:)``).
     public var peak_gflops: Double
+    /// The instruction set of the peak measurement: `avx2+fma` or `sse`.
     public var peak_kernel: String
+    /// The processors active during the run.
     public var threads: Int
     /// Median time of one tiny oneDNN op, the fixed cost every op pays.
     public var dispatch_microseconds: Double
+    /// Every distinct case, measured, in the order run.
     public var convs: [ConvolutionCase]
     /// The instruction set and any kernel without a JIT implementation.
     public var kernels: KernelSummary?
@@ -73,6 +90,7 @@ public enum OpBenchmark {
         ]
     }
 
+    /// ResNet-50's distinct convolutions and Lite0's depthwise ones, at batch 1 and then at batch 8.
     public static var standardCases: [ConvolutionCase] {
         [1, 8].flatMap { resnet50(batch: $0) + depthwise(batch: $0) }
     }

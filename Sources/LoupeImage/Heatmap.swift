@@ -20,6 +20,7 @@ public struct Heatmap: Sendable, Equatable {
     /// distance from the middle), or `nil` for none.
     public var gamma: Float?
 
+    /// A map of `values` (row-major, `width × height` of them), checked only by ``validate()``, which drawing calls.
     public init(
         values: [Float], width: Int, height: Int, colorMap: ColorMap = .viridis, range: ClosedRange<Float>? = nil, gamma: Float? = nil
     ) {

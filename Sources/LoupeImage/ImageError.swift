@@ -35,6 +35,7 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     /// A heatmap that cannot be drawn: a wrong size or value count, an empty range, a bad gamma.
     case invalidHeatmap(String)
 
+    /// The message shown to the user, naming the file or operation where there is one.
     public var description: String {
         switch self {
         case let .unreadable(name, reason):

@@ -1,8 +1,9 @@
 import LoupeModels
 
 extension Architecture {
-    /// The layer Grad-CAM uses when none is named: the last feature map before pooling. For
-    /// EfficientNet-Lite, `_relu` at its last run is the head's activation.
+    /// The layer Grad-CAM uses when none is named: the last feature map before pooling.
+    ///
+    /// For EfficientNet-Lite, `_relu` at its last run is the head's activation.
     public var defaultCAMLayer: String {
         switch self {
         case .resnet18, .resnet34, .resnet50, .resnet101, .resnet152: "layer4"

@@ -15,6 +15,7 @@ public struct Attribution: Sendable {
     /// Whether the values keep their sign (a diverging colour map shows them).
     public let isSigned: Bool
 
+    /// An attribution from its parts; `values` must hold as many elements as `shape` describes (not checked).
     public init(values: [Float], shape: [Int], method: String, target: ResolvedTarget, layer: String? = nil, isSigned: Bool) {
         self.values = values
         self.shape = shape

@@ -18,20 +18,28 @@ public struct AttributionSettings: Sendable {
     public var signed = false
     /// Grad-CAM's layer; `nil` means the architecture's ``Architecture/defaultCAMLayer``.
     public var layer: String?
-    /// Integrated Gradients: points on the path, the quadrature rule, the baseline.
+    /// Integrated Gradients: points on the path (Captum's `n_steps`).
     public var steps = 50
+    /// Integrated Gradients: the quadrature rule that places and weighs the points.
     public var rule = IntegrationRule.gaussLegendre
+    /// Integrated Gradients: the reference input the path starts from.
     public var baseline = Baseline.black
-    /// SmoothGrad: noisy copies, noise σ, seed (also the noise baseline's), or given noise.
+    /// SmoothGrad: noisy copies of the input averaged.
     public var samples = 5
+    /// SmoothGrad: the noise's standard deviation σ, in normalised input units (Captum's `stdevs`).
     public var noiseLevel: Float = 1
+    /// SmoothGrad's noise seed, also the seed of Integrated Gradients' noise baseline.
     public var seed: UInt64 = 0
+    /// SmoothGrad: noise to add instead of drawing it, `samples × 3 × H × W` values (for parity with Captum).
     public var noise: [Float]?
-    /// Occlusion: window side, stride, occluding value.
+    /// Occlusion: the side of the square window, in pixels.
     public var window = 16
+    /// Occlusion: pixels between neighbouring window positions.
     public var stride = 8
+    /// Occlusion: the value occluded pixels take, in normalised units (0 is the mean colour).
     public var occlusionValue: Float = 0
 
+    /// Every setting at its default.
     public init() {}
 }
 
@@ -68,6 +76,7 @@ extension Attributor {
 /// An attribution together with what it explains: the one result `loupe attribute` and the
 /// `{attribute}` cell both draw.
 public struct AttributionRun: Sendable {
+    /// The raw values, with the method, layer and target they belong to.
     public let attribution: Attribution
     /// The target, resolved for the model and image (the top class made concrete).
     public let target: ResolvedTarget

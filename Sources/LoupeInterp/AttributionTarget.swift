@@ -38,6 +38,7 @@ public struct ResolvedTarget: Sendable, Equatable, CustomStringConvertible {
         case channel(layer: String, index: Int)
     }
 
+    /// Which class logit or which layer's channel is explained.
     public let kind: Kind
     /// How captions name it: `German shepherd (235)` or `layer4:12`.
     public let description: String

@@ -1,10 +1,13 @@
 import LoupeModels
 import LoupeTensor
 
-/// Runs attribution methods on one model. Each method lives in its own file as an extension.
+/// Runs attribution methods on one model.
+///
+/// Each method lives in its own file as an extension.
 public struct Attributor: Sendable {
     /// The model explained.
     public let model: Model
+    /// An attributor explaining `model`.
     public init(model: Model) {
         self.model = model
     }
@@ -13,7 +16,14 @@ public struct Attributor: Sendable {
     /// batch `inputs` (`[N, 3, H, W]`).
     ///
     /// - Parameters:
+    ///   - inputs: A batch of normalised images, `[N, 3, H, W]`.
+    ///   - target: What the objective is: a class logit, or a channel's mean activation.
+    ///   - gradient: Whether to compute the gradient (otherwise the pass runs without recording).
     ///   - guided: Gate every ReLU's gradient to its positive part (guided backpropagation).
+    /// - Returns: The objective per batch row, and the gradient (`[N, 3, H, W]`) when asked for.
+    /// - Throws: ``InterpError/notAFeatureMap(layer:shape:)`` or
+    ///   ``InterpError/channelOutOfRange(layer:channel:channels:)`` for a bad channel target; the
+    ///   model's errors.
     func objective(_ inputs: Tensor, target: ResolvedTarget, gradient: Bool, guided: Bool = false) throws -> (
         values: [Float], gradient: Tensor?
     ) {

@@ -29,7 +29,9 @@ public struct ChannelAblator: Sendable {
     ///
     /// - Parameters:
     ///   - channels: Channel indices; repeats are ignored, an empty list changes nothing.
+    ///   - input: `[1, 3, H, W]`, normalised.
     ///   - top: How many classes each ranking lists.
+    /// - Returns: The rankings before and after, with the logits and the channels removed.
     /// - Throws: ``InterpError/channelOutOfRange(layer:channel:channels:)``,
     ///   ``InterpError/notAFeatureMap(layer:shape:)``.
     public func ablate(_ channels: [Int], input: Tensor, top: Int = 5) throws -> ChannelAblation {
@@ -253,6 +255,7 @@ public struct ChannelAblation: Sendable {
 
 /// A channel and its estimated effect on the margin of the top class over the runner-up.
 public struct ChannelEffect: Sendable, Equatable {
+    /// The channel's index in the layer's output.
     public let channel: Int
     /// `Σ activation × ∂margin/∂activation` over the channel's map: how much the margin is
     /// expected to drop when the channel is zeroed.
@@ -268,12 +271,14 @@ public struct AblationBudget: Sendable, Equatable, CustomStringConvertible {
     /// Evaluations per batched forward pass.
     public var batchSize: Int
 
+    /// A budget of at most `maxChannels` channels and `maxForwardPasses` evaluations, `batchSize` per forward pass.
     public init(maxChannels: Int = 64, maxForwardPasses: Int = 256, batchSize: Int = 8) {
         self.maxChannels = maxChannels
         self.maxForwardPasses = maxForwardPasses
         self.batchSize = batchSize
     }
 
+    /// The budget for captions, as `64 channels, 256 forward passes, batches of 8`.
     public var description: String { "\(maxChannels) channels, \(maxForwardPasses) forward passes, batches of \(batchSize)" }
 }
 

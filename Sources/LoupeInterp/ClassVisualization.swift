@@ -3,9 +3,10 @@ import LoupeModels
 import LoupeTensor
 
 /// How a feature visualisation runs: the optimiser, the image representation and the
-/// regularisers. The defaults are the lecture's class visualisation: 100 Adam steps at
-/// learning rate 0.05 on the pixels of the normalised input, started at `0.1·N(0, 1)`, with the
-/// penalty `1e-3·Σx²`.
+/// regularisers.
+///
+/// The defaults are the lecture's class visualisation: 100 Adam steps at learning rate 0.05 on
+/// the pixels of the normalised input, started at `0.1·N(0, 1)`, with the penalty `1e-3·Σx²`.
 public struct VisualizationSettings: Sendable, Equatable {
     /// Adam steps.
     public var steps = 100
@@ -53,9 +54,10 @@ public struct Visualization: Sendable {
 
 extension Model {
     /// Activation maximisation: an image that maximises `objective`, found by gradient ascent
-    /// from a seeded random start (Erhan et al. 2009; Simonyan et al. 2014,
-    /// <https://arxiv.org/abs/1312.6034>; Olah et al. 2017 for the Fourier parameterisation and
-    /// transforms).
+    /// from a seeded random start.
+    ///
+    /// After Erhan et al. 2009; Simonyan et al. 2014, <https://arxiv.org/abs/1312.6034>;
+    /// Olah et al. 2017 for the Fourier parameterisation and transforms.
     ///
     /// Each step computes the picture from the parameters, applies the transforms, normalises
     /// it as the model does, and takes an Adam step on

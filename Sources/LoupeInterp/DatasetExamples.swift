@@ -39,19 +39,24 @@ public struct DatasetExample: Sendable {
 
 /// A position in a feature map.
 public struct FeatureLocation: Sendable, Equatable, CustomStringConvertible {
+    /// The row (y), from 0 at the top of the feature map.
     public var row: Int
+    /// The column (x), from 0 at the left of the feature map.
     public var column: Int
 
+    /// The position at `row` and `column`.
     public init(row: Int, column: Int) {
         self.row = row
         self.column = column
     }
 
+    /// The position for captions, as `(row 3, column 5)`.
     public var description: String { "(row \(row), column \(column))" }
 }
 
 /// A file left out of a ranking, and why.
 public struct SkippedFile: Sendable, Equatable {
+    /// The file left out.
     public let file: URL
     /// The decoder's message without the file's path ("not a PNG or JPEG image …").
     public let reason: String
@@ -68,6 +73,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// Every image failed to decode.
     case noReadableImages(skipped: [SkippedFile])
 
+    /// The message shown to the user, naming the folder, or the first files that could not be read.
     public var description: String {
         switch self {
         case let .missingFolder(path): "the folder '\(path)' does not exist"
@@ -131,6 +137,9 @@ public struct DatasetExamples: Sendable {
     /// Ranks `files` by the activation of `channel` of `layer` and keeps the best `count`.
     ///
     /// - Parameters:
+    ///   - model: The model whose layer is read, with its weights and preprocessing.
+    ///   - layer: The layer's dotted name.
+    ///   - channel: The channel of the layer's output that ranks the images.
     ///   - files: The images, in the order ties are broken (``imageFiles(in:)`` sorts a folder).
     ///   - count: How many examples to keep (fewer when fewer images decode).
     ///   - score: What ranks the images.

@@ -2,9 +2,11 @@ import LoupeImage
 import LoupeModels
 import LoupeTensor
 
-/// How deep dream runs. The defaults follow the classic implementation (Mordvintsev et al.
-/// 2015, Google's `deepdream.ipynb`): 4 octaves 1.4 apart, 10 steps each, normalised gradient
-/// steps of 0.02 in the model's normalised input units (the lecture's step).
+/// How deep dream runs.
+///
+/// The defaults follow the classic implementation (Mordvintsev et al. 2015, Google's
+/// `deepdream.ipynb`): 4 octaves 1.4 apart, 10 steps each, normalised gradient steps of 0.02 in
+/// the model's normalised input units (the lecture's step).
 public struct DeepDreamSettings: Sendable, Equatable {
     /// Scales the image is dreamed at, smallest first; 1 is the lecture's single scale.
     public var octaves = 4

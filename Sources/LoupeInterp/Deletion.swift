@@ -1,13 +1,13 @@
 import Foundation
 import LoupeTensor
 
-/// Deletion and insertion curves of one attribution map (Petsiuk et al. 2018, "RISE",
-/// https://arxiv.org/abs/1806.07421), with the same curves for a random pixel order as the
-/// reference a map should beat.
+/// Deletion and insertion curves of one attribution map, with the same curves for a random
+/// pixel order as the reference a map should beat.
 ///
-/// Each curve holds the target class's softmax probability at ``fractions`` (0…1 of the pixels
-/// changed). A faithful map makes the deletion curve fall fast (small area) and the insertion
-/// curve rise fast (large area).
+/// The curves are RISE's (Petsiuk et al. 2018, https://arxiv.org/abs/1806.07421). Each curve
+/// holds the target class's softmax probability at ``fractions`` (0…1 of the pixels changed).
+/// A faithful map makes the deletion curve fall fast (small area) and the insertion curve rise
+/// fast (large area).
 public struct DeletionCurves: Sendable, Equatable {
     /// The fraction of pixels deleted or inserted at each point, from 0 to 1.
     public let fractions: [Double]
@@ -31,8 +31,10 @@ public struct DeletionCurves: Sendable, Equatable {
     /// The area under the random-order insertion curve.
     public var randomInsertionArea: Double { Self.area(randomInsertion, at: fractions) }
 
-    /// The trapezoid rule: `Σ (xᵢ₊₁ − xᵢ)(yᵢ + yᵢ₊₁) / 2`. With equal steps over 0…1 this is
-    /// RISE's `auc` (`(Σy − y₀/2 − yₙ/2) / n`). Zero for fewer than two points.
+    /// The trapezoid rule: `Σ (xᵢ₊₁ − xᵢ)(yᵢ + yᵢ₊₁) / 2`.
+    ///
+    /// With equal steps over 0…1 this is RISE's `auc` (`(Σy − y₀/2 − yₙ/2) / n`). Zero for
+    /// fewer than two points.
     public static func area(_ y: [Double], at x: [Double]) -> Double {
         var total = 0.0
         for i in stride(from: 0, to: Swift.min(x.count, y.count) - 1, by: 1) {
@@ -83,10 +85,11 @@ extension Attributor {
         return profile.flatMap { row in profile.map { Float(row * $0) } }
     }
 
-    /// Deletion and insertion curves for `map` (`H × W`, the input's size; larger means more
-    /// important, so a signed map ranks its most positive pixels first), as RISE's
-    /// `CausalMetric`: pixels in `steps` equal chunks, most important first, are replaced
-    /// by black (deletion; the black image in normalised units, as
+    /// Deletion and insertion curves for `map`, as RISE's `CausalMetric`.
+    ///
+    /// `map` is `H × W`, the input's size; larger means more important, so a signed map ranks
+    /// its most positive pixels first. Pixels in `steps` equal chunks, most important first, are
+    /// replaced by black (deletion; the black image in normalised units, as
     /// ``baselineTensor(_:for:seed:)`` makes it) or copied into ``riseBlur(_:)``'s blurred input
     /// (insertion), and the target's softmax probability is recorded after each chunk.
     ///
@@ -96,11 +99,13 @@ extension Attributor {
     /// Pixels of equal importance keep their row-major order.
     ///
     /// - Parameters:
+    ///   - map: The attribution map, `H × W` values in row-major order.
     ///   - input: `[1, 3, H, W]`, normalised.
     ///   - target: A class target.
     ///   - steps: Chunks; each curve has `steps + 1` points.
     ///   - seed: Seeds the random order of the reference curves.
     ///   - batchSize: Images per forward pass.
+    /// - Returns: The deletion and insertion curves for `map` and for the random order.
     /// - Throws: ``InterpError/invalidParameter(_:)`` for a channel target, a map of the wrong
     ///   size or holding NaN, or `steps` outside 1…H·W.
     public func deletionCurves(

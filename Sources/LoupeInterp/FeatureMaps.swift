@@ -132,7 +132,9 @@ public struct FeatureMaps: Sendable {
     }
 
     /// The `count` channels with the highest mean activation over the map (highest first; equal
-    /// means keep the lower channel index first). `count` larger than the channels gives them all.
+    /// means keep the lower channel index first).
+    ///
+    /// `count` larger than the channels gives them all.
     ///
     /// The mean is taken of the layer's output as named: for a convolution or batch norm before
     /// the activation it may be negative, and it ranks by the signed mean, not by magnitude.

@@ -124,6 +124,8 @@ public struct FilterGrid: Sendable {
     /// Builds the tiles of the convolution `layer` of `model`.
     ///
     /// - Parameters:
+    ///   - model: The model, with its weights loaded.
+    ///   - layer: The convolution's dotted name.
     ///   - filters: The filters to show; `nil` for every filter (``Layout/perFilter``,
     ///     ``Layout/rgb``) or filter 0 (``Layout/perInputChannel``).
     ///   - inputChannels: For ``Layout/perInputChannel``, the input channels to show; `nil` for

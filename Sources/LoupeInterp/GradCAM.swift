@@ -1,11 +1,12 @@
 import LoupeTensor
 
 extension Attributor {
-    /// Grad-CAM (Selvaraju et al. 2017), as Captum's `LayerGradCam` with
-    /// `relu_attributions=True` (`signed` keeps negative values): the layer's channels weighted
-    /// by their spatially averaged gradients and summed, `[1, 1, h, w]` at the layer's size.
+    /// Grad-CAM, as Captum's `LayerGradCam` with `relu_attributions=True` (`signed` keeps
+    /// negative values): the layer's channels weighted by their spatially averaged gradients and
+    /// summed, `[1, 1, h, w]` at the layer's size.
     ///
-    /// A layer that runs more than once in a pass (a shared ReLU) is taken at its last run.
+    /// From Selvaraju et al. 2017, <https://arxiv.org/abs/1610.02391>. A layer that runs more
+    /// than once in a pass (a shared ReLU) is taken at its last run.
     public func gradCAM(_ input: Tensor, target: ResolvedTarget, layer: String, signed: Bool = false) throws -> Attribution {
         _ = try model.layer(named: layer)
         let (cam, shape) = try Engine.run { () throws -> ([Float], [Int]) in
@@ -49,8 +50,10 @@ extension Attributor {
         return Attribution(values: values, shape: input.shape, method: "Guided Grad-CAM", target: target, layer: layer, isSigned: true)
     }
 
-    /// Guided backpropagation (Springenberg et al. 2015), as Captum's `GuidedBackprop`: the
-    /// input gradient with every ReLU (and ReLU6) passing only positive gradients.
+    /// Guided backpropagation, as Captum's `GuidedBackprop`: the input gradient with every ReLU
+    /// (and ReLU6) passing only positive gradients.
+    ///
+    /// From Springenberg et al. 2015, <https://arxiv.org/abs/1412.6806>.
     public func guidedBackprop(_ input: Tensor, target: ResolvedTarget) throws -> Attribution {
         let gradient = try objective(input, target: target, gradient: true, guided: true).gradient
         return Attribution(

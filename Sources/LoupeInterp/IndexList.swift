@@ -1,11 +1,16 @@
 import Foundation
 
 /// A list of channel or filter indices as people write them: `3,7,58`, `0-31`, or a mix
-/// (`0-7, 12, 40-43`). Ranges include both ends; order and repeats are kept as written.
+/// (`0-7, 12, 40-43`).
+///
+/// Ranges include both ends; order and repeats are kept as written.
 public enum IndexList {
     /// The indices `text` lists.
     ///
-    /// - Parameter option: How errors name the option (`filters`, `--channels`).
+    /// - Parameters:
+    ///   - text: The list as written, as `0-7, 12, 40-43`.
+    ///   - option: How errors name the option (`filters`, `--channels`).
+    /// - Returns: The indices in the order written, ranges expanded, repeats kept.
     /// - Throws: ``InterpError/invalidParameter(_:)`` naming the option and the bad part.
     public static func parse(_ text: String, option: String) throws -> [Int] {
         var indices: [Int] = []

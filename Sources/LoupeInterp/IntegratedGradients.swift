@@ -77,17 +77,24 @@ public enum Baseline: String, Sendable, CaseIterable {
 }
 
 extension Attributor {
-    /// Integrated Gradients (Sundararajan et al. 2017), as Captum's `IntegratedGradients`:
-    /// `(x − b) · Σ wᵢ ∇f(b + αᵢ (x − b))`.
+    /// Integrated Gradients, as Captum's `IntegratedGradients`: `(x − b) · Σ wᵢ ∇f(b + αᵢ (x − b))`.
+    ///
+    /// From Sundararajan et al. 2017, <https://arxiv.org/abs/1703.01365>.
     ///
     /// - Parameters:
     ///   - input: `[1, 3, H, W]`, normalised.
     ///   - baseline: `[1, 3, H, W]`, normalised (see ``baselineTensor(_:for:seed:)``).
+    ///   - baselineName: How the caption names the baseline (`black`, `blur`, …).
+    ///   - target: What is explained.
     ///   - steps: Points on the path (Captum's `n_steps`, default 50).
+    ///   - rule: The quadrature rule that places and weighs the points (Captum's `method`).
     ///   - batchSize: Points evaluated per forward and backward pass. Captum evaluates all
     ///     `steps` in one batch; the result is the same sum, but a batch of 50 Lite0 inputs
     ///     keeps 4 GB of activations for the backward pass and is slower per image than
     ///     batches of 8 (`loupe bench models --batch`), so Loupe's default is 8.
+    /// - Returns: The signed map, `[1, 3, H, W]` like the input.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for `steps` outside 1…4096 or a baseline
+    ///   whose shape differs from the input's; the model's errors.
     public func integratedGradients(
         _ input: Tensor, baseline: Tensor, baselineName: String = "black", target: ResolvedTarget, steps: Int = 50,
         rule: IntegrationRule = .gaussLegendre, batchSize: Int = 8

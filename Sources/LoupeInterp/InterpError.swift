@@ -26,6 +26,7 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
     /// Something that cannot happen did: a bug in Loupe.
     case internalError(String)
 
+    /// The message shown to the user, saying what was expected and what was found.
     public var description: String {
         switch self {
         case let .unknownLabel(label, suggestions):
@@ -60,6 +61,7 @@ public enum InterpError: Error, CustomStringConvertible, Equatable {
 }
 
 extension InterpError: OriginatedError {
+    /// ``internalError(_:)`` is a bug in Loupe (``LoupeTensor/ErrorOrigin/internal``); every other case comes from the input.
     public var origin: ErrorOrigin {
         if case .internalError = self { return .internal }
         return .input

@@ -5,7 +5,17 @@ extension Attributor {
     /// sliding window: each pixel's attribution is the mean drop of the target over the windows
     /// covering it when they are replaced by `value` (in normalised units).
     ///
-    /// - Parameter batchSize: Occluded images per forward pass.
+    /// - Parameters:
+    ///   - input: `[1, 3, H, W]`, normalised.
+    ///   - target: What is explained.
+    ///   - window: The side of the square window, in pixels (1 up to the shorter side).
+    ///   - stride: Pixels between neighbouring window positions (at least 1).
+    ///   - value: What occluded pixels are set to, in normalised units (0 is the mean colour).
+    ///   - batchSize: Occluded images per forward pass.
+    /// - Returns: A signed attribution of the input's shape, the same map in each channel;
+    ///   pixels no window covers get 0.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for a window or stride out of range; the
+    ///   model's errors.
     public func occlusion(
         _ input: Tensor, target: ResolvedTarget, window: Int = 16, stride: Int = 8, value: Float = 0, batchSize: Int = 32
     ) throws -> Attribution {

@@ -89,24 +89,33 @@ public struct ReceptiveField: Sendable, Equatable {
 
 /// A height and width in pixels.
 public struct PixelSize: Sendable, Equatable, CustomStringConvertible {
+    /// Rows.
     public var height: Int
+    /// Columns.
     public var width: Int
 
+    /// A size of `height` rows and `width` columns.
     public init(height: Int, width: Int) {
         self.height = height
         self.width = width
     }
 
+    /// Width by height, as `224×224`.
     public var description: String { "\(width)×\(height)" }
 }
 
 /// A rectangle of pixels: top-left corner and size.
 public struct PixelRegion: Sendable, Equatable, CustomStringConvertible {
+    /// The first row, from 0 at the top.
     public var top: Int
+    /// The first column, from 0 at the left.
     public var left: Int
+    /// Rows.
     public var height: Int
+    /// Columns.
     public var width: Int
 
+    /// The `height`×`width` rectangle whose top-left pixel is (`top`, `left`).
     public init(top: Int, left: Int, height: Int, width: Int) {
         self.top = top
         self.left = left
@@ -119,6 +128,7 @@ public struct PixelRegion: Sendable, Equatable, CustomStringConvertible {
         (top..<(top + height)).contains(row) && (left..<(left + width)).contains(column)
     }
 
+    /// Size and top-left corner, as `11×11 at (x 0, y 4)`.
     public var description: String { "\(width)×\(height) at (x \(left), y \(top))" }
 }
 

@@ -8,6 +8,7 @@ public struct RandomizationStage: Sendable, Equatable {
     /// convolution with the batch norm after it (`_conv_head`, `_bn1`).
     public let layers: [String]
 
+    /// A stage that re-initialises `layers`.
     public init(layers: [String]) {
         self.layers = layers
     }
@@ -115,12 +116,13 @@ public struct SanityCheck: Sendable {
 }
 
 extension Attributor {
-    /// The cascading model-parameter randomisation test of Adebayo et al. 2018, "Sanity Checks
-    /// for Saliency Maps" (https://arxiv.org/abs/1810.03292): re-initialise the model's layers
-    /// cumulatively from the logits down (``Model/randomizationStages``) and compare each map
-    /// with the trained model's by Spearman's rank correlation, on absolute values and signed,
-    /// as the paper reports both. A method that explains the model should lose the correlation
-    /// as soon as the top layers are random.
+    /// The cascading model-parameter randomisation test of "Sanity Checks for Saliency Maps".
+    ///
+    /// The test (Adebayo et al. 2018, https://arxiv.org/abs/1810.03292) re-initialises the
+    /// model's layers cumulatively from the logits down (``Model/randomizationStages``) and
+    /// compares each map with the trained model's by Spearman's rank correlation, on absolute
+    /// values and signed, as the paper reports both. A method that explains the model should
+    /// lose the correlation as soon as the top layers are random.
     ///
     /// The layers are randomised in a copy; ``model`` is never changed. Re-initialisation is
     /// PyTorch's `reset_parameters()` for convolutions and linear layers: weights and biases
@@ -134,8 +136,11 @@ extension Attributor {
     /// top class instead); maps are compared at the input's size (``Attribution/map(size:)``).
     ///
     /// - Parameters:
-    ///   - input: `[1, 3, H, W]`, normalised; `seen` is the image as the model sees it (for
-    ///     Integrated Gradients' baseline).
+    ///   - method: The attribution method tested.
+    ///   - input: `[1, 3, H, W]`, normalised.
+    ///   - seen: The image as the model sees it (for Integrated Gradients' baseline).
+    ///   - target: What is explained, the same for every randomised model.
+    ///   - settings: The method's settings.
     ///   - stages: Randomise only the top this-many stages; `nil` goes down to the input.
     ///   - every: Compute the map after every `every`-th stage (and always after the last).
     ///   - seed: Seeds the re-initialisation.

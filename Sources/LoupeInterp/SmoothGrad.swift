@@ -1,14 +1,24 @@
 import LoupeTensor
 
 extension Attributor {
-    /// SmoothGrad (Smilkov et al. 2017), as Captum's `NoiseTunnel(Saliency)` with
-    /// `nt_type="smoothgrad"`: the mean of the saliency maps of `samples` noisy copies of the input.
+    /// SmoothGrad, as Captum's `NoiseTunnel(Saliency)` with `nt_type="smoothgrad"`: the mean of
+    /// the saliency maps of `samples` noisy copies of the input.
+    ///
+    /// From Smilkov et al. 2017, <https://arxiv.org/abs/1706.03825>.
     ///
     /// - Parameters:
+    ///   - input: `[1, 3, H, W]`, normalised.
+    ///   - target: What is explained.
+    ///   - samples: Noisy copies averaged, 1…1024.
     ///   - noiseLevel: The standard deviation of the Gaussian noise, in normalised input units
     ///     (Captum's `stdevs`, default 1).
     ///   - seed: Seeds the noise.
+    ///   - signed: Average the signed gradients instead of their absolute values.
     ///   - noise: Noise to use instead, `samples × 3 × H × W` values (for parity with Captum).
+    /// - Returns: The mean map, `[1, 3, H, W]` like the input.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for `samples` or `noiseLevel` out of range,
+    ///   ``InterpError/noiseShape(expected:found:)`` for given noise of the wrong size; the
+    ///   model's errors.
     public func smoothGrad(
         _ input: Tensor, target: ResolvedTarget, samples: Int = 5, noiseLevel: Float = 1, seed: UInt64 = 0,
         signed: Bool = false, noise: [Float]? = nil

@@ -2,8 +2,9 @@ import Foundation
 import LoupeTensor
 
 /// A random, differentiable change to a picture before the model sees it: the robustness
-/// transforms of feature visualisation (Lucid/Lucent's `transform.py`). Optimising through
-/// them keeps the image from relying on pixel-exact high-frequency patterns.
+/// transforms of feature visualisation (Lucid/Lucent's `transform.py`).
+///
+/// Optimising through them keeps the image from relying on pixel-exact high-frequency patterns.
 ///
 /// Each transform maps a `[1, 3, H, W]` picture in 0…1 to another (possibly of another size)
 /// and draws its randomness from the generator it is given, so a seed reproduces a run.
@@ -73,6 +74,7 @@ public enum ImageTransform: Sendable, Equatable, CustomStringConvertible {
         return values[Int.random(in: 0..<values.count, using: &generator)]
     }
 
+    /// A short name for captions, as `jitter 8`, `scale 0.90…1.10` or `rotate -10…10°`.
     public var description: String {
         switch self {
         case let .pad(pixels, _): "pad \(pixels)"
@@ -109,8 +111,9 @@ extension Tensor {
 public enum ImageRegularizer {
     /// The anisotropic total variation of a `[N, C, H, W]` picture, per pixel:
     /// `(Σ|x[y+1, x] − x[y, x]| + Σ|x[y, x+1] − x[y, x]|) / (N·H·W)`, differentiable
-    /// (Mahendran & Vedaldi 2015, with β = 1). A noisy picture in 0…1 scores about 1, a smooth
-    /// one near 0.
+    /// (Mahendran & Vedaldi 2015, with β = 1).
+    ///
+    /// A noisy picture in 0…1 scores about 1, a smooth one near 0.
     public static func totalVariation(_ image: Tensor) throws -> Tensor {
         guard image.rank == 4, image.shape[2] > 1, image.shape[3] > 1 else {
             throw InterpError.invalidParameter("total variation needs a [N, C, H, W] picture of at least 2×2, got \(image.shape)")
@@ -122,8 +125,9 @@ public enum ImageRegularizer {
     }
 
     /// Each `[H, W]` plane of a `[N, C, H, W]` tensor blurred by a Gaussian of standard deviation
-    /// `sigma` pixels (separable, truncated at 3σ, edges repeated); not differentiable. Used every
-    /// few steps on pixel parameters (Yosinski et al. 2015).
+    /// `sigma` pixels (separable, truncated at 3σ, edges repeated); not differentiable.
+    ///
+    /// Used every few steps on pixel parameters (Yosinski et al. 2015).
     public static func gaussianBlur(_ tensor: Tensor, sigma: Float) throws -> Tensor {
         guard tensor.rank == 4 else {
             throw InterpError.invalidParameter("blur takes a [N, C, H, W] tensor, got \(tensor.shape)")

@@ -27,6 +27,7 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
             }
         }
 
+        /// How captions name the term, as `logit of flamingo (130)` or `_blocks.10:7 (channel mean)`.
         public var description: String {
             switch self {
             case let .classLogit(_, name): "logit of \(name)"
@@ -40,7 +41,9 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
 
     /// A term and its weight.
     public struct WeightedTerm: Sendable, Equatable {
+        /// The factor the term's value is multiplied by; negative to minimise the term.
         public var weight: Float
+        /// The quantity.
         public var term: Term
     }
 
@@ -58,8 +61,9 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
         return VisualizationObjective(.classLogit(index, name: resolved.description))
     }
 
-    /// Parses the text a notebook writes, checking it against `model`:
+    /// Parses the text a notebook writes, checking it against `model`.
     ///
+    /// The forms are:
     /// - an integer: a class index (`130`);
     /// - `layer:channel`: a channel's mean (`_blocks.10:7`);
     /// - `layer:channel:y:x` or `layer:channel:center`: one neuron;
@@ -120,6 +124,7 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
     /// Whether any term reads the logits (so the whole network must run).
     public var needsLogits: Bool { terms.contains { if case .classLogit = $0.term { true } else { false } } }
 
+    /// The weighted sum for captions, as `logit of flamingo (130) − 0.5 · _blocks.10:7 (channel mean)`.
     public var description: String {
         terms.enumerated().map { i, t in
             let sign = t.weight < 0 ? (i == 0 ? "−" : " − ") : (i == 0 ? "" : " + ")
@@ -190,18 +195,21 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
 }
 
 extension VisualizationObjective {
+    /// The sum: the terms of `lhs`, then those of `rhs`.
     public static func + (lhs: VisualizationObjective, rhs: VisualizationObjective) -> VisualizationObjective {
         var sum = lhs
         sum.terms += rhs.terms
         return sum
     }
 
+    /// `objective` with every term's weight multiplied by `weight`.
     public static func * (weight: Float, objective: VisualizationObjective) -> VisualizationObjective {
         var scaled = objective
         scaled.terms = objective.terms.map { WeightedTerm(weight: weight * $0.weight, term: $0.term) }
         return scaled
     }
 
+    /// The difference: `lhs` plus `rhs` with every weight negated.
     public static func - (lhs: VisualizationObjective, rhs: VisualizationObjective) -> VisualizationObjective {
         lhs + (-1) * rhs
     }

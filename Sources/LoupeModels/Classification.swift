@@ -35,6 +35,7 @@ extension Model {
     /// - Parameters:
     ///   - input: A `[1, 3, H, W]` normalised image.
     ///   - count: How many classes, clamped to `1…classes`.
+    /// - Returns: The classes with their index, label, logit and softmax probability.
     /// - Throws: ``TensorError`` when the input does not fit the network.
     public func topClasses(for input: Tensor, count: Int) throws -> [ClassScore] {
         let logits = try GradMode.withoutGrad { try self(input) }

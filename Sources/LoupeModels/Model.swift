@@ -7,9 +7,11 @@ import LoupeTensor
 public final class Model: @unchecked Sendable {
     /// The name shown in captions: a registry name (`efficientnet-lite0`) or the architecture.
     public let name: String
+    /// The architecture the network was built from.
     public let architecture: Architecture
     /// The module tree, named as PyTorch names it.
     public let network: any Module
+    /// How a photo becomes the network's input (size, crop, mean and standard deviation); the architecture's own unless changed.
     public var preprocessing: Preprocessing
     /// Class names by output index.
     public let labels: [String]

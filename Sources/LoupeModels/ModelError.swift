@@ -36,6 +36,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     /// A concept vocabulary file that cannot be used (blank or repeated lines, not UTF-8).
     case invalidVocabulary(file: String, reason: String)
 
+    /// The message shown to the user, naming the file, key or model and saying what was expected and found.
     public var description: String {
         switch self {
         case let .unreadable(file, reason):

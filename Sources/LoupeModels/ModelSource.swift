@@ -1,7 +1,8 @@
 import Foundation
 
-/// Where a model comes from: a store entry, or an architecture with a checkpoint file. The one
-/// set of rules `loupe` commands (`--model`, `--arch`, `--weights`) and `{model}` cells
+/// Where a model comes from: a store entry, or an architecture with a checkpoint file.
+///
+/// The one set of rules `loupe` commands (`--model`, `--arch`, `--weights`) and `{model}` cells
 /// (`:name:`, `:arch:`, `:weights:`) follow.
 public enum ModelSource: Sendable {
     /// A pretrained model from the store, fetched on first use and checked by its SHA-256.
@@ -9,7 +10,8 @@ public enum ModelSource: Sendable {
     /// An architecture and a checkpoint; `written` is the path as the user wrote it.
     case file(Architecture, URL, written: String)
 
-    /// The source a name, an architecture and a weights file describe:
+    /// The source a name, an architecture and a weights file describe.
+    ///
     /// - a name alone: that store entry;
     /// - an architecture and weights: that checkpoint;
     /// - an architecture alone: the store's pretrained weights for it;

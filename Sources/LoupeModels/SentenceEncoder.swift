@@ -59,7 +59,8 @@ public final class SentenceEncoder: @unchecked Sendable {
             try Engine.run {
                 var context = ForwardContext()
                 // 0 where a key is a real token, the most negative float where it is padding.
-                context.attentionMask = try Tensor(shape: [batch, 1, 1, length], scalars: mask.map { ($0 - 1) * Float.greatestFiniteMagnitude })
+                context.attentionMask = try Tensor(
+                    shape: [batch, 1, 1, length], scalars: mask.map { ($0 - 1) * Float.greatestFiniteMagnitude })
                 return try network.forward(try Tensor(shape: [batch, length], scalars: ids), context: &context)
             }
         }
@@ -81,5 +82,31 @@ public final class SentenceEncoder: @unchecked Sendable {
             let inverse = 1 / Swift.max(norm.squareRoot(), 1e-12)
             return pooled.map { $0 * inverse }
         }
+    }
+
+    /// Unit vectors of `count` sequences, in their original order, computed in batches of
+    /// `batchSize` sorted by length.
+    ///
+    /// Sorting by length (as sentence-transformers does) pads a batch only to its own longest
+    /// sequence, so a short vocabulary does not pay for the longest sentence. `tokens(i)` gives
+    /// sequence `i`'s ids; `progress` gets the count done.
+    ///
+    /// - Throws: what `tokens` and ``embed(tokenIDs:)`` throw.
+    public func embed(
+        count: Int, batchSize: Int = 64, tokens: (Int) throws -> [Int], progress: (Int) -> Void = { _ in }
+    ) throws -> [[Float]] {
+        let sequences = try (0..<count).map(tokens)
+        let order = sequences.indices.sorted {
+            sequences[$0].count != sequences[$1].count ? sequences[$0].count > sequences[$1].count : $0 < $1
+        }
+        var vectors = [[Float]](repeating: [], count: count)
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: Swift.max(1, batchSize)) {
+            let chunk = Array(order[start..<Swift.min(order.count, start + Swift.max(1, batchSize))])
+            for (index, vector) in zip(chunk, try embed(tokenIDs: chunk.map { sequences[$0] })) { vectors[index] = vector }
+            done += chunk.count
+            progress(done)
+        }
+        return vectors
     }
 }

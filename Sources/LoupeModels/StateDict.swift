@@ -9,6 +9,7 @@ public struct StateDict: Sendable {
     /// The tensors by dotted key.
     public var tensors: [String: Tensor]
 
+    /// A state dict holding `tensors` by dotted key (none by default).
     public init(_ tensors: [String: Tensor] = [:]) {
         self.tensors = tensors
     }
@@ -16,6 +17,7 @@ public struct StateDict: Sendable {
     /// The keys in sorted order.
     public var keys: [String] { tensors.keys.sorted() }
 
+    /// The tensor under the dotted `key`, or `nil`; setting `nil` removes it.
     public subscript(key: String) -> Tensor? {
         get { tensors[key] }
         set { tensors[key] = newValue }

@@ -61,6 +61,7 @@ public enum NPY {
 
 /// A `.npy` file Loupe cannot read.
 public struct NPYError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong with the file, prefixed with `.npy: `.
     public let description: String
     init(_ description: String) { self.description = ".npy: " + description }
 }

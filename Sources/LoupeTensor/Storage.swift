@@ -17,8 +17,9 @@ final class Buffer: @unchecked Sendable {
 
     private var knownClean = false
 
-    /// Whether any element is NaN. Buffers are never written after they are filled, so a clean
-    /// answer is kept.
+    /// Whether any element is NaN.
+    ///
+    /// Buffers are never written after they are filled, so a clean answer is kept.
     var containsNaN: Bool {
         lock.lock()
         let clean = knownClean

@@ -198,6 +198,7 @@ extension Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and up to the first eight values, as `Tensor(shape: [2, 3], [1, 2, 3, …])`.
     public var description: String {
         let values = (try? scalars) ?? []
         let preview = values.prefix(8).map { String(format: "%.4g", $0) }.joined(separator: ", ")

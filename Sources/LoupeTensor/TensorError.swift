@@ -16,6 +16,7 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
     /// oneDNN returned an error status.
     case dnnl(op: String, status: String)
 
+    /// The message shown to the user, starting with the operation's name.
     public var description: String {
         switch self {
         case let .shapeMismatch(op, shapes, expected):

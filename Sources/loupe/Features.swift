@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import LoupeTensor
 import LoupeInterp
 import LoupeModels
+import LoupeTensor
 
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// `loupe attribute` as a user runs it: outputs and bad input. Uses the store's Lite0, shared
-/// with the user's Loupe home so it is fetched once.
+/// `loupe attribute` as a user runs it: outputs and bad input.
+///
+/// Uses the store's Lite0, shared with the user's Loupe home so it is fetched once.
 @Suite struct AttributeCommandTests {
     static let dog = PredictCommandTests.root.appendingPathComponent("Notebooks/images/dog.jpg").path
     static let home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/loupe")

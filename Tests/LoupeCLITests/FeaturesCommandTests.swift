@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// `loupe features` and `loupe filters` as a user runs them: the raw activation, the summary,
-/// and bad layer names. Uses the store's Lite0, shared with the user's Loupe home.
+/// and bad layer names.
+///
+/// Uses the store's Lite0, shared with the user's Loupe home.
 @Suite struct FeaturesCommandTests {
     static let dog = PredictCommandTests.root.appendingPathComponent("Notebooks/images/dog.jpg").path
     static let home = AttributeCommandTests.home

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 
-/// `loupe bench kernels` under each instruction set oneDNN can be limited to: the passes the
-/// lecture and the attribution notebook make on Lite0 (real weights) and ResNet-18 (seeded) must
-/// not run oneDNN's reference kernel for any convolution, matmul, eltwise, binary, pooling or
-/// reorder. On AVX2, before the layouts were retried, the stem's input gradient did (`ref:any`
-/// convolution backward-data from 8-channel blocks into a plain 3-channel image, 380 ms a call).
+/// `loupe bench kernels` under each instruction set oneDNN can be limited to.
+///
+/// The passes the lecture and the attribution notebook make on Lite0 (real weights) and
+/// ResNet-18 (seeded) must not run oneDNN's reference kernel for any convolution, matmul,
+/// eltwise, binary, pooling or reorder. On AVX2, before the layouts were retried, the stem's
+/// input gradient did (`ref:any` convolution backward-data from 8-channel blocks into a plain
+/// 3-channel image, 380 ms a call).
 @Suite struct KernelAuditTests {
     /// The instruction sets to emulate: SSE4.1 and AVX2 always, AVX-512 where the CPU has it.
     static let instructionSets: [String] = {

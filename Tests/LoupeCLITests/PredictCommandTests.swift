@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// `loupe predict` end to end: the built binary, run as a user would, on bad input. Each case
-/// must exit with 2 (bad input) and one paragraph on standard error that names the file and the
-/// problem, and must not crash.
+/// `loupe predict` end to end: the built binary, run as a user would, on bad input.
+///
+/// Each case must exit with 2 (bad input) and one paragraph on standard error that names the file
+/// and the problem, and must not crash.
 @Suite struct PredictCommandTests {
     /// The repository root (this file is Tests/LoupeCLITests/…).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -7,9 +7,11 @@ import Testing
 @testable import LoupeInterp
 
 /// The methods on the real EfficientNet-Lite0 (from the store; fetched on first use) and a real
-/// photo, checked against properties that hold whatever the implementation: IG's completeness,
-/// occlusion's definition, Grad-CAM's ReLU, SmoothGrad without noise being saliency. Agreement
-/// with Captum itself is Scripts/parity/attribution.py's job (CI runs it).
+/// photo, checked against properties that hold whatever the implementation.
+///
+/// The properties are IG's completeness, occlusion's definition, Grad-CAM's ReLU, SmoothGrad
+/// without noise being saliency. Agreement with Captum itself is Scripts/parity/attribution.py's
+/// job (CI runs it).
 @Suite(.serialized) struct AttributionTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -36,7 +36,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         func write(_ name: String, _ data: Data) -> String {
             let url = folder.appendingPathComponent(name)
-            FileManager.default.createFile(atPath: url.path, contents: data)
+            _ = FileManager.default.createFile(atPath: url.path, contents: data)
             return url.path
         }
         let good = try ConceptVocabulary.load(write("good.txt", Data("striped fur\r\na red car\nwater\n".utf8)))

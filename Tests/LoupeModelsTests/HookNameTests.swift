@@ -3,6 +3,8 @@ import LoupeModels
 import LoupeTensor
 import Testing
 
+/// Hooks see the modules' own names, and every module with a `state_dict` key is hookable.
+///
 /// Layer names are written twice in each architecture: as `children` (which `namedModules`,
 /// checkpoint keys and `layer(named:)` read) and as the keys `forward` passes to the context
 /// (which hooks, `:layer:` options and fused-layer observation see). They must be the same

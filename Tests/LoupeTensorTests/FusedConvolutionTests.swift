@@ -9,8 +9,9 @@ import Testing
         var groups: Int, stride: Int, padding: Padding2D
     }
 
-    /// Inputs large enough that some outputs land at and beyond both of ReLU6's kinks. `groups`
-    /// 8 is depthwise, with TensorFlow's asymmetric "SAME" padding and stride 2 as in
+    /// Inputs large enough that some outputs land at and beyond both of ReLU6's kinks.
+    ///
+    /// `groups` 8 is depthwise, with TensorFlow's asymmetric "SAME" padding and stride 2 as in
     /// EfficientNet-Lite.
     static func make(groups: Int = 1, seed: UInt64) throws -> Case {
         var rng = SplitMix64(seed: seed)

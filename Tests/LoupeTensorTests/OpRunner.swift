@@ -2,7 +2,9 @@ import LoupeTensor
 import LoupeTestSupport
 
 /// Runs a parity fixture's op on Loupe tensors, with the inputs named as the fixture names
-/// them. Returns the output; `inputs` are the tensors gradients are taken with respect to.
+/// them.
+///
+/// Returns the output; `inputs` are the tensors gradients are taken with respect to.
 struct OpRunner {
     let fixture: FixtureCase
     /// The differentiable inputs by fixture name, marked as requiring gradients.

@@ -4,9 +4,12 @@ import Testing
 
 /// A tensor as the parity scripts write it: `{"shape": [...], "data": [...]}`.
 public struct FixtureTensor: Decodable, Sendable {
+    /// The tensor's shape.
     public let shape: [Int]
+    /// The values in row-major order.
     public let data: [Float]
 
+    /// The values as a Loupe tensor; throws when their count does not match the shape.
     public func tensor() throws -> Tensor { try Tensor(shape: shape, scalars: data) }
 }
 
@@ -14,6 +17,7 @@ public struct FixtureTensor: Decodable, Sendable {
 public enum FixtureValue: Decodable, Sendable {
     case number(Double), bool(Bool), string(String), array([FixtureValue])
 
+    /// A boolean, a number, a string or an array, tried in that order.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let b = try? c.decode(Bool.self) {
@@ -30,13 +34,21 @@ public enum FixtureValue: Decodable, Sendable {
 
 /// One case of a parity fixture: an op, its params and inputs, and PyTorch's results.
 public struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
+    /// The case's name, shown as the test's description.
     public let name: String
+    /// The operation under test, as `OpRunner` dispatches on it (`conv2d`, `max`, …).
     public let op: String
+    /// The operation's arguments by name (`stride`, `dim`, …).
     public let params: [String: FixtureValue]
+    /// The input tensors by name.
     public let inputs: [String: FixtureTensor]
+    /// PyTorch's output, when the case checks it.
     public let output: FixtureTensor?
+    /// The seed of the backward pass (`grad_output`), when the case checks gradients.
     public let gradOutput: FixtureTensor?
+    /// PyTorch's gradients by input name, for the inputs that require one.
     public let grads: [String: FixtureTensor]?
+    /// PyTorch's indices, for operations that return them (`max`, `topk`).
     public let indices: FixtureTensor?
 
     enum CodingKeys: String, CodingKey {
@@ -44,24 +56,30 @@ public struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         case gradOutput = "grad_output"
     }
 
+    /// The case's name.
     public var testDescription: String { name }
 
+    /// The number param `key` as an integer; throws ``FixtureError/missing(_:_:)`` when absent or not a number.
     public func int(_ key: String) throws -> Int {
         guard case let .number(v)? = params[key] else { throw FixtureError.missing(name, key) }
         return Int(v)
     }
+    /// The number param `key` as a `Float`; throws ``FixtureError/missing(_:_:)`` when absent or not a number.
     public func float(_ key: String) throws -> Float {
         guard case let .number(v)? = params[key] else { throw FixtureError.missing(name, key) }
         return Float(v)
     }
+    /// The boolean param `key`; throws ``FixtureError/missing(_:_:)`` when absent or not a boolean.
     public func bool(_ key: String) throws -> Bool {
         guard case let .bool(v)? = params[key] else { throw FixtureError.missing(name, key) }
         return v
     }
+    /// The string param `key`; throws ``FixtureError/missing(_:_:)`` when absent or not a string.
     public func string(_ key: String) throws -> String {
         guard case let .string(v)? = params[key] else { throw FixtureError.missing(name, key) }
         return v
     }
+    /// The array param `key` of numbers, as integers; throws ``FixtureError/missing(_:_:)`` otherwise.
     public func ints(_ key: String) throws -> [Int] {
         guard case let .array(values)? = params[key] else { throw FixtureError.missing(name, key) }
         return try values.map {
@@ -69,20 +87,24 @@ public struct FixtureCase: Decodable, Sendable, CustomTestStringConvertible {
             return Int(v)
         }
     }
+    /// The two-element array param `key` (a height and a width, say); throws ``FixtureError/missing(_:_:)`` otherwise.
     public func pair(_ key: String) throws -> (Int, Int) {
         let v = try ints(key)
         guard v.count == 2 else { throw FixtureError.missing(name, key) }
         return (v[0], v[1])
     }
+    /// The input tensor `key`; throws ``FixtureError/missing(_:_:)`` when the case has none.
     public func input(_ key: String) throws -> Tensor {
         guard let t = inputs[key] else { throw FixtureError.missing(name, key) }
         return try t.tensor()
     }
 }
 
+/// A fixture that lacks what a test asks of it.
 public enum FixtureError: Error, CustomStringConvertible {
     case missing(String, String)
     case file(String)
+    /// The message, naming the case and key, or the file.
     public var description: String {
         switch self {
         case let .missing(c, key): return "fixture case \(c): missing or mistyped \(key)"

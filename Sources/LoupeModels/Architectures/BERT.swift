@@ -3,13 +3,21 @@ import LoupeTensor
 
 /// The shape of a BERT encoder (Hugging Face's `BertConfig`).
 public struct BERTConfiguration: Sendable, Equatable {
+    /// Tokens in the vocabulary: rows of the word embedding (`vocab_size`).
     public var vocabularySize: Int
+    /// Width of every hidden state (`hidden_size`).
     public var hiddenSize: Int
+    /// Transformer layers (`num_hidden_layers`).
     public var layers: Int
+    /// Attention heads per layer, which must divide ``hiddenSize`` (`num_attention_heads`).
     public var heads: Int
+    /// Width of the feed-forward block's hidden layer (`intermediate_size`).
     public var intermediateSize: Int
+    /// Longest input in tokens: rows of the position embedding (`max_position_embeddings`).
     public var maxPositions: Int
+    /// Token types (segments): rows of the token-type embedding (`type_vocab_size`).
     public var typeVocabularySize: Int
+    /// The ε every layer norm adds to the variance (`layer_norm_eps`).
     public var layerNormEpsilon: Float
 
     /// sentence-transformers' all-MiniLM-L6-v2: 6 layers, 12 heads, 384 wide, GELU (erf).
@@ -26,11 +34,16 @@ public struct BERTConfiguration: Sendable, Equatable {
 /// is declared (the checkpoint has it) but not run: sentence embeddings pool the hidden states
 /// themselves.
 public final class BERT: Module {
+    /// The shape the encoder was built with.
     public let configuration: BERTConfiguration
+    /// `embeddings`: word, position and token-type embeddings and their layer norm.
     public let embeddings: BERTEmbeddings
+    /// `encoder`: the transformer layers.
     public let encoder: BERTEncoder
+    /// `pooler`: declared so that checkpoints load strictly; never run.
     public let pooler: BERTPooler
 
+    /// An encoder of the given shape, its parameters not yet loaded.
     public init(_ configuration: BERTConfiguration) {
         self.configuration = configuration
         embeddings = BERTEmbeddings(configuration)
@@ -38,32 +51,43 @@ public final class BERT: Module {
         pooler = BERTPooler(configuration.hiddenSize)
     }
 
+    /// `embeddings`, `encoder` and `pooler`.
     public var children: [(key: String, module: any Module)] {
         [("embeddings", embeddings), ("encoder", encoder), ("pooler", pooler)]
     }
 
+    /// Token ids `[B, T]` (held as floats) to the last hidden states `[B, T, hiddenSize]`; the pooler does not run.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let x = try context("embeddings", embeddings, input)
         return try context("encoder", encoder, x)
     }
 
+    /// Hugging Face's class name with the depth and width, as `BertModel(layers=6, hidden=384)`.
     public var description: String { "BertModel(layers=\(configuration.layers), hidden=\(configuration.hiddenSize))" }
 }
 
 /// The stack of transformer layers, whose one child is the list `layer` (`encoder.layer.0`, …).
 public final class BERTEncoder: Module {
+    /// The layers `layer.0`, `layer.1`, …, run in order.
     public let layers: Sequential
     init(_ c: BERTConfiguration) { layers = Sequential((0..<c.layers).map { _ in BERTLayer(c) }) }
+    /// `layer`, the list of layers.
     public var children: [(key: String, module: any Module)] { [("layer", layers)] }
+    /// Hidden states `[B, T, hidden]` through every layer in order, to the same shape.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor { try context("layer", layers, input) }
+    /// Hugging Face's class name, `BertEncoder`.
     public var description: String { "BertEncoder" }
 }
 
 /// Word, position and token-type embeddings, summed and layer-normalised.
 public final class BERTEmbeddings: Module {
+    /// `word_embeddings`: one row per token id, `[vocabularySize, hiddenSize]`.
     public let words: Embedding
+    /// `position_embeddings`: row `t` is added at position `t`, `[maxPositions, hiddenSize]`.
     public let positions: Embedding
+    /// `token_type_embeddings`, `[typeVocabularySize, hiddenSize]`; only type 0 is used.
     public let tokenTypes: Embedding
+    /// `LayerNorm`, applied to the sum of the three embeddings.
     public let norm: LayerNorm
     /// The `position_ids` buffer some checkpoints carry (`0..<maxPositions`); not needed.
     let positionIDs: Parameter
@@ -76,10 +100,12 @@ public final class BERTEmbeddings: Module {
         positionIDs = Parameter("position_ids", shape: [1, c.maxPositions], optional: true)
     }
 
+    /// `word_embeddings`, `position_embeddings`, `token_type_embeddings` and `LayerNorm`.
     public var children: [(key: String, module: any Module)] {
         [("word_embeddings", words), ("position_embeddings", positions), ("token_type_embeddings", tokenTypes), ("LayerNorm", norm)]
     }
 
+    /// The optional `position_ids` buffer, which is loaded if present and never used.
     public var parameters: [Parameter] { [positionIDs] }
 
     /// `input` is token ids `[B, T]`; positions are `0..<T` and every token type is 0.
@@ -89,7 +115,8 @@ public final class BERTEmbeddings: Module {
         }
         let length = input.shape[1]
         guard length <= positions.count else {
-            throw TensorError.invalidArgument(op: "BERT embeddings", message: "\(length) tokens, more than the model's \(positions.count) positions")
+            throw TensorError.invalidArgument(
+                op: "BERT embeddings", message: "\(length) tokens, more than the model's \(positions.count) positions")
         }
         let words = try context("word_embeddings", self.words, input)
         let ids = try Tensor(shape: [1, length], scalars: (0..<length).map(Float.init))
@@ -98,14 +125,18 @@ public final class BERTEmbeddings: Module {
         return try context("LayerNorm", norm, words + positions + types)
     }
 
+    /// Hugging Face's class name, `BertEmbeddings`.
     public var description: String { "BertEmbeddings" }
 }
 
 /// One transformer layer: self-attention and a feed-forward block, each with a residual
 /// connection and a layer norm after it (post-LN, as BERT).
 public final class BERTLayer: Module {
+    /// `attention`: self-attention, with its residual and layer norm.
     public let attention: BERTAttention
+    /// `intermediate`: the feed-forward block's widening projection to `intermediateSize`, then GELU.
     public let intermediate: BERTDense
+    /// `output`: the projection back to `hiddenSize`, the residual from the attention and the layer norm.
     public let output: BERTResidualOutput
 
     init(_ c: BERTConfiguration) {
@@ -114,22 +145,27 @@ public final class BERTLayer: Module {
         output = BERTResidualOutput(c.intermediateSize, c.hiddenSize, epsilon: c.layerNormEpsilon)
     }
 
+    /// `attention`, `intermediate` and `output`.
     public var children: [(key: String, module: any Module)] {
         [("attention", attention), ("intermediate", intermediate), ("output", output)]
     }
 
+    /// Hidden states `[B, T, hidden]` through attention and the feed-forward block, to the same shape.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let attended = try context("attention", attention, input)
         let hidden = try context("intermediate", intermediate, attended)
         return try output.forward(hidden, residual: attended, key: "output", context: &context)
     }
 
+    /// Hugging Face's class name, `BertLayer`.
     public var description: String { "BertLayer" }
 }
 
 /// Multi-head self-attention (`self`) and its output projection with the residual (`output`).
 public final class BERTAttention: Module {
+    /// `self`: multi-head self-attention.
     public let selfAttention: MultiHeadSelfAttention
+    /// `output`: the projection, the residual from the attention's input and the layer norm.
     public let output: BERTResidualOutput
 
     init(_ c: BERTConfiguration) {
@@ -137,24 +173,32 @@ public final class BERTAttention: Module {
         output = BERTResidualOutput(c.hiddenSize, c.hiddenSize, epsilon: c.layerNormEpsilon)
     }
 
+    /// `self` and `output`.
     public var children: [(key: String, module: any Module)] { [("self", selfAttention), ("output", output)] }
 
+    /// `LayerNorm(dense(attention(input)) + input)`, `[B, T, hidden]` to the same shape.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let attended = try context("self", selfAttention, input)
         return try output.forward(attended, residual: input, key: "output", context: &context)
     }
 
+    /// Hugging Face's class name, `BertAttention`.
     public var description: String { "BertAttention" }
 }
 
 /// Scaled dot-product attention over `heads` heads, with `query`, `key` and `value`
 /// projections; adds ``ForwardContext/attentionMask`` to the scores.
 public final class MultiHeadSelfAttention: Module {
+    /// How many heads the width is split into; each attends with `width / heads` channels.
     public let heads: Int
+    /// `query`: the projection to queries, `width` to `width`.
     public let query: Linear
+    /// `key`: the projection to keys, `width` to `width`.
     public let key: Linear
+    /// `value`: the projection to values, `width` to `width`.
     public let value: Linear
 
+    /// Attention over `heads` heads for hidden states `width` wide; the forward pass throws unless `heads` divides `width`.
     public init(_ width: Int, heads: Int) {
         self.heads = heads
         query = Linear(width, width)
@@ -162,6 +206,7 @@ public final class MultiHeadSelfAttention: Module {
         value = Linear(width, width)
     }
 
+    /// `query`, `key` and `value`.
     public var children: [(key: String, module: any Module)] { [("query", query), ("key", key), ("value", value)] }
 
     /// `input` is `[B, T, width]`; so is the result.
@@ -182,12 +227,15 @@ public final class MultiHeadSelfAttention: Module {
         return try mixed.permuted([0, 2, 1, 3]).contiguous().reshaped(to: [batch, length, width])
     }
 
+    /// Hugging Face's class name with the head count, as `BertSelfAttention(heads=12)`.
     public var description: String { "BertSelfAttention(heads=\(heads))" }
 }
 
 /// `dense` followed by GELU (exact, erf) when `activation`: BERT's `intermediate`.
 public final class BERTDense: Module {
+    /// `dense`: the projection.
     public let dense: Linear
+    /// Whether GELU (exact, with erf) follows the projection.
     public let activation: Bool
 
     init(_ input: Int, _ output: Int, activation: Bool) {
@@ -195,19 +243,24 @@ public final class BERTDense: Module {
         self.activation = activation
     }
 
+    /// `dense`.
     public var children: [(key: String, module: any Module)] { [("dense", dense)] }
 
+    /// `dense(input)`, then GELU when ``activation`` is set.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let x = try context("dense", dense, input)
         return activation ? try x.gelu() : x
     }
 
+    /// Hugging Face's class name, `BertIntermediate`.
     public var description: String { "BertIntermediate" }
 }
 
 /// `LayerNorm(dense(x) + residual)`: the end of BERT's attention and feed-forward blocks.
 public final class BERTResidualOutput: Module {
+    /// `dense`: the projection.
     public let dense: Linear
+    /// `LayerNorm`, applied after the residual is added.
     public let norm: LayerNorm
 
     init(_ input: Int, _ output: Int, epsilon: Float) {
@@ -215,6 +268,7 @@ public final class BERTResidualOutput: Module {
         norm = LayerNorm(output, epsilon: epsilon)
     }
 
+    /// `dense` and `LayerNorm`.
     public var children: [(key: String, module: any Module)] { [("dense", dense), ("LayerNorm", norm)] }
 
     /// Without the residual (a hook sees `dense` and `LayerNorm` only through
@@ -229,6 +283,7 @@ public final class BERTResidualOutput: Module {
         try context(key, ResidualStep(self, residual: residual), input)
     }
 
+    /// Hugging Face's class name, `BertOutput`.
     public var description: String { "BertOutput" }
 }
 
@@ -251,16 +306,20 @@ private final class ResidualStep: Module {
 
 /// `tanh(dense(first token))`: BERT's pooler, which sentence embeddings do not use.
 public final class BERTPooler: Module {
+    /// `dense`: the projection of the first token, `hiddenSize` to `hiddenSize`.
     public let dense: Linear
 
     init(_ width: Int) { dense = Linear(width, width) }
 
+    /// `dense`.
     public var children: [(key: String, module: any Module)] { [("dense", dense)] }
 
+    /// `tanh(dense(first token))`: `[B, T, hidden]` to `[B, hidden]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let first = try input.slice(axis: 1, 0..<1).squeezed(at: 1)
         return try context("dense", dense, first).tanh()
     }
 
+    /// Hugging Face's class name, `BertPooler`.
     public var description: String { "BertPooler" }
 }

@@ -10,6 +10,7 @@ import LoupeTensor
 /// TensorFlow, so convolutions pad TensorFlow's "SAME" way (asymmetric at stride 2) and batch
 /// norm uses eps = 1e-3, as timm's `tf_efficientnet_lite*` do.
 public final class EfficientNetLite: Module {
+    /// Lite0…Lite4: the raw value is the number in the name; larger variants scale width, depth and input resolution up.
     public enum Variant: Int, CaseIterable, Sendable {
         case lite0, lite1, lite2, lite3, lite4
 
@@ -25,6 +26,7 @@ public final class EfficientNetLite: Module {
         }
     }
 
+    /// The variant the network was built as.
     public let variant: Variant
     let convStem: Conv2d
     let bn0: BatchNorm2d
@@ -35,6 +37,7 @@ public final class EfficientNetLite: Module {
     let dropout = Dropout(0.2)
     let fc: Linear
 
+    /// EfficientNet-Lite `variant` with `classes` outputs, its parameters not yet loaded.
     public init(_ variant: Variant, classes: Int = 1000) {
         self.variant = variant
         let (width, depth, _) = variant.scaling
@@ -75,6 +78,7 @@ public final class EfficientNetLite: Module {
         return rounded
     }
 
+    /// `_conv_stem`, `_bn0`, `_relu`, `_blocks`, `_conv_head`, `_bn1`, `_dropout` and `_fc`.
     public var children: [(key: String, module: any Module)] {
         [
             ("_conv_stem", convStem), ("_bn0", bn0), ("_relu", relu), ("_blocks", blocks),
@@ -82,6 +86,7 @@ public final class EfficientNetLite: Module {
         ]
     }
 
+    /// Normalised images `[N, 3, H, W]` to logits `[N, classes]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var x = try context.convolution("_conv_stem", convStem, norm: ("_bn0", bn0), activation: ("_relu", relu), input)
         x = try context("_blocks", blocks, x)
@@ -90,6 +95,7 @@ public final class EfficientNetLite: Module {
         return try context("_fc", fc, context("_dropout", dropout, x))
     }
 
+    /// The architecture's name, as `EfficientNet-Lite0`.
     public var description: String { "EfficientNet-Lite\(variant.rawValue)" }
 }
 

@@ -13,6 +13,7 @@ public final class MobileNetV2: Module {
     let features: Sequential
     let classifier: Sequential
 
+    /// MobileNetV2 with `classes` outputs, its parameters not yet loaded.
     public init(classes: Int = 1000) {
         // (expansion, output channels, repeats, stride) per stage.
         let settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
@@ -29,18 +30,23 @@ public final class MobileNetV2: Module {
         classifier = Sequential([Dropout(0.2), Linear(1280, classes)])
     }
 
+    /// `features` and `classifier`.
     public var children: [(key: String, module: any Module)] { [("features", features), ("classifier", classifier)] }
 
+    /// Normalised images `[N, 3, H, W]` to logits `[N, classes]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let x = try context("features", features, input).adaptiveAvgPool2d(outputSize: (1, 1)).flattened(from: 1)
         return try context("classifier", classifier, x)
     }
 
+    /// The architecture's name, `MobileNetV2`.
     public var description: String { "MobileNetV2" }
 }
 
 /// MobileNetV2's block: 1×1 expansion (unless the expansion is 1), depthwise 3×3, 1×1
-/// projection, and a shortcut when the shape is kept. Its layers are `conv.0`, `conv.1`, ….
+/// projection, and a shortcut when the shape is kept.
+///
+/// Its layers are `conv.0`, `conv.1`, ….
 final class InvertedResidual: Module {
     let conv: Sequential
     let residual: Bool

@@ -19,6 +19,7 @@ public final class ResNet: Module {
         var bottleneck: Bool { rawValue >= 50 }
     }
 
+    /// The depth the network was built as.
     public let depth: Depth
     let conv1 = Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
     let bn1 = BatchNorm2d(64)
@@ -28,6 +29,7 @@ public final class ResNet: Module {
     let avgpool = AdaptiveAvgPool2d((1, 1))
     let fc: Linear
 
+    /// ResNet of `depth` with `classes` outputs, its parameters not yet loaded.
     public init(_ depth: Depth, classes: Int = 1000) {
         self.depth = depth
         let expansion = depth.bottleneck ? 4 : 1
@@ -51,12 +53,14 @@ public final class ResNet: Module {
         fc = Linear(512 * expansion, classes)
     }
 
+    /// `conv1`, `bn1`, `relu`, `maxpool`, `layer1`…`layer4`, `avgpool` and `fc`.
     public var children: [(key: String, module: any Module)] {
         [("conv1", conv1), ("bn1", bn1), ("relu", relu), ("maxpool", maxpool)]
             + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element) }
             + [("avgpool", avgpool), ("fc", fc)]
     }
 
+    /// Normalised images `[N, 3, H, W]` to logits `[N, classes]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var x = try context.convolution("conv1", conv1, norm: ("bn1", bn1), activation: ("relu", relu), input)
         x = try context("maxpool", maxpool, x)
@@ -65,6 +69,7 @@ public final class ResNet: Module {
         return try context("fc", fc, x)
     }
 
+    /// The architecture's name, as `ResNet-50`.
     public var description: String { "ResNet-\(depth.rawValue)" }
 }
 

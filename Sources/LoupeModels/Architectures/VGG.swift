@@ -3,6 +3,7 @@ import LoupeTensor
 /// torchvision's VGG with and without batch norm: `features` (convolutions, ReLUs and max
 /// pools, keyed by position), `avgpool` (adaptive, 7×7) and `classifier`.
 public final class VGG: Module {
+    /// VGG-11, 13, 16 or 19 (torchvision's configurations A, B, D and E): the raw value counts the weight layers.
     public enum Configuration: Int, CaseIterable, Sendable {
         case vgg11 = 11, vgg13 = 13, vgg16 = 16, vgg19 = 19
 
@@ -17,12 +18,15 @@ public final class VGG: Module {
         }
     }
 
+    /// The configuration the network was built as.
     public let configuration: Configuration
+    /// Whether a batch norm follows every convolution (torchvision's `vgg16_bn` and the like).
     public let batchNorm: Bool
     let features: Sequential
     let avgpool = AdaptiveAvgPool2d((7, 7))
     let classifier: Sequential
 
+    /// VGG of `configuration`, with batch norm when `batchNorm`, and `classes` outputs; parameters not yet loaded.
     public init(_ configuration: Configuration, batchNorm: Bool, classes: Int = 1000) {
         self.configuration = configuration
         self.batchNorm = batchNorm
@@ -44,15 +48,18 @@ public final class VGG: Module {
         ])
     }
 
+    /// `features`, `avgpool` and `classifier`.
     public var children: [(key: String, module: any Module)] {
         [("features", features), ("avgpool", avgpool), ("classifier", classifier)]
     }
 
+    /// Normalised images `[N, 3, H, W]` to logits `[N, classes]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let x = try context("avgpool", avgpool, context("features", features, input)).flattened(from: 1)
         return try context("classifier", classifier, x)
     }
 
+    /// The architecture's name, as `VGG-16`, or `VGG-16-BN` with batch norm.
     public var description: String { "VGG-\(configuration.rawValue)\(batchNorm ? "-BN" : "")" }
 }
 
@@ -68,20 +75,24 @@ public final class AlexNet: Module {
     let avgpool = AdaptiveAvgPool2d((6, 6))
     let classifier: Sequential
 
+    /// AlexNet with `classes` outputs, its parameters not yet loaded.
     public init(classes: Int = 1000) {
         classifier = Sequential([
             Dropout(), Linear(256 * 6 * 6, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(), Linear(4096, classes),
         ])
     }
 
+    /// `features`, `avgpool` and `classifier`.
     public var children: [(key: String, module: any Module)] {
         [("features", features), ("avgpool", avgpool), ("classifier", classifier)]
     }
 
+    /// Normalised images `[N, 3, H, W]` to logits `[N, classes]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         let x = try context("avgpool", avgpool, context("features", features, input)).flattened(from: 1)
         return try context("classifier", classifier, x)
     }
 
+    /// The architecture's name, `AlexNet`.
     public var description: String { "AlexNet" }
 }

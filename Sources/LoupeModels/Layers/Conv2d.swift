@@ -13,17 +13,27 @@ public final class Conv2d: Module {
         case same
     }
 
+    /// Input channels, `C_in`.
     public let inputChannels: Int
+    /// Output channels (filters), `C_out`.
     public let outputChannels: Int
+    /// The kernel's (height, width), in pixels; square for every layer Loupe builds.
     public let kernelSize: (Int, Int)
+    /// The step between outputs, (vertical, horizontal), in input pixels.
     public let stride: (Int, Int)
+    /// How the input is padded.
     public let padding: PaddingMode
+    /// The spacing between kernel taps, (vertical, horizontal); 1 for an ordinary convolution.
     public let dilation: (Int, Int)
+    /// How many independent groups the channels are split into (`C_in` for a depthwise convolution).
     public let groups: Int
+    /// The filters, `[C_out, C_in / groups, kH, kW]` (`weight`).
     public let weight: Parameter
+    /// The per-filter bias, `[C_out]` (`bias`), or `nil` for `bias=False`.
     public let bias: Parameter?
     private let folds = FoldCache()
 
+    /// A convolution with a square kernel and equal strides and dilations, its parameters not yet loaded.
     public init(
         _ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1,
         padding: PaddingMode = .explicit(.zero), dilation: Int = 1, groups: Int = 1, bias: Bool = true
@@ -49,8 +59,10 @@ public final class Conv2d: Module {
             padding: .explicit(.symmetric(padding, padding)), dilation: dilation, groups: groups, bias: bias)
     }
 
+    /// `weight`, then `bias` when there is one.
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
+    /// `[N, C_in, H, W]` to `[N, C_out, H′, W′]`, unfused, so that every parameter can have a gradient.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         try input.conv2d(
             weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding(for: input), dilation: dilation, groups: groups)
@@ -69,7 +81,9 @@ public final class Conv2d: Module {
     }
 
     /// This convolution, then `norm` (eval mode) and `activation` when given, as one oneDNN
-    /// primitive: the batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and
+    /// primitive.
+    ///
+    /// The batch norm is the per-channel map `y·α + β′` with `α = γ/√(σ² + ε)` and
     /// `β′ = β − μ·α`, computed in single precision as PyTorch's eval-mode batch norm does and
     /// applied as post-ops (or folded into the weight and bias: without gradient, or always when
     /// `affineFolding` says so); the activation is a post-op too. The input gradient flows
@@ -113,6 +127,7 @@ public final class Conv2d: Module {
         }
     }
 
+    /// PyTorch's repr, as `Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)`.
     public var description: String {
         var text =
             "Conv2d(\(inputChannels), \(outputChannels), kernel_size=(\(kernelSize.0), \(kernelSize.1)), stride=(\(stride.0), \(stride.1))"
@@ -130,7 +145,9 @@ public final class Conv2d: Module {
 }
 
 /// The batch norm that follows one convolution as a per-channel affine map, valid while the
-/// parameters' generations are unchanged. Models are shared between threads, hence the lock.
+/// parameters' generations are unchanged.
+///
+/// Models are shared between threads, hence the lock.
 private final class FoldCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [ObjectIdentifier: (key: [Int], value: ChannelAffine)] = [:]

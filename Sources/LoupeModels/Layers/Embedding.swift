@@ -6,18 +6,24 @@ import LoupeTensor
 /// `0..<count`, exact in Float32 below 2²⁴), so that it runs through ``ForwardContext`` like
 /// any layer; the output is `[B, T, dimension]`.
 public final class Embedding: Module {
+    /// Rows of the table: indices run over `0..<count`.
     public let count: Int
+    /// The length of each vector.
     public let dimension: Int
+    /// The table, `[count, dimension]` (`weight`).
     public let weight: Parameter
 
+    /// A table of `count` vectors of length `dimension`, not yet loaded.
     public init(_ count: Int, _ dimension: Int) {
         self.count = count
         self.dimension = dimension
         weight = Parameter("weight", shape: [count, dimension])
     }
 
+    /// `weight`.
     public var parameters: [Parameter] { [weight] }
 
+    /// The rows `input` indexes, shaped `input.shape + [dimension]`; throws for an index that is not a whole number in `0..<count`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         try weight.tensor.rows(try Self.indices(input, count: count)).reshaped(to: input.shape + [dimension])
     }
@@ -39,5 +45,6 @@ public final class Embedding: Module {
         }
     }
 
+    /// PyTorch's repr, as `Embedding(30522, 384)`.
     public var description: String { "Embedding(\(count), \(dimension))" }
 }

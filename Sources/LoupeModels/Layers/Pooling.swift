@@ -3,12 +3,16 @@ import LoupeTensor
 /// `torch.nn.MaxPool2d`.
 public final class MaxPool2d: Module {
     public let kernelSize: Int, stride: Int, padding: Int, ceilMode: Bool
+    /// Square windows of `kernelSize` pixels, `stride` apart (the kernel size by default), over
+    /// the input padded by `padding`; `ceilMode` rounds the output size up (PyTorch's `ceil_mode`).
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
         (self.kernelSize, self.stride, self.padding, self.ceilMode) = (kernelSize, stride ?? kernelSize, padding, ceilMode)
     }
+    /// The maximum of each window: `[N, C, H, W]` to `[N, C, H′, W′]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         try input.maxPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding), ceilMode: ceilMode)
     }
+    /// PyTorch's repr, as `MaxPool2d(kernel_size=3, stride=2, padding=1, ceil_mode=False)`.
     public var description: String {
         "MaxPool2d(kernel_size=\(kernelSize), stride=\(stride), padding=\(padding), ceil_mode=\(ceilMode ? "True" : "False"))"
     }
@@ -16,10 +20,14 @@ public final class MaxPool2d: Module {
 
 /// `torch.nn.AdaptiveAvgPool2d`.
 public final class AdaptiveAvgPool2d: Module {
+    /// The output's (height, width), whatever the input's size.
     public let outputSize: (Int, Int)
+    /// Average pooling to `outputSize`.
     public init(_ outputSize: (Int, Int)) { self.outputSize = outputSize }
+    /// `[N, C, H, W]` averaged over PyTorch's adaptive bins to `[N, C, outputSize.0, outputSize.1]`.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         try input.adaptiveAvgPool2d(outputSize: outputSize)
     }
+    /// PyTorch's repr, as `AdaptiveAvgPool2d(output_size=(1, 1))`.
     public var description: String { "AdaptiveAvgPool2d(output_size=(\(outputSize.0), \(outputSize.1)))" }
 }

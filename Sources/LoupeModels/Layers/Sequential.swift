@@ -2,18 +2,23 @@ import LoupeTensor
 
 /// Children run one after another, keyed `"0"`, `"1"`, … as `torch.nn.Sequential`.
 public final class Sequential: Module {
+    /// The layers in the order they run; layer `i` is keyed `"i"`.
     public let layers: [any Module]
 
+    /// A container running `layers` in order.
     public init(_ layers: [any Module]) {
         self.layers = layers
     }
 
+    /// The layers keyed by position: `"0"`, `"1"`, ….
     public var children: [(key: String, module: any Module)] {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
-    /// Runs the layers in order. A convolution followed by a batch norm and/or a ReLU or ReLU6
-    /// (torchvision's `Conv2dNormActivation`, VGG's features) goes through
+    /// Runs the layers in order.
+    ///
+    /// A convolution followed by a batch norm and/or a ReLU or ReLU6 (torchvision's
+    /// `Conv2dNormActivation`, VGG's features) goes through
     /// ``ForwardContext/convolution(_:_:norm:activation:_:)``, which may fuse them.
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var x = input
@@ -38,5 +43,6 @@ public final class Sequential: Module {
         return x
     }
 
+    /// The layer count, as `Sequential(3 layers)` (not PyTorch's multi-line repr).
     public var description: String { "Sequential(\(layers.count) layers)" }
 }

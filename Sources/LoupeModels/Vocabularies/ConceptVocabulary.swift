@@ -23,6 +23,7 @@ public struct ConceptVocabulary: Sendable {
         /// An identifier, where the vocabulary has one (a WordNet ID, `n02106662`).
         public let identifier: String?
 
+        /// A concept of `text`, with a gloss and an identifier where the vocabulary has them.
         public init(text: String, gloss: String? = nil, identifier: String? = nil) {
             self.text = text
             self.gloss = gloss
@@ -35,12 +36,14 @@ public struct ConceptVocabulary: Sendable {
 
     /// `imagenet`, `english-20k`, or the file's name.
     public let name: String
+    /// The concepts, in the vocabulary's order (a file's line order).
     public let concepts: [Concept]
     /// Where it comes from and its licence, for `loupe concepts list` and report footers.
     public let source: String
     /// SHA-256 over the concepts' texts and glosses: what caches of its embeddings are keyed on.
     public let digest: String
 
+    /// A vocabulary of `concepts`, whose ``digest`` is computed from them.
     public init(name: String, concepts: [Concept], source: String) {
         self.name = name
         self.concepts = concepts
@@ -55,9 +58,13 @@ public struct ConceptVocabulary: Sendable {
 extension ConceptVocabulary {
     /// A built-in vocabulary: the wheel its files come from, and how they become concepts.
     public struct BuiltIn: Sendable {
+        /// The name it is loaded by (`imagenet`, `english-20k`).
         public let name: String
+        /// What it holds, in a few words (`the 1000 ImageNet-1k classes with …`).
         public let summary: String
+        /// The wheel on PyPI and the pinned files taken from it.
         public let files: PackageFiles
+        /// The licences of the code and the data it comes from.
         public let licence: String
     }
 
@@ -68,10 +75,12 @@ extension ConceptVocabulary {
             files: PackageFiles(
                 name: "imagenet", package: "timm==1.0.15",
                 files: [
-                    .init(pathInWheel: "timm/data/_info/imagenet_synsets.txt",
-                          sha256: "70002b0ff5de60a3a17a82dbfcff291931f96225ddf941ad2e182fc39e183d15"),
-                    .init(pathInWheel: "timm/data/_info/imagenet_synset_to_definition.txt",
-                          sha256: "191e227d48fc8c7b7e2d2a3cac41fc8b2eb517d9d2819d0edbc91c5767250eed"),
+                    .init(
+                        pathInWheel: "timm/data/_info/imagenet_synsets.txt",
+                        sha256: "70002b0ff5de60a3a17a82dbfcff291931f96225ddf941ad2e182fc39e183d15"),
+                    .init(
+                        pathInWheel: "timm/data/_info/imagenet_synset_to_definition.txt",
+                        sha256: "191e227d48fc8c7b7e2d2a3cac41fc8b2eb517d9d2819d0edbc91c5767250eed"),
                 ]),
             licence: "timm (Apache-2.0); definitions from WordNet 3.0 (WordNet licence)"),
         BuiltIn(
@@ -79,8 +88,9 @@ extension ConceptVocabulary {
             files: PackageFiles(
                 name: "english-20k", package: "wordfreq==3.1.1",
                 files: [
-                    .init(pathInWheel: "wordfreq/data/small_en.msgpack.gz",
-                          sha256: "f94a80cba6a3857b260d0666b5432bb7ea9b85315574dee9c306e87f61298247")
+                    .init(
+                        pathInWheel: "wordfreq/data/small_en.msgpack.gz",
+                        sha256: "f94a80cba6a3857b260d0666b5432bb7ea9b85315574dee9c306e87f61298247")
                 ]),
             licence: "wordfreq (Apache-2.0 code; word list data CC BY-SA 4.0, from Wikipedia, subtitles, books, web text)"),
     ]
@@ -95,7 +105,9 @@ extension ConceptVocabulary {
     ///   built-in nor a file; ``ModelError/invalidVocabulary(file:reason:)`` for a file that is
     ///   not valid UTF-8, is empty, or has blank or repeated lines (naming the lines); the
     ///   store's errors.
-    public static func load(_ nameOrPath: String, home: URL = ModelStore().home, progress: (String) -> Void = { _ in }) throws -> ConceptVocabulary {
+    public static func load(_ nameOrPath: String, home: URL = ModelStore().home, progress: (String) -> Void = { _ in }) throws
+        -> ConceptVocabulary
+    {
         if let builtIn = builtIns.first(where: { $0.name == nameOrPath.lowercased() }) {
             let folder = home.appendingPathComponent("concepts/\(builtIn.name)")
             let urls = try builtIn.files.install(into: folder, scratch: home.appendingPathComponent("tmp"), progress: progress)
@@ -124,7 +136,9 @@ extension ConceptVocabulary {
             throw ModelError.invalidVocabulary(file: written, reason: "it is not valid UTF-8 text")
         }
         // Characters, not bytes: "\r\n" is one newline.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw ModelError.invalidVocabulary(file: written, reason: "it has no concepts") }
         if let blank = lines.firstIndex(of: "") {
@@ -172,7 +186,9 @@ extension ConceptVocabulary {
     /// Letters, with apostrophes or hyphens only between letters (`don't`, `well-known`).
     static func isWord(_ word: String) -> Bool {
         let scalars = Array(word.unicodeScalars)
-        guard let first = scalars.first, let last = scalars.last, first.properties.isAlphabetic, last.properties.isAlphabetic else { return false }
+        guard let first = scalars.first, let last = scalars.last, first.properties.isAlphabetic, last.properties.isAlphabetic else {
+            return false
+        }
         return scalars.allSatisfy { $0.properties.isAlphabetic || $0 == "'" || $0 == "-" }
     }
 

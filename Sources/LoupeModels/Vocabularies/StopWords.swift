@@ -1,6 +1,7 @@
-/// English function words that name nothing a picture could show, left out of `english-20k`:
-/// articles, pronouns, prepositions, conjunctions, auxiliary and modal verbs, common adverbs of
-/// degree and time, and contractions of them. Written for Loupe.
+/// English function words that name nothing a picture could show, left out of `english-20k`.
+///
+/// They are articles, pronouns, prepositions, conjunctions, auxiliary and modal verbs, common
+/// adverbs of degree and time, and contractions of them. Written for Loupe.
 enum StopWords {
     static let english: Set<String> = [
         "a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "either", "neither", "no", "not",

@@ -13,13 +13,15 @@ enum WordFrequencyList {
         let bytes = try Gzip.inflate(data, file: file)
         var reader = MessagePackReader(bytes: bytes, file: file)
         guard case let .array(items) = try reader.value(depth: 0), let header = items.first,
-              case let .map(fields) = header, fields["format"] == .string("cB")
+            case let .map(fields) = header, fields["format"] == .string("cB")
         else {
             throw ModelError.notACheckpoint(file: file, reason: "not a wordfreq cBpack list (no {format: cB} header)")
         }
         var words: [String] = []
         for bin in items.dropFirst() {
-            guard case let .array(entries) = bin else { throw ModelError.notACheckpoint(file: file, reason: "a frequency bin is not an array") }
+            guard case let .array(entries) = bin else {
+                throw ModelError.notACheckpoint(file: file, reason: "a frequency bin is not an array")
+            }
             for entry in entries {
                 guard case let .string(word) = entry else { throw ModelError.notACheckpoint(file: file, reason: "a word is not a string") }
                 words.append(word)

@@ -2,8 +2,10 @@ import Foundation
 import LoupeInterp
 import LoupeModels
 
-/// `{deletion}`: RISE's deletion and insertion curves (Petsiuk et al. 2018) for an attribution
-/// map, next to the same curves in a random pixel order.
+/// `{deletion}`: RISE's deletion and insertion curves for an attribution map, next to the same
+/// curves in a random pixel order.
+///
+/// RISE is Petsiuk et al. 2018, https://arxiv.org/abs/1806.07421.
 struct DeletionDirective: Directive {
     static let name = "deletion"
     static let summary =

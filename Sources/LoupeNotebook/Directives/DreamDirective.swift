@@ -4,8 +4,9 @@ import LoupeInterp
 import LoupeModels
 
 /// `{dream}`: deep dream on a real image: gradient ascent on the L2 norm of a layer's
-/// activations over octaves (`LoupeInterp`'s `Model.deepDream`). Shows the original and the
-/// dreamed image side by side and a chart of the layer norm per step.
+/// activations over octaves (`LoupeInterp`'s `Model.deepDream`).
+///
+/// Shows the original and the dreamed image side by side and a chart of the layer norm per step.
 struct DreamDirective: Directive {
     static let name = "dream"
     static let summary =

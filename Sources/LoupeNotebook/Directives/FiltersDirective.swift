@@ -4,9 +4,10 @@ import LoupeInterp
 import LoupeModels
 
 /// `{filters}`: a convolution's weights as a grid of small pictures, as the lecture plots
-/// `model.conv1.weight` ("Filter 58"). The first convolution gives one RGB tile per filter, a
-/// depthwise one a grey tile per filter, deeper ones a grey tile per input channel of the chosen
-/// filters (`LoupeInterp.FilterGrid`).
+/// `model.conv1.weight` ("Filter 58").
+///
+/// The first convolution gives one RGB tile per filter, a depthwise one a grey tile per filter,
+/// deeper ones a grey tile per input channel of the chosen filters (`LoupeInterp.FilterGrid`).
 struct FiltersDirective: Directive {
     static let name = "filters"
     static let summary =

@@ -6,7 +6,9 @@ import LoupeModels
 /// `{visualize}`: an image the model finds maximally "flamingo" (or maximally exciting for one
 /// channel, neuron or direction), by gradient ascent from seeded noise (`LoupeInterp`'s
 /// `Model.visualize`): the lecture's pixel version or Lucid's Fourier parameterisation with
-/// robustness transforms. Shows the image and a chart of the objective per step.
+/// robustness transforms.
+///
+/// Shows the image and a chart of the objective per step.
 struct VisualizeDirective: Directive {
     static let name = "visualize"
     static let summary =

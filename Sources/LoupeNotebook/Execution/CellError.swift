@@ -1,7 +1,9 @@
 import LoupeTensor
 
-/// Why a cell could not be planned or run. The message is shown in the cell, and on the
-/// terminal prefixed with the notebook's path, line and cell.
+/// Why a cell could not be planned or run.
+///
+/// The message is shown in the cell, and on the terminal prefixed with the notebook's path,
+/// line and cell.
 public enum CellError: Error, CustomStringConvertible, Equatable {
     /// No directive has this name.
     case unknownDirective(String, suggestions: [String])
@@ -48,6 +50,7 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The message shown in the cell (and on the terminal, after the notebook's path, line and cell).
     public var description: String {
         switch self {
         case let .unknownDirective(name, suggestions):
@@ -96,6 +99,7 @@ public enum CellError: Error, CustomStringConvertible, Equatable {
 }
 
 extension CellError: OriginatedError {
+    /// ``internalError(_:)`` is a bug in Loupe; every other case comes from the notebook.
     public var origin: ErrorOrigin {
         if case .internalError = self { return .internal }
         return .input

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One kind of notebook cell: `model`, `image`, `predict`, …
+/// One kind of notebook cell, such as `model`, `image` or `predict`.
 ///
 /// A directive is a small value type in its own file under `Directives/`, registered once in
 /// ``DirectiveRegistry/standard``. It describes itself (name, summary, argument, example) and
@@ -67,8 +67,11 @@ public struct DirectiveCell<Options: DirectiveOptions>: Sendable {
 }
 
 extension Directive {
+    /// No argument, unless the directive declares one.
     public static var argument: ArgumentSpec { .none }
+    /// The options declared by ``Options``, in declaration order.
     public static var options: [OptionSpec] { Options.specs }
+    /// Nothing beyond the options, referenced cells and files.
     public func cacheKeyMaterial() throws -> [String] { [] }
 
     /// The directive for a cell: its options filled from checked text (by key) and handed to
@@ -99,8 +102,11 @@ public enum ArgumentSpec: Sendable, Equatable {
 
 /// The kind of a named value a cell defines and other cells read, for example `model`.
 public struct ValueKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The kind's name, as the reference and messages write it (`model`).
     public let rawValue: String
+    /// The kind called `rawValue`.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// The kind's name.
     public var description: String { rawValue }
 
     /// The kind with its indefinite article: "a model", "an image".
@@ -142,8 +148,10 @@ public struct OptionSpec: Sendable, Equatable {
     public var isRequired: Bool { defaultValue == nil && !isOptional }
 }
 
-/// The values an option takes. The planner checks every value against its type before any
-/// cell runs, so a typo fails early and names the cell, option and line.
+/// The values an option takes.
+///
+/// The planner checks every value against its type before any cell runs, so a typo fails early
+/// and names the cell, option and line.
 public enum OptionType: Sendable, Equatable, CustomStringConvertible {
     /// Any text.
     case text
@@ -164,6 +172,7 @@ public enum OptionType: Sendable, Equatable, CustomStringConvertible {
     /// Text split at `|` into a list (captions and the like).
     case list
 
+    /// How the reference and messages describe the type, as `integer 1…1000` or `name of a model cell`.
     public var description: String {
         switch self {
         case .text: "text"
@@ -192,6 +201,7 @@ public struct CellRun: Sendable {
     /// Models and images the outputs were computed from, for the report's footer.
     public var provenance: CellProvenance
 
+    /// A result with `outputs`, the value the cell defines, if any, and what it was computed from.
     public init(outputs: [CellOutput], value: (any NotebookValue)? = nil, provenance: CellProvenance = CellProvenance()) {
         self.outputs = outputs
         self.value = value
@@ -201,9 +211,12 @@ public struct CellRun: Sendable {
 
 /// The models and images one cell read directly.
 public struct CellProvenance: Sendable, Equatable {
+    /// The models read, with their weights' SHA-256.
     public var models: [Provenance.Model]
+    /// The image files read, with their SHA-256.
     public var images: [Provenance.Image]
 
+    /// Provenance listing `models` and `images` (none by default).
     public init(models: [Provenance.Model] = [], images: [Provenance.Image] = []) {
         self.models = models
         self.images = images

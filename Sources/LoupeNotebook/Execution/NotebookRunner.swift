@@ -18,9 +18,13 @@ public final class NotebookRunner {
 
     /// Counts for the summary line.
     public struct Summary: Sendable, Equatable {
+        /// Cells that ran and succeeded.
         public var ran = 0
+        /// Cells whose outputs came from the cache.
         public var cached = 0
+        /// Cells that failed.
         public var failed = 0
+        /// Cells skipped because a cell they read failed or was skipped.
         public var skipped = 0
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// How option text is read: flags, lists of cell names and file paths. Shared by the planner's
-/// checks and the typed option values.
+/// How option text is read: flags, lists of cell names and file paths.
+///
+/// Shared by the planner's checks and the typed option values.
 public enum OptionText {
     /// `true`/`yes`/`on`/`1` or `false`/`no`/`off`/`0`, any case; `nil` otherwise.
     static func parseFlag(_ value: String) -> Bool? {

@@ -81,6 +81,7 @@ public struct Planner: Sendable {
     /// Reads a file's SHA-256 (overridable so tests can count reads).
     public var fileHasher: FileHasher
 
+    /// A planner for `registry`'s directives, with `overrides` of the front matter's params.
     public init(registry: DirectiveRegistry = .standard, overrides: [NamedValue] = [], fileHasher: FileHasher = FileHasher()) {
         self.registry = registry
         self.overrides = overrides
@@ -93,6 +94,9 @@ public struct Planner: Sendable {
     ///   - text: The notebook source.
     ///   - source: The path for messages.
     ///   - baseDirectory: The folder relative paths resolve against (the notebook's).
+    /// - Returns: Every cell in order, directive cells checked and keyed (a cell that fails to
+    ///   plan carries its error instead of stopping the plan), with the parser's diagnostics and
+    ///   the params.
     /// - Throws: ``NotebookError`` for front matter that cannot be read, or an override of a
     ///   param the notebook does not have.
     public func plan(_ text: String, source: String, baseDirectory: URL) throws -> Plan {
@@ -357,6 +361,7 @@ public final class FileHasher: @unchecked Sendable {
     /// How many files were actually read (for tests).
     public private(set) var reads = 0
 
+    /// A hasher that has read no file yet.
     public init() {}
 
     /// The lower-case hexadecimal SHA-256 of the file's bytes.
@@ -399,6 +404,7 @@ public final class FileHasher: @unchecked Sendable {
 
 /// The version of Loupe, recorded in reports and part of every cache key.
 public enum LoupeVersion {
+    /// The release version, as `0.1.0`.
     public static let string = "0.1.0"
 
     /// The version plus the running executable's size and modification time: part of every

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Makes images that prose links to (`![a cat](images/cat.png)`) part of the report: each
-/// relative `src` in cmark's HTML that names a readable PNG or JPEG file is replaced by a
+/// Makes images that prose links to (`![a cat](images/cat.png)`) part of the report.
+///
+/// Each relative `src` in cmark's HTML that names a readable PNG or JPEG file is replaced by a
 /// `data:` URL, so the report stays self-contained. Anything else is left as it is (the
 /// report's Content-Security-Policy then blocks it) and reported.
 enum ProseImages {

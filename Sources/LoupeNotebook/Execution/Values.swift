@@ -5,6 +5,7 @@ import LoupeTensor
 
 /// A model a `{model}` cell loaded.
 public struct LoadedModel: NotebookValue {
+    /// ``ValueKind/model``.
     public static let kind = ValueKind.model
     /// The network.
     public let model: Model
@@ -13,6 +14,8 @@ public struct LoadedModel: NotebookValue {
     /// The SHA-256 of the weights file.
     public let sha256: String
 
+    /// `model`, whose weights the notebook names `source` (a store name or a path) and whose
+    /// weights file has SHA-256 `sha256`.
     public init(model: Model, source: String, sha256: String) {
         self.model = model
         self.source = source
@@ -27,6 +30,7 @@ public struct LoadedModel: NotebookValue {
 
 /// An image an `{image}` or `{mix}` cell made.
 public struct LoadedImage: NotebookValue {
+    /// ``ValueKind/image``.
     public static let kind = ValueKind.image
     /// The pixels.
     public let image: RGBImage
@@ -36,6 +40,7 @@ public struct LoadedImage: NotebookValue {
     /// it, as `loupe predict --no-resize` does.
     public let isPrepared: Bool
 
+    /// An image from `source`, already resized to a model's input size when `isPrepared`.
     public init(image: RGBImage, source: String, isPrepared: Bool) {
         self.image = image
         self.source = source

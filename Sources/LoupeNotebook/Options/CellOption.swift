@@ -23,6 +23,7 @@ public struct CellOption<Value: OptionValue>: Sendable {
     let type: OptionType
     let defaultText: String?
     let help: String
+    /// The value: the default or placeholder as declared, then the cell's value once the planner fills it.
     public var wrappedValue: Value
 
     /// An option with a default, the property's initial value.
@@ -137,6 +138,7 @@ extension CellOption: OptionDeclaration {
 /// `Decodable` so that an options type's synthesised `init(from:)` builds it from the checked
 /// values; only ``OptionsDecoder`` can decode one.
 extension CellOption: Decodable {
+    /// Always throws `DecodingError.dataCorrupted`: options are filled by the planner, never decoded.
     public init(from decoder: Decoder) throws {
         throw DecodingError.dataCorrupted(
             .init(codingPath: decoder.codingPath, debugDescription: "an option is filled by the notebook planner, not decoded"))

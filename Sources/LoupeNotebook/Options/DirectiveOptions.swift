@@ -19,6 +19,7 @@ public protocol DirectiveOptions: Decodable, Sendable {
 }
 
 extension DirectiveOptions {
+    /// No renames.
     public static var renamedKeys: [String: String] { [:] }
 
     /// The options in declaration order, as the planner checks them and the reference lists them.

@@ -1,8 +1,10 @@
 import Foundation
 import LoupeImage
 
-/// One output of a cell. All text fields are plain text and are escaped when rendered, except
-/// ``prose(html:)``, which is HTML that cmark already produced and sanitised.
+/// One output of a cell.
+///
+/// All text fields are plain text and are escaped when rendered, except ``prose(html:)``, which
+/// is HTML that cmark already produced and sanitised.
 public enum CellOutput: Sendable, Equatable {
     /// Prose rendered to HTML by the parsing stage (trusted). `<h1>`–`<h3>` headings in it get
     /// ids and join the table of contents.

@@ -103,8 +103,10 @@ struct AxisTicks: Equatable {
 
 extension Chart {
     /// The chart as a standalone `<svg>` element (640 × 300 user units, scaled to fit its
-    /// container). Every label is escaped; colours are presentation attributes, so the report's
-    /// content security policy does not need to allow anything new.
+    /// container).
+    ///
+    /// Every label is escaped; colours are presentation attributes, so the report's content
+    /// security policy does not need to allow anything new.
     func svg() -> String {
         let width = 640.0, height = 300.0
         let left = 64.0, right = 16.0, top = 16.0, bottom = 46.0

@@ -17,6 +17,7 @@ public struct IndexPage: Sendable {
         /// Extra facts, one per line (top predictions, failures).
         public var facts: [String]
 
+        /// An entry linking `title` to `href`, with an optional description, thumbnail and facts.
         public init(title: String, href: String, description: String? = nil, thumbnail: ImageOutput? = nil, facts: [String] = []) {
             self.title = title
             self.href = href
@@ -33,6 +34,7 @@ public struct IndexPage: Sendable {
     /// The entries in display order.
     public var entries: [Entry]
 
+    /// A page titled `title` listing `entries` in order.
     public init(title: String, description: String? = nil, entries: [Entry]) {
         self.title = title
         self.description = description

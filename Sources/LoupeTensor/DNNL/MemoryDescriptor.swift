@@ -12,7 +12,9 @@ struct MemoryDescriptor {
         self.raw = raw
     }
 
-    /// Dense row-major Float32 memory for `shape`. A scalar (`[]`) is stored as `[1]`.
+    /// Dense row-major Float32 memory for `shape`.
+    ///
+    /// A scalar (`[]`) is stored as `[1]`.
     static func plain(_ shape: [Int]) throws -> MemoryDescriptor {
         let dims = shape.isEmpty ? [1] : shape
         var strides = [Int](repeating: 1, count: dims.count)
@@ -102,7 +104,9 @@ struct MemoryDescriptor {
 extension MemoryDescriptor: Hashable {
     /// Hashes the fields `dnnl_memory_desc_equal` compares first (rank, dimensions, element
     /// type, format, offset and, for blocked layouts, strides and inner blocks), so that equal
-    /// descriptors hash alike. Used to key the primitive cache and a buffer's conversions.
+    /// descriptors hash alike.
+    ///
+    /// Used to key the primitive cache and a buffer's conversions.
     func hash(into hasher: inout Hasher) {
         let rank = Int(raw.ndims)
         hasher.combine(rank)
@@ -153,9 +157,11 @@ func withDimsArrays<R>(_ values: [[Int]], _ body: ([UnsafePointer<Int64>]) throw
 }
 
 extension MemoryDescriptor: CustomStringConvertible {
-    /// The dimensions and oneDNN's name for the layout, as `1×32×112×112 aBcd8b`: one letter
-    /// per dimension from the outermost, upper-case where the dimension is also blocked, then
-    /// the inner blocks (`8b`: channels in blocks of 8). `any` when the primitive chooses.
+    /// The dimensions and oneDNN's name for the layout, as `1×32×112×112 aBcd8b`.
+    ///
+    /// The name has one letter per dimension from the outermost, upper-case where the dimension
+    /// is also blocked, then the inner blocks (`8b`: channels in blocks of 8); it is `any` when
+    /// the primitive chooses.
     var description: String {
         let shape = dims.map(String.init).joined(separator: "×")
         return "\(shape) \(layoutTag)"

@@ -110,8 +110,10 @@ public enum KernelClass: Int, Comparable, Sendable, Codable, CustomStringConvert
         }
     }
 
+    /// Orders classes from slowest: `.reference < .generic < .jit`.
     public static func < (lhs: KernelClass, rhs: KernelClass) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The class's name as the kernel audit prints it: `reference`, `generic` or `jit`.
     public var description: String {
         switch self {
         case .reference: return "reference"
@@ -121,8 +123,10 @@ public enum KernelClass: Int, Comparable, Sendable, Codable, CustomStringConvert
     }
 }
 
-/// How a primitive's data operands may be laid out. ``PrimitiveCache`` creates a primitive with
-/// each choice it is offered, in order, until oneDNN gives it a JIT kernel.
+/// How a primitive's data operands may be laid out.
+///
+/// ``PrimitiveCache`` creates a primitive with each choice it is offered, in order, until oneDNN
+/// gives it a JIT kernel.
 enum LayoutChoice: Int, Hashable, CustomStringConvertible {
     /// The layouts the operands arrive in (or the forward pass chose): nothing is reordered.
     case given
@@ -170,8 +174,10 @@ public struct KernelChoice: Hashable, Sendable, Codable, CustomStringConvertible
     /// `ref:any with given layouts`.
     public let alternatives: [String]
 
+    /// What kind of kernel ``implementation`` is, judged by its name and ``kind``.
     public var kernelClass: KernelClass { KernelClass(implementation: implementation, kind: kind) }
 
+    /// One line for the audit: kind, implementation in brackets, signature, and the alternatives tried.
     public var description: String {
         "\(kind) [\(implementation)] \(signature)" + (alternatives.isEmpty ? "" : " (also tried: \(alternatives.joined(separator: "; ")))")
     }

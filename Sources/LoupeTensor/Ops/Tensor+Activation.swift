@@ -21,7 +21,9 @@ extension Tensor {
         try eltwise(approximateTanh ? .geluTanh : .geluErf)
     }
 
-    /// Dropout in evaluation mode: the identity. Loupe only runs trained networks.
+    /// Dropout in evaluation mode: the identity.
+    ///
+    /// Loupe only runs trained networks.
     public func dropout() -> Tensor { self }
 }
 

@@ -41,6 +41,7 @@ public struct AffineMap2D: Sendable, Hashable, CustomStringConvertible {
         (a * x + b * y + tx, c * x + d * y + ty)
     }
 
+    /// The map as its 2×3 matrix, row by row: `[[a, b, tx], [c, d, ty]]`.
     public var description: String { "[[\(a), \(b), \(tx)], [\(c), \(d), \(ty)]]" }
 }
 

@@ -88,17 +88,29 @@ extension Tensor {
     /// `-x`.
     public func negated() throws -> Tensor { try eltwise(.linear(alpha: -1, beta: 0)) }
 
+    /// Elementwise sum, broadcasting as PyTorch does; throws ``TensorError/shapeMismatch(op:shapes:expected:)`` otherwise.
     public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.binary(.add, rhs) }
+    /// Elementwise difference, broadcasting as PyTorch does.
     public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.binary(.sub, rhs) }
+    /// Elementwise product, broadcasting as PyTorch does.
     public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.binary(.mul, rhs) }
+    /// Elementwise quotient, broadcasting as PyTorch does.
     public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.binary(.div, rhs) }
 
+    /// `rhs` added to every element.
     public static func + (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs.affine(scale: 1, shift: rhs) }
+    /// `rhs` subtracted from every element.
     public static func - (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs.affine(scale: 1, shift: -rhs) }
+    /// Every element times `rhs`.
     public static func * (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs.affine(scale: rhs, shift: 0) }
+    /// Every element times `1 / rhs` (a multiplication, so it may round differently from a division).
     public static func / (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs.affine(scale: 1 / rhs, shift: 0) }
+    /// Every element of `rhs` times `lhs`.
     public static func * (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.affine(scale: lhs, shift: 0) }
+    /// `lhs` added to every element of `rhs`.
     public static func + (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.affine(scale: 1, shift: lhs) }
+    /// `lhs − x` for every element `x` of `rhs`.
     public static func - (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.affine(scale: -1, shift: lhs) }
+    /// `-x`, as ``negated()``.
     public static prefix func - (operand: Tensor) throws -> Tensor { try operand.negated() }
 }

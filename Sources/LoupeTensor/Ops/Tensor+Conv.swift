@@ -4,6 +4,7 @@ import CDNNL
 public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
     public var top: Int, bottom: Int, left: Int, right: Int
 
+    /// Padding of the given number of pixels on each side.
     public init(top: Int, bottom: Int, left: Int, right: Int) {
         (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
     }
@@ -14,6 +15,7 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
         Padding2D(top: height, bottom: height, left: width, right: width)
     }
 
+    /// No padding.
     public static let zero = Padding2D(top: 0, bottom: 0, left: 0, right: 0)
 
     /// TensorFlow's "SAME" padding for one input size: the output is `ceil(input / stride)` and
@@ -31,6 +33,7 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
         return Padding2D(top: t, bottom: b, left: l, right: r)
     }
 
+    /// The four sides, as `(top: 0, bottom: 1, left: 0, right: 1)`.
     public var description: String { "(top: \(top), bottom: \(bottom), left: \(left), right: \(right))" }
 }
 
@@ -136,7 +139,9 @@ extension Tensor {
     }
 
     /// Executes a forward convolution primitive on this input; `extra` are further arguments
-    /// (post-op operands). Returns the input as the primitive read it, and the output.
+    /// (post-op operands).
+    ///
+    /// Returns the input as the primitive read it, and the output.
     func runConvolution(
         _ forward: Primitive, _ geometry: ConvolutionGeometry, weight: Tensor, bias: Tensor?,
         extra: [(Int32, Storage)] = []
@@ -186,10 +191,12 @@ extension Tensor {
         }
     }
 
-    /// The gradient with respect to a convolution's input. `layout`, when given, is the
-    /// forward primitive's source and destination layouts: the gradients then keep them, so a
-    /// backward pass through layers whose forward primitives chose one layout (channels-last,
-    /// say) does not reorder at every layer to the blocked layout backward kernels prefer.
+    /// The gradient with respect to a convolution's input.
+    ///
+    /// `layout`, when given, is the forward primitive's source and destination layouts: the
+    /// gradients then keep them, so a backward pass through layers whose forward primitives chose
+    /// one layout (channels-last, say) does not reorder at every layer to the blocked layout
+    /// backward kernels prefer.
     ///
     /// Where oneDNN has no JIT kernel for those layouts (on AVX2, a stride-2 convolution from a
     /// plain 3-channel image into 8-channel blocks has only its reference kernel, 75× slower

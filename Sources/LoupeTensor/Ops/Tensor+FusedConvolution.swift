@@ -25,6 +25,7 @@ public enum FusedActivation: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The activation's name for messages: `relu`, or `clip(low, high)` with the two bounds.
     public var description: String {
         switch self {
         case .relu: return "relu"
@@ -50,6 +51,7 @@ public struct ChannelAffine: @unchecked Sendable {
     /// rounding less, so the values differ from the post-op arithmetic in the last bits).
     public let foldedBias: Tensor
 
+    /// A map from its four tensors, computed by the caller (see the properties for what each holds).
     public init(scale: Tensor, shift: Tensor, scaledWeight: Tensor, foldedBias: Tensor) {
         self.scale = scale
         self.shift = shift
@@ -154,14 +156,15 @@ extension Tensor {
     }
 
     /// The same fused convolution, with a gradient with respect to the input when one can be
-    /// asked for. Without one, and with one when `folding` is ``AffineFolding/always``, the
-    /// affine map is folded into the convolution (``ChannelAffine/scaledWeight`` and
-    /// ``ChannelAffine/foldedBias``). The backward pass
-    /// masks the output gradient with the activation's derivative read from the output (see
-    /// ``FusedActivation``) and runs the convolution's backward-data primitive on the affine
-    /// map's ``ChannelAffine/scaledWeight``, in the layouts the forward primitive chose, so
-    /// that a gradient flows through a network without a reorder at every layer. No
-    /// intermediate (the pre-activation) is stored.
+    /// asked for.
+    ///
+    /// Without one, and with one when `folding` is ``AffineFolding/always``, the affine map is
+    /// folded into the convolution (``ChannelAffine/scaledWeight`` and
+    /// ``ChannelAffine/foldedBias``). The backward pass masks the output gradient with the
+    /// activation's derivative read from the output (see ``FusedActivation``) and runs the
+    /// convolution's backward-data primitive on the affine map's ``ChannelAffine/scaledWeight``, in
+    /// the layouts the forward primitive chose, so that a gradient flows through a network without
+    /// a reorder at every layer. No intermediate (the pre-activation) is stored.
     ///
     /// When the weight, bias or affine map records history, their gradients are needed too and
     /// the operations run one by one as recorded operations instead, with the same values.

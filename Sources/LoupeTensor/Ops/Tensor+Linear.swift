@@ -57,8 +57,9 @@ extension Tensor {
         return try product + bias
     }
 
-    /// `a × b` on oneDNN, either operand optionally transposed through its strides. Both are
-    /// dense row-major with equal ranks; batch axes broadcast.
+    /// `a × b` on oneDNN, either operand optionally transposed through its strides.
+    ///
+    /// Both are dense row-major with equal ranks; batch axes broadcast.
     static func matmulKernel(_ a: Tensor, transposed ta: Bool, _ b: Tensor, transposed tb: Bool) throws -> Tensor {
         let a = try a.contiguous(), b = try b.contiguous()
         func view(_ t: Tensor, _ transposed: Bool) throws -> MemoryDescriptor {
