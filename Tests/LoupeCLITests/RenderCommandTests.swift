@@ -207,3 +207,27 @@ import Testing
         }
     }
 }
+
+/// The README's first notebook renders as written, from a folder next to `Notebooks/`.
+@Suite struct ReadmeNotebookTests {
+    @Test func theFirstNotebookInTheReadmeRenders() throws {
+        let readme = try String(contentsOf: PredictCommandTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## A first notebook"))
+        let open = try #require(readme.range(of: "````markdown\n", range: section.upperBound..<readme.endIndex))
+        let close = try #require(readme.range(of: "\n````", range: open.upperBound..<readme.endIndex))
+        let notebook = String(readme[open.upperBound..<close.lowerBound])
+        #expect(notebook.split(separator: "\n").count <= 25, "a first notebook stays short")
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-readme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent("Notebooks"), withDestinationURL: PredictCommandTests.root.appendingPathComponent("Notebooks"))
+        try notebook.write(to: folder.appendingPathComponent("dog.md"), atomically: true, encoding: .utf8)
+        let run = try runLoupe(["render", "dog.md", "--no-cache", "--quiet"], in: folder, home: AttributeCommandTests.home)
+        #expect(run.status == 0, "\(run.errors)")
+        let html = try String(contentsOf: folder.appendingPathComponent("Output/dog.html"), encoding: .utf8)
+        #expect(html.contains("German shepherd"))
+        #expect(html.contains("<img class=\"map\""), "the Grad-CAM overlay is drawn")
+    }
+}
