@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LoupeModels", targets: ["LoupeModels"]),
         .library(name: "LoupeInterp", targets: ["LoupeInterp"]),
         .library(name: "LoupeNotebook", targets: ["LoupeNotebook"]),
+        .library(name: "LoupeText", targets: ["LoupeText"]),
         .executable(name: "loupe", targets: ["loupe"]),
     ],
     dependencies: [
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "LoupeModels",
             dependencies: [
-                "LoupeTensor", "LoupeImage", "ZIPFoundation", "CZlibGzip",
+                "LoupeTensor", "LoupeImage", "LoupeText", "ZIPFoundation", "CZlibGzip",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")]
@@ -51,6 +52,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "LoupeText"),
         .target(name: "LoupeBench", dependencies: ["LoupeTensor", "LoupeImage", "LoupeModels", "LoupeInterp", "CPeakFLOPS"]),
         .executableTarget(
             name: "loupe",
@@ -84,6 +86,7 @@ let package = Package(
             dependencies: ["LoupeModels", "LoupeTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "LoupeTextTests", dependencies: ["LoupeText"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LoupeTensorTests",
             dependencies: ["LoupeTensor", "LoupeTestSupport"],
