@@ -15,28 +15,26 @@ public struct EmbeddingCache: Sendable {
         folder = home.appendingPathComponent("embeddings")
     }
 
-    /// The key of `texts` embedded by `encoder`.
-    public static func key(encoder: SentenceEncoder, texts: [String]) -> String {
-        SHA256Digest.hex(of: Data((["encoder \(encoder.name) \(encoder.sha256)"] + texts).joined(separator: "\n\u{1e}").utf8))
+    /// The key of `texts` embedded by the encoder `name` whose weights have digest `sha256`.
+    public static func key(encoder name: String, sha256: String, texts: [String]) -> String {
+        SHA256Digest.hex(of: Data((["encoder \(name) \(sha256)"] + texts).joined(separator: "\n\u{1e}").utf8))
     }
 
-    /// The vectors of `texts`, from the cache or computed by `compute` (and then kept).
+    /// The vectors of `texts` (`dimension` wide) embedded by the encoder `name` with weights
+    /// `sha256`, from the cache or computed by `compute` (and then kept).
     ///
     /// - Throws: what `compute` throws. A failure to write the entry is not an error: the
     ///   vectors are returned and the next call computes them again.
-    public func vectors(encoder: SentenceEncoder, texts: [String], compute: () throws -> [[Float]]) throws -> (
-        vectors: [[Float]], cached: Bool
-    ) {
-        let url = folder.appendingPathComponent(Self.key(encoder: encoder, texts: texts) + ".npy")
-        if let data = try? Data(contentsOf: url), let stored = try? NPY.decode(data),
-            stored.shape == [texts.count, encoder.dimension]
-        {
-            let width = encoder.dimension
-            return ((0..<texts.count).map { Array(stored.values[($0 * width)..<(($0 + 1) * width)]) }, true)
+    public func vectors(
+        encoder name: String, sha256: String, dimension: Int, texts: [String], compute: () throws -> [[Float]]
+    ) throws -> (vectors: [[Float]], cached: Bool) {
+        let url = folder.appendingPathComponent(Self.key(encoder: name, sha256: sha256, texts: texts) + ".npy")
+        if let data = try? Data(contentsOf: url), let stored = try? NPY.decode(data), stored.shape == [texts.count, dimension] {
+            return ((0..<texts.count).map { Array(stored.values[($0 * dimension)..<(($0 + 1) * dimension)]) }, true)
         }
         let vectors = try compute()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try? NPY.encode(vectors.flatMap { $0 }, shape: [vectors.count, encoder.dimension]).write(to: url, options: .atomic)
+        try? NPY.encode(vectors.flatMap { $0 }, shape: [vectors.count, dimension]).write(to: url, options: .atomic)
         return (vectors, false)
     }
 }

@@ -13,11 +13,12 @@ public final class SentenceEncoder: @unchecked Sendable {
     public let sha256: String
 
     /// The encoder of `configuration` with the safetensors (or PyTorch) weights at `url`,
-    /// loaded strictly.
+    /// loaded strictly; `sha256` is the file's digest when the caller knows it (the store's pin),
+    /// computed otherwise.
     ///
     /// - Throws: the checkpoint reader's errors and ``ModelError`` naming missing, unexpected or
     ///   mis-shaped keys, with the file.
-    public init(configuration: BERTConfiguration, weights url: URL, name: String) throws {
+    public init(configuration: BERTConfiguration, weights url: URL, name: String, sha256: String? = nil) throws {
         self.name = name
         network = BERT(configuration)
         let stateDict = try Checkpoint.load(contentsOf: url)
@@ -26,7 +27,7 @@ public final class SentenceEncoder: @unchecked Sendable {
         } catch let error as ModelError {
             throw error.inFile(url.path)
         }
-        sha256 = try SHA256Digest.hex(ofFileAt: url)
+        self.sha256 = try sha256 ?? SHA256Digest.hex(ofFileAt: url)
     }
 
     /// The width of the vectors (384 for MiniLM).

@@ -16,7 +16,8 @@ struct Loupe: ParsableCommand {
             and each layout changed to get one.
             """,
         subcommands: [
-            Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Models.self,
+            Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Embed.self,
+            Models.self,
             Bench.self, Parity.self,
         ]
     )

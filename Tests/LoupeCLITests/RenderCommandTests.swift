@@ -222,7 +222,8 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createSymbolicLink(
-            at: folder.appendingPathComponent("Notebooks"), withDestinationURL: PredictCommandTests.root.appendingPathComponent("Notebooks"))
+            at: folder.appendingPathComponent("Notebooks"), withDestinationURL: PredictCommandTests.root.appendingPathComponent("Notebooks")
+        )
         try notebook.write(to: folder.appendingPathComponent("dog.md"), atomically: true, encoding: .utf8)
         let run = try runLoupe(["render", "dog.md", "--no-cache", "--quiet"], in: folder, home: AttributeCommandTests.home)
         #expect(run.status == 0, "\(run.errors)")
