@@ -13,10 +13,9 @@ public enum NPY {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        for value in values {
-            let bits = value.bitPattern.littleEndian
-            data.append(contentsOf: [UInt8(bits & 0xFF), UInt8((bits >> 8) & 0xFF), UInt8((bits >> 16) & 0xFF), UInt8(bits >> 24)])
-        }
+        // Little-endian bit patterns, appended as one block.
+        let bits = values.map { $0.bitPattern.littleEndian }
+        bits.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 
@@ -49,11 +48,8 @@ public enum NPY {
         guard bytes.count - start == count * 4 else {
             throw NPYError("expected \(count) float32 values, found \(bytes.count - start) bytes")
         }
-        var values = [Float](repeating: 0, count: count)
-        for i in 0..<count {
-            let o = start + 4 * i
-            values[i] = Float(
-                bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: UInt32.self))) }
         }
         return (values, shape)
     }

@@ -192,10 +192,23 @@ extension ConceptVocabulary {
         return scalars.allSatisfy { $0.properties.isAlphabetic || $0 == "'" || $0 == "-" }
     }
 
+    /// The file's non-empty lines (split on LF bytes, a trailing CR dropped), each checked as UTF-8.
     private static func lines(of url: URL) throws -> [String] {
-        guard let text = String(validating: try Data(contentsOf: url), as: UTF8.self) else {
-            throw ModelError.invalidVocabulary(file: url.path, reason: "it is not valid UTF-8 text")
+        let bytes = [UInt8](try Data(contentsOf: url))
+        var lines: [String] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            let stop = end > start && bytes[end - 1] == 0x0D ? end - 1 : end
+            if stop > start {
+                guard let text = String(validating: bytes[start..<stop], as: UTF8.self) else {
+                    throw ModelError.invalidVocabulary(file: url.path, reason: "line \(lines.count + 1) is not valid UTF-8 text")
+                }
+                lines.append(text)
+            }
+            start = end + 1
         }
-        return text.split(whereSeparator: \.isNewline).map(String.init)
+        return lines
     }
 }
