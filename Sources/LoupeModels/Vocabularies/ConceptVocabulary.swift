@@ -111,7 +111,7 @@ extension ConceptVocabulary {
         if let builtIn = builtIns.first(where: { $0.name == nameOrPath.lowercased() }) {
             let folder = home.appendingPathComponent("concepts/\(builtIn.name)")
             let urls = try builtIn.files.install(into: folder, scratch: home.appendingPathComponent("tmp"), progress: progress)
-            let source = "\(builtIn.files.package) (\(builtIn.licence))"
+            let source = "\(builtIn.files.package); \(builtIn.licence)"
             switch builtIn.name {
             case "imagenet": return try imagenet(synsets: urls[0], definitions: urls[1], source: source)
             default: return try english(wordList: urls[0], source: source)

@@ -24,6 +24,9 @@ public struct DirectiveRegistry: Sendable {
         FeaturesDirective.self,
         VisualizeDirective.self,
         DreamDirective.self,
+        ConceptsDirective.self,
+        EmbedDirective.self,
+        SimilarityDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

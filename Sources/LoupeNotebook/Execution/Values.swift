@@ -102,3 +102,22 @@ public final class CellContext: @unchecked Sendable {
         try names.names.map { try value(T.self, named: $0) }
     }
 }
+
+/// A list of texts a `{concepts}` or `{sentences}` cell made: concept names, captions, prompts.
+public struct TextList: NotebookValue {
+    public static let kind = ValueKind.texts
+    /// The texts, in order.
+    public let texts: [String]
+    /// Where they come from, for captions (`imagenet`, `3 sentences`).
+    public let source: String
+
+    public init(texts: [String], source: String) {
+        self.texts = texts
+        self.source = source
+    }
+}
+
+extension ValueKind {
+    /// A list of texts (``TextList``).
+    public static let texts = ValueKind(rawValue: "texts")
+}

@@ -19,7 +19,7 @@ import Testing
         #expect(
             registry.names == [
                 "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
-                "features", "visualize", "dream",
+                "features", "visualize", "dream", "concepts", "embed", "similarity",
             ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
@@ -52,6 +52,8 @@ import Testing
             ("photo", "```{image} photo\n:src: images/dog.jpg\n```"),
             ("cat", "```{image} cat\n:src: images/chelsea.png\n```"),
             ("blend", "```{image} blend\n:src: images/eagle.jpg\n```"),
+            ("pets", "```{embed} pets\na dog on a bench\n```"),
+            ("classes", "```{concepts} classes\n:vocabulary: imagenet\n```"),
         ].filter { $0.0 != defined }.map(\.1)
         let text = (preamble + [directive.example]).joined(separator: "\n\n")
         let plan = try Planner(registry: registry).plan(
