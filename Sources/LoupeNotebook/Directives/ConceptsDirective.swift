@@ -40,7 +40,8 @@ struct ConceptsDirective: Directive {
                 "`imagenet` (the 1000 classes with WordNet definitions), `english-20k` (frequent English words), or a text file of one concept per line, relative to the notebook."
         )
         var vocabulary: Vocabulary
-        @CellOption(help: "Each concept with its definition (\"German shepherd: breed of large shepherd dogs …\"), where the vocabulary has one.")
+        @CellOption(
+            help: "Each concept with its definition (\"German shepherd: breed of large shepherd dogs …\"), where the vocabulary has one.")
         var gloss = false
         @CellOption(range: 0...1000, help: "How many concepts to list in the report.")
         var show = 10

@@ -50,11 +50,14 @@ struct EmbedDirective: Directive {
         let rows = sentences.indices.map { i -> [String] in
             let others = sentences.indices.filter { $0 != i }
             guard let nearest = others.max(by: { cosines[i][$0] < cosines[i][$1] }) else { return [String(i + 1), sentences[i], "", ""] }
-            return [String(i + 1), sentences[i] + (embedding.truncated.contains(i) ? " (cut to 256 tokens)" : ""), sentences[nearest],
-                    String(format: "%.3f", cosines[i][nearest])]
+            return [
+                String(i + 1), sentences[i] + (embedding.truncated.contains(i) ? " (cut to 256 tokens)" : ""), sentences[nearest],
+                String(format: "%.3f", cosines[i][nearest]),
+            ]
         }
         let table = Table(
-            caption: "Sentences '\(cellName)', embedded by \(embedder.name) (\(embedder.dimension)-dimensional unit vectors); the nearest other sentence by cosine",
+            caption:
+                "Sentences '\(cellName)', embedded by \(embedder.name) (\(embedder.dimension)-dimensional unit vectors); the nearest other sentence by cosine",
             columns: ["#", "Sentence", "Nearest", "Cosine"], rows: rows)
         return CellRun(
             outputs: options.show ? [.table(table)] : [], value: TextList(texts: sentences, source: "\(sentences.count) sentences"),

@@ -57,7 +57,8 @@ struct SimilarityDirective: Directive {
 
         let tableRows = rows.texts.indices.prefix(options.limit).map { i -> [String] in
             let candidates = columns.texts.indices.filter { !(sameLists && $0 == i) }
-            let best = candidates.sorted { cosines[i][$0] != cosines[i][$1] ? cosines[i][$0] > cosines[i][$1] : $0 < $1 }.prefix(options.top)
+            let best = candidates.sorted { cosines[i][$0] != cosines[i][$1] ? cosines[i][$0] > cosines[i][$1] : $0 < $1 }.prefix(
+                options.top)
             return [rows.texts[i]] + best.map { "\(columns.texts[$0]) (\(String(format: "%.3f", cosines[i][$0])))" }
         }
         let table = Table(
@@ -68,7 +69,8 @@ struct SimilarityDirective: Directive {
         if rows.texts.count <= Self.largestHeatmap, columns.texts.count <= Self.largestHeatmap {
             outputs.append(.heatmap(try heatmap(cosines, rows: rows.texts, columns: columns.texts, described: described)))
         }
-        return CellRun(outputs: outputs, provenance: CellProvenance(models: [Provenance.Model(name: embedder.name, sha256: embedder.sha256)]))
+        return CellRun(
+            outputs: outputs, provenance: CellProvenance(models: [Provenance.Model(name: embedder.name, sha256: embedder.sha256)]))
     }
 
     /// The matrix enlarged so each cosine is a square of at least 8 pixels, rows top to bottom.

@@ -105,12 +105,14 @@ public final class CellContext: @unchecked Sendable {
 
 /// A list of texts a `{concepts}` or `{sentences}` cell made: concept names, captions, prompts.
 public struct TextList: NotebookValue {
+    /// Text lists are asked for as `texts`.
     public static let kind = ValueKind.texts
     /// The texts, in order.
     public let texts: [String]
     /// Where they come from, for captions (`imagenet`, `3 sentences`).
     public let source: String
 
+    /// A list of `texts` from `source`.
     public init(texts: [String], source: String) {
         self.texts = texts
         self.source = source

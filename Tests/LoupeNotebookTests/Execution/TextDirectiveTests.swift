@@ -68,17 +68,17 @@ import Testing
         try "dog\n\ncat\n".write(to: folder.appendingPathComponent("blank.txt"), atomically: true, encoding: .utf8)
         let url = folder.appendingPathComponent("nb.md")
         try """
-            ```{concepts} fur
-            :vocabulary: fur.txt
-            ```
+        ```{concepts} fur
+        :vocabulary: fur.txt
+        ```
 
-            ```{concepts} bad
-            :vocabulary: blank.txt
-            ```
+        ```{concepts} bad
+        :vocabulary: blank.txt
+        ```
 
-            ```{embed} empty
-            ```
-            """.write(to: url, atomically: true, encoding: .utf8)
+        ```{embed} empty
+        ```
+        """.write(to: url, atomically: true, encoding: .utf8)
         let rendering = try NotebookRendering(notebook: url, displayPath: "nb.md", cache: nil)
         #expect(try tests.cell(rendering, "fur").status == .ok)
         guard case let .failed(blank) = try tests.cell(rendering, "bad").status,
