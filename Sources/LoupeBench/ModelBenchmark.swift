@@ -76,6 +76,14 @@ public enum ModelBenchmark {
 
     /// The process's peak resident set in MiB.
     public static func peakResidentMiB() -> Double {
+        // VmHWM belongs to this process's address space. getrusage's ru_maxrss survives exec, so a
+        // process started by a large one (a Python benchmark driver) would report its parent's peak.
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        {
+            return kib / 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // Linux reports KiB

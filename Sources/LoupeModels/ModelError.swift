@@ -35,6 +35,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidSource(String)
     /// A concept vocabulary file that cannot be used (blank or repeated lines, not UTF-8).
     case invalidVocabulary(file: String, reason: String)
+    /// A vocabulary name that is neither built in nor a file.
+    case unknownVocabulary(name: String, builtIns: [String], suggestions: [String])
 
     /// The message shown to the user, naming the file, key or model and saying what was expected and found.
     public var description: String {
@@ -69,6 +71,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return reason
         case let .invalidVocabulary(file, reason):
             return "\(file): \(reason)"
+        case let .unknownVocabulary(name, builtIns, suggestions):
+            return "no vocabulary named \"\(name)\" and no such file; the built-in ones are \(builtIns.joined(separator: ", "))"
+                + Self.didYouMean(suggestions)
         case let .notANumber(model, what):
             return "\(model): \(what) holds NaN"
         }

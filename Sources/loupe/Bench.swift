@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import LoupeBench
+import LoupeModels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self]
     )
 }
 
@@ -228,6 +229,52 @@ extension Bench {
         private func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        }
+    }
+}
+
+extension Bench {
+    struct Text: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How fast the text encoder embeds a file of texts (one per line): warm throughput, first pass, loading.",
+            discussion: "Scripts/bench/text_vs_onnxruntime.py runs the same texts through ONNX Runtime and PyTorch in the same run.")
+
+        @Argument(help: "A file of texts, one per line.")
+        var file: String
+
+        @Option(help: "The text encoder, from the store.")
+        var model = ModelStore.defaultTextModel
+
+        @Option(help: "Texts per forward pass.")
+        var batch = 64
+
+        @Option(help: "Warm repetitions; the median is reported.")
+        var reps = 3
+
+        @Flag(help: "Print one JSON object instead of a line.")
+        var json = false
+
+        func run() throws {
+            let text: String
+            do {
+                text = try String(contentsOf: URL(fileURLWithPath: (file as NSString).expandingTildeInPath), encoding: .utf8)
+            } catch {
+                throw fail(FileError(path: file, underlying: error))
+            }
+            let texts = text.split(whereSeparator: \.isNewline).map(String.init)
+            let result = try TextBenchmark.run(model: model, texts: texts, batch: batch, repetitions: reps)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(
+                    String(
+                        format: "%@: %d texts (%d tokens) in %.3f s warm (%.0f texts/s), first pass %.3f s, load %.3f s, peak RSS %.0f MiB",
+                        result.model, result.texts, result.tokens, result.seconds, Double(result.texts) / result.seconds,
+                        result.first_seconds,
+                        result.load_seconds, result.peak_rss_mib))
+            }
         }
     }
 }

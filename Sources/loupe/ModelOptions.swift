@@ -78,7 +78,17 @@ struct ImageOptions: ParsableArguments {
 struct FileError: Error, CustomStringConvertible, OriginatedError {
     let path: String
     let underlying: Error
-    var description: String { "\(path): \(underlying)" }
+    var description: String {
+        // Foundation's own errors print as a dictionary dump; say what happened instead.
+        let error = underlying as NSError
+        guard error.domain == NSCocoaErrorDomain else { return "\(path): \(underlying)" }
+        switch CocoaError.Code(rawValue: error.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "\(path): no such file"
+        case .fileReadNoPermission, .fileWriteNoPermission: return "\(path): permission denied"
+        case .fileReadInapplicableStringEncoding: return "\(path): not UTF-8 text"
+        default: return "\(path): \(error.localizedDescription)"
+        }
+    }
     var origin: ErrorOrigin { (underlying as? OriginatedError)?.origin ?? .input }
 }
 

@@ -30,6 +30,8 @@ func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil,
     environment["LOUPE_HOME"] = (home ?? FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-tests")).path
     environment.merge(extra) { _, new in new }
     process.environment = environment
+    // Commands that read standard input when given nothing else must see it empty, not the test runner's.
+    process.standardInput = FileHandle.nullDevice
     // Files, not pipes: Foundation's pipe reading aborts on an interrupted system call.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -57,7 +57,9 @@ import Testing
         do {
             _ = try ConceptVocabulary.load("imagenett")
             Issue.record("an unknown name must throw")
-        } catch let ModelError.unknownModel(_, suggestions) {
+        } catch let ModelError.unknownVocabulary(name, builtIns, suggestions) {
+            #expect(name == "imagenett")
+            #expect(builtIns == ["imagenet", "english-20k"])
             #expect(suggestions.first == "imagenet")
         }
     }

@@ -101,7 +101,7 @@ extension ConceptVocabulary {
     /// The vocabulary `nameOrPath` names: a built-in (fetched on first use into `home`), or a
     /// text file with one concept per line.
     ///
-    /// - Throws: ``ModelError/unknownModel(name:suggestions:)`` for a name that is neither a
+    /// - Throws: ``ModelError/unknownVocabulary(name:builtIns:suggestions:)`` for a name that is neither a
     ///   built-in nor a file; ``ModelError/invalidVocabulary(file:reason:)`` for a file that is
     ///   not valid UTF-8, is empty, or has blank or repeated lines (naming the lines); the
     ///   store's errors.
@@ -119,7 +119,8 @@ extension ConceptVocabulary {
         }
         let url = URL(fileURLWithPath: (nameOrPath as NSString).expandingTildeInPath)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ModelError.unknownModel(name: nameOrPath, suggestions: closestNames(to: nameOrPath, in: builtIns.map(\.name)))
+            throw ModelError.unknownVocabulary(
+                name: nameOrPath, builtIns: builtIns.map(\.name), suggestions: closestNames(to: nameOrPath, in: builtIns.map(\.name)))
         }
         return try file(url, written: nameOrPath)
     }
