@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlibGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLAPACK", providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
 
         .target(name: "CPeakFLOPS"),
 
@@ -44,7 +45,7 @@ let package = Package(
             ],
             resources: [.copy("Resources")]
         ),
-        .target(name: "LoupeInterp", dependencies: ["LoupeTensor", "LoupeImage", "LoupeModels"]),
+        .target(name: "LoupeInterp", dependencies: ["LoupeTensor", "LoupeImage", "LoupeModels", "CLAPACK"]),
         .target(
             name: "LoupeNotebook",
             dependencies: [

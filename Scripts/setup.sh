@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Loupe needs on Debian 12, and nothing when it is already there.
-#   C libraries: oneDNN, cmark, libpng, TurboJPEG, zlib (system-library targets of Package.swift)
+#   C libraries: oneDNN, cmark, libpng, TurboJPEG, zlib, LAPACKE + OpenBLAS (system-library targets of Package.swift)
 #   Test oracles: Debian's PyTorch 1.13, torchvision, PIL (Scripts/parity) and real photos
 #   (darknet, python3-skimage) for the image and model parity tests; nbformat and Chromium to
 #   check rendered notebooks and reports
 # Safe to run again; needs root or sudo only when something is missing.
 set -euo pipefail
 
-PACKAGES=(libdnnl-dev libcmark-dev libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config python3-torch python3-numpy
+PACKAGES=(libdnnl-dev libcmark-dev libpng-dev libturbojpeg0-dev zlib1g-dev liblapacke-dev libopenblas-dev pkg-config python3-torch python3-numpy
           python3-torchvision python3-pil python3-skimage darknet python3-pip python3-nbformat chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
