@@ -27,6 +27,8 @@ public struct DirectiveRegistry: Sendable {
         ConceptsDirective.self,
         EmbedDirective.self,
         SimilarityDirective.self,
+        CoupleDirective.self,
+        DescribeDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

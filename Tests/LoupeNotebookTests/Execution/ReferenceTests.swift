@@ -19,7 +19,7 @@ import Testing
         #expect(
             registry.names == [
                 "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
-                "features", "visualize", "dream", "concepts", "embed", "similarity",
+                "features", "visualize", "dream", "concepts", "embed", "similarity", "couple", "describe",
             ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
@@ -54,6 +54,11 @@ import Testing
             ("blend", "```{image} blend\n:src: images/eagle.jpg\n```"),
             ("pets", "```{embed} pets\na dog on a bench\n```"),
             ("classes", "```{concepts} classes\n:vocabulary: imagenet\n```"),
+            ("words", "```{concepts} words\n:vocabulary: english-20k\n```"),
+            (
+                "words15",
+                "```{model} coupled\n:name: efficientnet-lite0\n```\n\n```{couple} words15\n:model: coupled\n:layer: _blocks.15\n:captions: images/coupling/captions.json\n```"
+            ),
         ].filter { $0.0 != defined }.map(\.1)
         let text = (preamble + [directive.example]).joined(separator: "\n\n")
         let plan = try Planner(registry: registry).plan(

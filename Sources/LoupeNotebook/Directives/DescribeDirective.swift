@@ -1,0 +1,88 @@
+import Foundation
+import LoupeInterp
+import LoupeModels
+
+/// `{describe}`: channels of a coupled layer in words — the sentences of a corpus the adaptor
+/// predicts excite each most, with scores, the corpus's baseline and the channel's evidence.
+struct DescribeDirective: Directive {
+    static let name = "describe"
+    static let summary =
+        "Describes channels through a `{couple}` adaptor: the texts of a corpus with the largest predicted activation, each with its score in standard deviations, next to the corpus's median and 95th percentile and the channel's held-out evidence."
+    static let example = """
+        ```{describe}
+        :adaptor: words15
+        :texts: words
+        :template: a photo of {}
+        :top: 5
+        ```
+        """
+
+    struct Options: DirectiveOptions {
+        @CellOption(help: "The `{couple}` cell's adaptor.")
+        var adaptor: CellName<FittedAdaptor>
+        @CellOption(help: "The corpus: a `{concepts}` or `{embed}` cell.")
+        var texts: CellName<TextList>
+        @CellOption(help: "Wrap each text, e.g. `a photo of {}` (`{}` is replaced by the text).")
+        var template: String?
+        @CellOption(help: "Channels to describe (`3,7,58` or `0-31`); by default the coupled ones, best first, up to `limit`.")
+        var channels: String?
+        @CellOption(range: 1...50, help: "Texts per channel.")
+        var top = 5
+        @CellOption(range: 1...500, help: "At most this many channels when `channels` is not set.")
+        var limit = 8
+    }
+
+    private let options: Options
+
+    init(_ cell: DirectiveCell<Options>) throws {
+        options = cell.options
+        if let template = options.template, !template.contains("{}") {
+            throw CellError.badOption(option: "template", reason: "'\(template)' has no {} to put the text in")
+        }
+    }
+
+    func run(_ context: CellContext) throws -> CellRun {
+        let fitted = try context.value(options.adaptor)
+        let texts = try context.value(options.texts)
+        let corpus = options.template.map { t in texts.texts.map { t.replacingOccurrences(of: "{}", with: $0) } } ?? texts.texts
+        let adaptor = fitted.adaptor
+        let selected: [Int]
+        if let channels = options.channels {
+            do {
+                selected = try IndexList.parse(channels, option: "channels")
+            } catch {
+                throw CellError.badOption(option: "channels", reason: "\(error)")
+            }
+        } else {
+            selected = adaptor.coupled.sorted { $0.heldOutR > $1.heldOutR }.prefix(options.limit).map(\.channel)
+        }
+        let vectors = try fitted.embedder.embed(corpus).vectors
+        let described: [ChannelDescription]
+        do {
+            described = try adaptor.describe(channels: selected, corpus: corpus, vectors: vectors, top: options.top)
+        } catch let error as InterpError {
+            throw CellError.badOption(option: "channels", reason: "\(error)")
+        }
+        let p = adaptor.provenance
+        let corpusName = options.template.map { "\"\($0)\" over \(texts.source)" } ?? texts.source
+        let table = Table(
+            caption:
+                "Channels of \(p.layer) (\(p.model)) in words: the \(options.top) texts of \(corpusName) (\(corpus.count)) with the largest "
+                + "predicted activation through the adaptor, in the channel's standard deviations over the probes (σ). Baseline: what the "
+                + "corpus's median and 95th-percentile texts get. Evidence: the held-out r against the permutation null's 95th percentile."
+                + (described.isEmpty ? " No channel is coupled, so none is described." : ""),
+            columns: ["Channel", "Evidence", "Baseline", "Texts (predicted σ)"],
+            rows: described.map { d in
+                let c = d.coupling
+                return [
+                    "\(d.channel)",
+                    "\(c.coupled ? "coupled" : "not coupled"): r \(String(format: "%.2f", c.heldOutR)) vs \(String(format: "%.2f", c.nullP95))",
+                    "median \(String(format: "%+.2f", d.corpusMedian)), 95 % \(String(format: "%+.2f", d.corpusP95))",
+                    d.labels.map { "\($0.text) (\(String(format: "%+.2f", $0.score)))" }.joined(separator: "; "),
+                ]
+            })
+        return CellRun(
+            outputs: [.table(table)],
+            provenance: CellProvenance(models: [Provenance.Model(name: fitted.embedder.name, sha256: fitted.embedder.sha256)]))
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import LoupeNotebook
+
+/// `{couple}` and `{describe}` on the real Lite0, MiniLM and the shipped captioned photos.
+@Suite struct CouplingDirectiveTests {
+    let tests = DirectiveTests()
+
+    @Test func aLayerIsCoupledAndItsChannelsDescribedWithTheirEvidence() throws {
+        let rendering = try tests.render(
+            """
+            ```{model} net
+            :name: efficientnet-lite0
+            ```
+
+            ```{couple} words
+            :layer: _blocks.15
+            :captions: {{ images }}/coupling/captions.json
+            :crops: 1
+            :permutations: 50
+            :show: 5
+            ```
+
+            ```{embed} phrases
+            green leaves and moss in a forest
+            a red bus on a street
+            a bird with spread wings
+            a plate of food on a table
+            ```
+
+            ```{describe}
+            :adaptor: words
+            :texts: phrases
+            :top: 2
+            :limit: 3
+            ```
+
+            ```{describe}
+            :adaptor: words
+            :texts: phrases
+            :channels: 320
+            ```
+
+            ```{describe}
+            :adaptor: words
+            :texts: phrases
+            :template: a photo of
+            ```
+
+            ```{couple} nothing
+            :layer: _blocks.15
+            :captions: missing.json
+            ```
+
+            ```{couple} badlayer
+            :layer: _blocks.99
+            :captions: {{ images }}/coupling/captions.json
+            ```
+            """)
+        let couple = try tests.cell(rendering, "words")
+        #expect(couple.status == .ok)
+        guard couple.outputs.count == 2, case let .table(summary) = couple.outputs[0], case let .table(channels) = couple.outputs[1] else {
+            Issue.record("expected two tables, found \(couple.outputs)")
+            return
+        }
+        #expect(summary.rows[0][0] == "320")
+        // Far more coupled channels than the 5 % chance would give (≈ 16).
+        let coupled = try #require(Int(summary.rows[0][1].prefix { $0.isNumber }))
+        #expect(coupled > 48, "\(coupled) coupled")
+        #expect(summary.caption.contains("128 probes (64 photos × 2)"))
+        let rs = channels.rows.compactMap { Double($0[1]) }
+        #expect(rs.count == 5 && rs == rs.sorted(by: >))
+        #expect(channels.rows.allSatisfy { row in ((Double(row[1]) ?? 0) > (Double(row[2]) ?? 1)) == (row[4] == "yes") })
+
+        let described = try tests.cell(rendering, "describe-1")
+        #expect(described.status == .ok)
+        guard case let .table(words)? = described.outputs.first else {
+            Issue.record("no description table")
+            return
+        }
+        #expect(words.rows.count == 3)
+        for row in words.rows {
+            #expect(row[1].hasPrefix("coupled: r "))
+            #expect(row[2].hasPrefix("median "))
+            #expect(row[3].split(separator: ";").count == 2)
+        }
+        guard case let .failed(channel) = try tests.cell(rendering, "describe-2").status,
+            case let .failed(template) = try tests.cell(rendering, "describe-3").status,
+            case let .failed(missing) = try tests.cell(rendering, "nothing").status,
+            case let .failed(layer) = try tests.cell(rendering, "badlayer").status
+        else {
+            Issue.record("bad options must fail their cells")
+            return
+        }
+        #expect(channel.contains(":channels:") && channel.contains("320"))
+        #expect(template.contains(":template:") && template.contains("{}"))
+        #expect(missing.contains(":captions:") && missing.contains("missing.json"))
+        #expect(layer.contains(":layer:") && layer.contains("_blocks.99"))
+    }
+}
