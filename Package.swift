@@ -76,7 +76,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LoupeCLITests", dependencies: ["loupe"]),
-        .testTarget(name: "LoupeInterpTests", dependencies: ["LoupeInterp", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeInterpTests", dependencies: ["LoupeInterp", "LoupeTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LoupeNotebookTests",
             dependencies: ["LoupeNotebook", "LoupeTestSupport"],

@@ -4,8 +4,25 @@ import Foundation
 public enum NPY {
     /// The file bytes for `values` of `shape`.
     public static func encode(_ values: [Float], shape: [Int]) -> Data {
+        var data = header(descr: "<f4", shape: shape)
+        // Little-endian bit patterns, appended as one block.
+        let bits = values.map { $0.bitPattern.littleEndian }
+        bits.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// The file bytes for float64 `values` of `shape` (for parity dumps that must not round).
+    public static func encode(float64 values: [Double], shape: [Int]) -> Data {
+        var data = header(descr: "<f8", shape: shape)
+        let bits = values.map { $0.bitPattern.littleEndian }
+        bits.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// The magic, version and header dictionary, padded to a multiple of 64 bytes.
+    private static func header(descr: String, shape: [Int]) -> Data {
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
         // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -13,9 +30,6 @@ public enum NPY {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        // Little-endian bit patterns, appended as one block.
-        let bits = values.map { $0.bitPattern.littleEndian }
-        bits.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 

@@ -6,7 +6,7 @@ import LoupeModels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self]
     )
 }
 
@@ -274,6 +274,71 @@ extension Bench {
                         result.model, result.texts, result.tokens, result.seconds, Double(result.texts) / result.seconds,
                         result.first_seconds,
                         result.load_seconds, result.peak_rss_mib))
+            }
+        }
+    }
+}
+
+extension Bench {
+    struct Dissect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "CLIP-Dissect's final-layer benchmark: describe the explained model's logits with the imagenet classes and count labels equal to each neuron's own class.",
+            discussion: """
+                The annotator (another store model) reads every probe; dissection (SoftWPMI) and the adaptor (ConSE \
+                vectors) each label every logit; top-1 and mean MiniLM cosine between label and class name are reported \
+                over the classes the probe set contains, next to a random label and the best constant label. \
+                Scripts/parity/dissect.py run checks the SoftWPMI scores against the reference algorithm on the matrices \
+                --dump writes.
+                """)
+
+        @Option(help: ArgumentHelp("A folder of photos to probe with.", valueName: "folder"))
+        var probe: String
+
+        @Option(help: "Seeded crops per photo.")
+        var crops = 7
+
+        @Option(help: "The explained model (its logits are the neurons).")
+        var model = "efficientnet-lite0"
+
+        @Option(help: "The annotating classifier.")
+        var annotator = "efficientnet-lite2"
+
+        @Option(help: "Permutation draws of the adaptor's null.")
+        var permutations = 100
+
+        @Option(help: ArgumentHelp("Write the matrices and scores here as .npy for the parity script.", valueName: "folder"))
+        var dump: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            do {
+                let expand = { (path: String) in URL(fileURLWithPath: (path as NSString).expandingTildeInPath) }
+                let result = try DissectionBenchmark.run(
+                    model: model, annotator: annotator, folder: expand(probe), crops: crops, permutations: permutations,
+                    dump: dump.map(expand)
+                ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    return
+                }
+                print(
+                    "\(result.model)'s \(result.classes) logits described through \(result.annotator) over \(result.probes) probes (\(result.photos) photos); \(result.covered) classes present"
+                )
+                print("method          top-1    mean cosine (label vs class name)")
+                func row(_ name: String, _ top1: Double, _ cosine: Double) -> String {
+                    name.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "%6.1f %%  %.3f", 100 * top1, cosine)
+                }
+                for m in result.methods { print(row(m.name, m.top1, m.meanCosine)) }
+                print(row("random label", result.randomTop1, result.randomCosine))
+                print(row("best constant", result.constantTop1, result.constantCosine) + "  (\"\(result.constantLabel)\")")
+                print(String(format: "adaptor: %d of %d logits coupled; %.1f s", result.coupled, result.classes, result.seconds))
+            } catch {
+                throw fail(error)
             }
         }
     }

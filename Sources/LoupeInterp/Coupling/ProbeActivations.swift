@@ -83,10 +83,12 @@ public struct ProbeActivations: Sendable {
         try probes.forEachBatch(preprocessing: model.preprocessing, batchSize: batchSize) { indices, input in
             let (_, captured) = try GradMode.withoutGrad { try probe.run(input) }
             for layer in missing {
-                guard let output = captured[layer], output.rank == 4, output.shape[0] == indices.count else {
+                // A linear layer's [N, C] output counts as C maps of one value (logits as neurons).
+                guard let output = captured[layer], output.rank == 4 || output.rank == 2, output.shape[0] == indices.count else {
                     throw InterpError.notAFeatureMap(layer: layer, shape: captured[layer]?.shape ?? [])
                 }
-                let (batch, count, plane) = (output.shape[0], output.shape[1], output.shape[2] * output.shape[3])
+                let (batch, count) = (output.shape[0], output.shape[1])
+                let plane = output.rank == 4 ? output.shape[2] * output.shape[3] : 1
                 channels[layer] = count
                 let values = try output.scalars
                 for n in 0..<batch {

@@ -1,0 +1,97 @@
+import Foundation
+
+/// CLIP-Dissect's similarity between neurons and concepts (Oikarinen & Weng, 2023), on any
+/// annotator's concept probabilities.
+///
+/// For each neuron, its `topK` most activating probes stand for the event "the neuron fires".
+/// `log P(concept | neuron)` treats each of those probes as containing the concept with its
+/// annotator probability, softened by a weight that falls linearly from `pStart` (the best
+/// probe) towards `pEnd`: `Σₖ log(1 + wₖ (P(concept | probeₖ) − 1) + ε)`. `log P(concept)` is the
+/// same quantity averaged over every neuron of the layer (log-sum-exp minus log count), and the
+/// score is their difference with weight `lambda` — pointwise mutual information against the
+/// layer's other neurons. The label is the concept with the largest score.
+public enum Dissection {
+    /// The parameters of the published method (its defaults).
+    public struct Settings: Sendable, Hashable {
+        /// Probes per neuron (the reference uses 100).
+        public var topK = 100
+        /// The weight of `log P(concept)`.
+        public var lambda = 1.0
+        /// The best probe's weight.
+        public var pStart = 0.998
+        /// The weight the linear fall would reach at probe `topK`.
+        public var pEnd = 0.97
+        /// Added inside the logarithm.
+        public var minProbability = 1e-7
+        /// The softmax temperature turning cosines into probabilities (`a` in the reference).
+        public var temperature = 10.0
+
+        /// The reference's defaults.
+        public init() {}
+    }
+
+    /// `P(concept | probe)`: each row of cosines `[probes × concepts]` through a softmax of
+    /// `temperature × cosine`, as CLIP-Dissect does with CLIP's image–text cosines.
+    public static func probabilities(cosines: [Double], concepts: Int, temperature: Double) -> [Double] {
+        var out = cosines
+        for start in stride(from: 0, to: cosines.count, by: max(concepts, 1)) {
+            let row = start..<(start + concepts)
+            let peak = row.map { temperature * cosines[$0] }.max() ?? 0
+            var sum = 0.0
+            for i in row {
+                out[i] = Foundation.exp(temperature * cosines[i] - peak)
+                sum += out[i]
+            }
+            for i in row { out[i] /= sum }
+        }
+        return out
+    }
+
+    /// SoftWPMI scores `[neurons × concepts]`.
+    ///
+    /// - Parameters:
+    ///   - probabilities: `[probes × concepts]`, row-major, each row summing to 1.
+    ///   - activations: `[probes × neurons]`, row-major.
+    ///   - probes: The number of probes.
+    ///   - concepts: The number of concepts.
+    ///   - neurons: The number of neurons.
+    ///   - settings: The method's parameters.
+    /// - Returns: `[neurons × concepts]`, row-major; each neuron's label is its row's largest.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when the sizes disagree or there are fewer
+    ///   probes than `topK`.
+    public static func softWPMI(
+        probabilities: [Double], activations: [Double], probes: Int, concepts: Int, neurons: Int, settings: Settings = Settings()
+    ) throws -> [Double] {
+        guard probabilities.count == probes * concepts, activations.count == probes * neurons, concepts > 0, neurons > 0 else {
+            throw InterpError.invalidParameter("dissection: \(probes) probes do not match the concept and activation matrices")
+        }
+        guard (1...probes).contains(settings.topK) else {
+            throw InterpError.invalidParameter("dissection needs at least top-k = \(settings.topK) probes, got \(probes)")
+        }
+        let k = settings.topK
+        let weights = (0..<k).map { settings.pStart - Double($0) / Double(k) * (settings.pStart - settings.pEnd) }
+        var conditional = [Double](repeating: 0, count: neurons * concepts)
+        for neuron in 0..<neurons {
+            // The top-k probes, best first; ties keep probe order (as a stable top-k would).
+            let order = (0..<probes).sorted {
+                let (a, b) = (activations[$0 * neurons + neuron], activations[$1 * neurons + neuron])
+                return a != b ? a > b : $0 < $1
+            }
+            for (rank, probe) in order.prefix(k).enumerated() {
+                let w = weights[rank]
+                for concept in 0..<concepts {
+                    conditional[neuron * concepts + concept] += Foundation.log(
+                        1 + w * (probabilities[probe * concepts + concept] - 1) + settings.minProbability)
+                }
+            }
+        }
+        var scores = conditional
+        for concept in 0..<concepts {
+            let column = (0..<neurons).map { conditional[$0 * concepts + concept] }
+            let peak = column.max() ?? 0
+            let logMean = peak + Foundation.log(column.reduce(0) { $0 + Foundation.exp($1 - peak) }) - Foundation.log(Double(neurons))
+            for neuron in 0..<neurons { scores[neuron * concepts + concept] -= settings.lambda * logMean }
+        }
+        return scores
+    }
+}
