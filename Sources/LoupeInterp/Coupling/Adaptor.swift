@@ -57,6 +57,10 @@ public struct Adaptor: Sendable {
     /// Each channel's standard deviation over the probes (the unit of a prediction).
     public let activationStd: [Double]
 
+    /// The data the adaptor was fitted on, kept in memory after ``fit(model:layer:probes:annotator:embedder:summary:settings:cache:progress:)``
+    /// (not in files) so that channels can also be dissected.
+    public internal(set) var evidence: CouplingEvidence?
+
     /// The channels whose held-out r beats the permutation null.
     public var coupled: [ChannelCoupling] { channels.filter(\.coupled) }
 
@@ -85,9 +89,12 @@ public struct Adaptor: Sendable {
             encoderSHA256: embedder.sha256, annotator: annotator.description, probes: probes.fingerprint, probeCount: probes.probes.count,
             photoCount: probes.files.count, heldOutPhotos: fit.heldOutPhotos, folds: settings.folds, permutations: settings.permutations,
             seed: settings.seed)
-        return Adaptor(
+        var adaptor = Adaptor(
             provenance: provenance, channels: fit.channels, weights: fit.weights, textMean: fit.textMean,
             activationMean: fit.activationMean, activationStd: fit.activationStd)
+        adaptor.evidence = CouplingEvidence(
+            textVectors: texts, activations: layerActivations.values(summary), channels: layerActivations.channels)
+        return adaptor
     }
 
     /// Predicted standardised activations, `[texts][channels]`.

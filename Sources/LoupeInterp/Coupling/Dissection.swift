@@ -95,3 +95,67 @@ public enum Dissection {
         return scores
     }
 }
+
+/// What an adaptor was fitted on: each probe's text vector and the layer's activations.
+public struct CouplingEvidence: Sendable {
+    /// One unit vector per probe, from the annotator.
+    public let textVectors: [[Float]]
+    /// `[probes × channels]`, row-major, summarised as the fit was.
+    public let activations: [Float]
+    /// How many channels.
+    public let channels: Int
+}
+
+/// A channel's dissection label: the concept with the largest SoftWPMI, with the channel's
+/// median score over the concepts as its baseline.
+public struct DissectionLabel: Sendable, Hashable {
+    /// A concept and its score.
+    public struct Concept: Sendable, Hashable {
+        /// The concept.
+        public let text: String
+        /// Its SoftWPMI score for the channel.
+        public let score: Double
+    }
+
+    /// The channel.
+    public let channel: Int
+    /// The best concepts, best first.
+    public let concepts: [Concept]
+    /// The median score over every concept for this channel.
+    public let median: Double
+}
+
+extension CouplingEvidence {
+    /// Dissects `selected` channels against `concepts` (texts with vectors from the same
+    /// encoder): each probe's concept probabilities are the softmax of 10 × the cosines between
+    /// its annotator vector and the concepts (CLIP-Dissect's recipe with the sentence encoder in
+    /// CLIP's place), then SoftWPMI over every channel of the layer, with `topK` at most a fifth
+    /// of the probes.
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for an empty corpus or vectors of another
+    ///   size; ``InterpError/channelOutOfRange(layer:channel:channels:)``.
+    public func dissect(channels selected: [Int], concepts: [String], vectors: [[Float]], top: Int = 3) throws -> [DissectionLabel] {
+        guard !concepts.isEmpty, concepts.count == vectors.count, let dimension = textVectors.first?.count,
+            vectors.allSatisfy({ $0.count == dimension })
+        else { throw InterpError.invalidParameter("dissection needs concepts with vectors of the annotator's dimension") }
+        for channel in selected where !(0..<channels).contains(channel) {
+            throw InterpError.channelOutOfRange(layer: "the coupled layer", channel: channel, channels: channels)
+        }
+        let probes = textVectors.count
+        let cosines = Matrix.product(Matrix(textVectors), transposed: false, Matrix(vectors), transposed: true)
+        let probabilities = Dissection.probabilities(cosines: cosines.values, concepts: concepts.count, temperature: 10)
+        var settings = Dissection.Settings()
+        settings.topK = min(settings.topK, max(1, probes / 5))
+        let scores = try Dissection.softWPMI(
+            probabilities: probabilities, activations: activations.map(Double.init), probes: probes, concepts: concepts.count,
+            neurons: channels, settings: settings)
+        return selected.map { channel in
+            let row = Array(scores[(channel * concepts.count)..<((channel + 1) * concepts.count)])
+            let order = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+            let sorted = row.sorted()
+            return DissectionLabel(
+                channel: channel, concepts: order.prefix(top).map { DissectionLabel.Concept(text: concepts[$0], score: row[$0]) },
+                median: sorted[sorted.count / 2])
+        }
+    }
+}

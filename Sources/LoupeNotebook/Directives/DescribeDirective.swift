@@ -63,15 +63,26 @@ struct DescribeDirective: Directive {
         } catch let error as InterpError {
             throw CellError.badOption(option: "channels", reason: "\(error)")
         }
+        let dissected: [Int: DissectionLabel]
+        do {
+            dissected = Dictionary(
+                uniqueKeysWithValues: try (adaptor.evidence?.dissect(channels: selected, concepts: corpus, vectors: vectors) ?? []).map {
+                    ($0.channel, $0)
+                })
+        } catch let error as InterpError {
+            throw CellError.badOption(option: "channels", reason: "\(error)")
+        }
         let p = adaptor.provenance
         let corpusName = options.template.map { "\"\($0)\" over \(texts.source)" } ?? texts.source
         let table = Table(
             caption:
                 "Channels of \(p.layer) (\(p.model)) in words: the \(options.top) texts of \(corpusName) (\(corpus.count)) with the largest "
                 + "predicted activation through the adaptor, in the channel's standard deviations over the probes (σ). Baseline: what the "
-                + "corpus's median and 95th-percentile texts get. Evidence: the held-out r against the permutation null's 95th percentile."
+                + "corpus's median and 95th-percentile texts get. Evidence: the held-out r against the permutation null's 95th percentile. "
+                + "Dissection: the same texts ranked by SoftWPMI (CLIP-Dissect's score) between the channel's activations over the probes "
+                + "and each probe's text probabilities, next to the channel's median score over all texts."
                 + (described.isEmpty ? " No channel is coupled, so none is described." : ""),
-            columns: ["Channel", "Evidence", "Baseline", "Texts (predicted σ)"],
+            columns: ["Channel", "Evidence", "Baseline", "Texts (predicted σ)", "Dissection (SoftWPMI)"],
             rows: described.map { d in
                 let c = d.coupling
                 return [
@@ -79,6 +90,10 @@ struct DescribeDirective: Directive {
                     "\(c.coupled ? "coupled" : "not coupled"): r \(String(format: "%.2f", c.heldOutR)) vs \(String(format: "%.2f", c.nullP95))",
                     "median \(String(format: "%+.2f", d.corpusMedian)), 95 % \(String(format: "%+.2f", d.corpusP95))",
                     d.labels.map { "\($0.text) (\(String(format: "%+.2f", $0.score)))" }.joined(separator: "; "),
+                    dissected[d.channel].map { label in
+                        label.concepts.map { "\($0.text) (\(String(format: "%.1f", $0.score)))" }.joined(separator: "; ")
+                            + "; median \(String(format: "%.1f", label.median))"
+                    } ?? "—",
                 ]
             })
         return CellRun(

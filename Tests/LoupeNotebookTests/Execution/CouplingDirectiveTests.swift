@@ -84,6 +84,8 @@ import Testing
             #expect(row[1].hasPrefix("coupled: r "))
             #expect(row[2].hasPrefix("median "))
             #expect(row[3].split(separator: ";").count == 2)
+            // SoftWPMI's three best texts and the channel's median score.
+            #expect(row[4].split(separator: ";").count == 4 && row[4].contains("median"))
         }
         guard case let .failed(channel) = try tests.cell(rendering, "describe-2").status,
             case let .failed(template) = try tests.cell(rendering, "describe-3").status,
