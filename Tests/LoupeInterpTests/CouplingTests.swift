@@ -83,6 +83,19 @@ import Testing
         #expect(fit.weights.rows == 12 && fit.weights.columns == 22)
     }
 
+    @Test func averageLinkageFindsBlocksOfCorrelatedChannels() throws {
+        // Channels 0–2 and 3–4 correlate within their blocks; 5 with nothing.
+        var c = Matrix(zeros: 6, 6)
+        for i in 0..<6 { c[i, i] = 1 }
+        for (a, b, r) in [(0, 1, 0.8), (0, 2, 0.7), (1, 2, 0.75), (3, 4, 0.6), (2, 3, 0.2), (4, 5, 0.1)] {
+            c[a, b] = r
+            c[b, a] = r
+        }
+        #expect(Adaptor.averageLinkage(c, threshold: 0.5) == [[0, 1, 2], [3, 4], [5]])
+        #expect(Adaptor.averageLinkage(c, threshold: 0.65) == [[0, 1, 2], [3], [4], [5]])
+        #expect(Adaptor.averageLinkage(c, threshold: 0.9).count == 6)
+    }
+
     @Test func tooFewPhotosIsAnErrorNotAFit() throws {
         let (x, y, photos) = Self.planted()
         let rows = Array(0..<40)  // 10 photos

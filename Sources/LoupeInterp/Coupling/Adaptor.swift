@@ -93,7 +93,9 @@ public struct Adaptor: Sendable {
             provenance: provenance, channels: fit.channels, weights: fit.weights, textMean: fit.textMean,
             activationMean: fit.activationMean, activationStd: fit.activationStd)
         adaptor.evidence = CouplingEvidence(
-            textVectors: texts, activations: layerActivations.values(summary), channels: layerActivations.channels)
+            textVectors: texts, activations: layerActivations.values(summary), channels: layerActivations.channels,
+            photos: probes.photoOfProbe, heldOutProbes: fit.heldOutRows, trainingWeights: fit.trainingWeights,
+            trainingTextMean: fit.trainingTextMean, seed: settings.seed)
         return adaptor
     }
 

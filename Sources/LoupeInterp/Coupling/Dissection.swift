@@ -104,6 +104,16 @@ public struct CouplingEvidence: Sendable {
     public let activations: [Float]
     /// How many channels.
     public let channels: Int
+    /// The photo of every probe.
+    public let photos: [Int]
+    /// The probes of the photos the fit held out.
+    public let heldOutProbes: [Int]
+    /// The map fitted on the training photos alone, `[d × channels]`.
+    let trainingWeights: Matrix
+    /// The training photos' mean text vector.
+    let trainingTextMean: [Double]
+    /// The fit's seed.
+    let seed: UInt64
 }
 
 /// A channel's dissection label: the concept with the largest SoftWPMI, with the channel's

@@ -62,6 +62,12 @@ struct RidgeCoupling {
     let activationStd: [Double]
     /// How many photos were held out.
     let heldOutPhotos: Int
+    /// The probes of the held-out photos.
+    let heldOutRows: [Int]
+    /// The fit on the training photos alone (activations standardised by their statistics),
+    /// for choices that must not see the held-out photos.
+    let trainingWeights: Matrix
+    let trainingTextMean: [Double]
 
     /// Fits `x` (`[probes × d]` texts) to `y` (`[probes × channels]` activations) with the
     /// probes grouped by `photos`.
@@ -161,6 +167,9 @@ struct RidgeCoupling {
         activationMean = allMean
         activationStd = allStd
         self.heldOutPhotos = heldOutPhotos.count
+        heldOutRows = testRows
+        trainingWeights = path.weights(choice: choice)
+        trainingTextMean = path.xMean
     }
 
     /// Means and standard deviations per column; a constant column gets 1 and is flagged dead.

@@ -29,6 +29,7 @@ public struct DirectiveRegistry: Sendable {
         SimilarityDirective.self,
         CoupleDirective.self,
         DescribeDirective.self,
+        ConsolidateDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

@@ -48,6 +48,13 @@ import Testing
             :template: a photo of
             ```
 
+            ```{consolidate}
+            :adaptor: words
+            :texts: phrases
+            :channels: 0-63
+            :threshold: 0.3
+            ```
+
             ```{couple} nothing
             :layer: _blocks.15
             :captions: missing.json
@@ -86,6 +93,24 @@ import Testing
             #expect(row[3].split(separator: ";").count == 2)
             // SoftWPMI's three best texts and the channel's median score.
             #expect(row[4].split(separator: ";").count == 4 && row[4].contains("median"))
+        }
+        let consolidated = try tests.cell(rendering, "consolidate-1")
+        #expect(consolidated.status == .ok)
+        guard case let .table(groups)? = consolidated.outputs.first else {
+            Issue.record("no consolidation table")
+            return
+        }
+        #expect(groups.caption.contains("64 channels of _blocks.15"))
+        // Every channel of the batch is in exactly one group (long groups are abbreviated).
+        #expect(!groups.rows.isEmpty)
+        for row in groups.rows {
+            let parts = row[4].components(separatedBy: " vs ")
+            let (r, null) = (try #require(Double(parts[0])), try #require(Double(parts[1])))
+            if row[2] == "nothing explains it" {
+                #expect(row[3] == "—" && row[5] == "—" && !(r > 0 && r > null))
+            } else {
+                #expect(r > null && row[5].hasSuffix("%"))
+            }
         }
         guard case let .failed(channel) = try tests.cell(rendering, "describe-2").status,
             case let .failed(template) = try tests.cell(rendering, "describe-3").status,
