@@ -6,7 +6,7 @@ import LoupeModels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self]
     )
 }
 
@@ -337,6 +337,80 @@ extension Bench {
                 print(row("random label", result.randomTop1, result.randomCosine))
                 print(row("best constant", result.constantTop1, result.constantCosine) + "  (\"\(result.constantLabel)\")")
                 print(String(format: "adaptor: %d of %d logits coupled; %.1f s", result.coupled, result.classes, result.seconds))
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+extension Bench {
+    struct Faithfulness: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Are a layer's word labels faithful? Planted channels (colours, caption words) and held-out simulation and ranking.",
+            discussion: """
+                Planted channels with a known meaning (red, green, blue from the pixels; bird, tree from the captions) join \
+                the layer before fitting; each should be described by its word, by the adaptor and by SoftWPMI. On the real \
+                channels, labels chosen without the held-out photos predict the held-out activations (simulation r, against \
+                labels shuffled among channels) and rank the held-out probes (AUC, against random texts).
+                """)
+
+        @Option(help: ArgumentHelp("A COCO captions file.", valueName: "file"))
+        var captions: String
+
+        @Option(help: "The layer.")
+        var layer = "_blocks.15"
+
+        @Option(help: "The model, from the store.")
+        var model = "efficientnet-lite0"
+
+        @Option(help: "Seeded crops per photo.")
+        var crops = 7
+
+        @Option(help: "The corpus of labels.")
+        var vocabulary = "english-20k"
+
+        @Option(help: "Permutation draws of each channel's null.")
+        var permutations = 200
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            do {
+                let result = try FaithfulnessBenchmark.run(
+                    model: model, layer: layer, captions: URL(fileURLWithPath: (captions as NSString).expandingTildeInPath), crops: crops,
+                    vocabulary: vocabulary, permutations: permutations
+                ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    return
+                }
+                print(
+                    "\(result.model) \(result.layer): \(result.probes) probes from \(result.photos) photos, \(result.corpus) candidate labels"
+                )
+                print("\nplanted  held-out r (null 95%)  adaptor: rank, top 3                  SoftWPMI: rank, top 3")
+                for p in result.planted {
+                    print(
+                        p.word.padding(toLength: 8, withPad: " ", startingAt: 0)
+                            + String(format: " %.2f (%.2f)         ", p.heldOutR, p.nullP95)
+                            + "\(p.adaptorRank), \(p.adaptorTop.joined(separator: " "))".padding(toLength: 38, withPad: " ", startingAt: 0)
+                            + "\(p.dissectionRank), \(p.dissectionTop.joined(separator: " "))")
+                }
+                print(
+                    "\nheld-out faithfulness over \(result.channels) live channels (\(result.coupled) coupled); labels chosen without the held-out photos"
+                )
+                print("method     simulation r  shuffled  coupled only  AUC    random AUC  beats random")
+                for m in result.methods {
+                    print(
+                        m.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                            + String(
+                                format: " %12.3f  %8.3f  %12.3f  %.3f  %10.3f  %11.0f %%", m.simulation, m.shuffledSimulation,
+                                m.coupledSimulation, m.auc, m.randomAUC, 100 * m.beatsRandom))
+                }
+                print(String(format: "%.1f s", result.seconds))
             } catch {
                 throw fail(error)
             }

@@ -42,6 +42,28 @@ public struct Adaptor: Sendable {
         public var permutations: Int
         /// The seed of the split, folds and permutations.
         public var seed: UInt64
+
+        /// Provenance with every field given.
+        public init(
+            model: String, modelFingerprint: String, layer: String, summary: ActivationSummary, encoder: String, encoderSHA256: String,
+            annotator: String, probes: String, probeCount: Int, photoCount: Int, heldOutPhotos: Int, folds: Int, permutations: Int,
+            seed: UInt64
+        ) {
+            self.model = model
+            self.modelFingerprint = modelFingerprint
+            self.layer = layer
+            self.summary = summary
+            self.encoder = encoder
+            self.encoderSHA256 = encoderSHA256
+            self.annotator = annotator
+            self.probes = probes
+            self.probeCount = probeCount
+            self.photoCount = photoCount
+            self.heldOutPhotos = heldOutPhotos
+            self.folds = folds
+            self.permutations = permutations
+            self.seed = seed
+        }
     }
 
     /// What the adaptor was fitted on.
@@ -79,23 +101,39 @@ public struct Adaptor: Sendable {
         guard let layerActivations = activations[layer] else { throw InterpError.internalError("no activations for \(layer)") }
         progress("annotating \(probes.probes.count) probes: \(annotator.description)")
         let texts = try annotator.textVectors(for: probes, embedder: embedder)
-        let y = Matrix(
-            rows: layerActivations.probes, columns: layerActivations.channels,
-            values: layerActivations.values(summary).map(Double.init))
         progress("fitting \(layerActivations.channels) channels (\(settings.folds)-fold penalties, \(settings.permutations) permutations)")
-        let fit = try RidgeCoupling(x: Matrix(texts), y: y, photos: probes.photoOfProbe, settings: settings)
         let provenance = Provenance(
             model: model.name, modelFingerprint: try ModelFingerprint.of(model), layer: layer, summary: summary, encoder: embedder.name,
             encoderSHA256: embedder.sha256, annotator: annotator.description, probes: probes.fingerprint, probeCount: probes.probes.count,
-            photoCount: probes.files.count, heldOutPhotos: fit.heldOutPhotos, folds: settings.folds, permutations: settings.permutations,
+            photoCount: probes.files.count, heldOutPhotos: 0, folds: settings.folds, permutations: settings.permutations,
             seed: settings.seed)
+        return try fit(
+            texts: texts, activations: layerActivations.values(summary), channels: layerActivations.channels, photos: probes.photoOfProbe,
+            provenance: provenance, settings: settings)
+    }
+
+    /// Fits an adaptor to given matrices: one text vector and `channels` activations per probe,
+    /// probes grouped by `photos` (for planted channels, or activations from elsewhere).
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for sizes that disagree or too few photos.
+    public static func fit(
+        texts: [[Float]], activations: [Float], channels: Int, photos: [Int], provenance: Provenance,
+        settings: CouplingSettings = CouplingSettings()
+    ) throws -> Adaptor {
+        guard activations.count == texts.count * channels, photos.count == texts.count else {
+            throw InterpError.invalidParameter(
+                "coupling: \(texts.count) texts, \(activations.count) activations for \(channels) channels, \(photos.count) photo indices")
+        }
+        let y = Matrix(rows: texts.count, columns: channels, values: activations.map(Double.init))
+        let fit = try RidgeCoupling(x: Matrix(texts), y: y, photos: photos, settings: settings)
+        var provenance = provenance
+        provenance.heldOutPhotos = fit.heldOutPhotos
         var adaptor = Adaptor(
             provenance: provenance, channels: fit.channels, weights: fit.weights, textMean: fit.textMean,
             activationMean: fit.activationMean, activationStd: fit.activationStd)
         adaptor.evidence = CouplingEvidence(
-            textVectors: texts, activations: layerActivations.values(summary), channels: layerActivations.channels,
-            photos: probes.photoOfProbe, heldOutProbes: fit.heldOutRows, trainingWeights: fit.trainingWeights,
-            trainingTextMean: fit.trainingTextMean, seed: settings.seed)
+            textVectors: texts, activations: activations, channels: channels, photos: photos, heldOutProbes: fit.heldOutRows,
+            trainingWeights: fit.trainingWeights, trainingTextMean: fit.trainingTextMean, seed: settings.seed)
         return adaptor
     }
 
