@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 import LoupeInterp
 import LoupeModels
 
@@ -15,6 +16,10 @@ public struct FittedAdaptor: NotebookValue {
     public let adaptor: Adaptor
     /// The text encoder it maps from.
     public let embedder: TextEmbedder
+    /// The probes it was fitted on.
+    public let probes: ProbeSet
+    /// The explained model's preprocessing (to show probes as the model saw them).
+    public let preprocessing: Preprocessing
 }
 
 extension ActivationSummary: ChoiceOption {}
@@ -140,7 +145,8 @@ struct CoupleDirective: Directive {
                 ]
             })
         return CellRun(
-            outputs: [.table(summary), .table(channels)], value: FittedAdaptor(adaptor: adaptor, embedder: embedder),
+            outputs: [.table(summary), .table(channels)],
+            value: FittedAdaptor(adaptor: adaptor, embedder: embedder, probes: probes, preprocessing: loaded.model.preprocessing),
             provenance: CellProvenance(
                 models: [
                     Provenance.Model(name: loaded.caption, sha256: loaded.sha256),

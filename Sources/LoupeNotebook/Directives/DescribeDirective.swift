@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 import LoupeInterp
 import LoupeModels
 
@@ -30,6 +31,8 @@ struct DescribeDirective: Directive {
         var top = 5
         @CellOption(range: 1...500, help: "At most this many channels when `channels` is not set.")
         var limit = 8
+        @CellOption(range: 0...12, help: "Under the table, each channel's most activating photos among the probes (0: none).")
+        var examples = 4
     }
 
     private let options: Options
@@ -96,8 +99,38 @@ struct DescribeDirective: Directive {
                     } ?? "—",
                 ]
             })
+        var outputs: [CellOutput] = [.table(table)]
+        if options.examples > 0, let evidence = adaptor.evidence {
+            for d in described {
+                outputs += try examples(of: d, fitted: fitted, evidence: evidence)
+            }
+        }
         return CellRun(
-            outputs: [.table(table)],
+            outputs: outputs,
             provenance: CellProvenance(models: [Provenance.Model(name: fitted.embedder.name, sha256: fitted.embedder.sha256)]))
+    }
+
+    /// The whole photos that excite the channel most, as the model saw them, small.
+    private func examples(of d: ChannelDescription, fitted: FittedAdaptor, evidence: CouplingEvidence) throws -> [CellOutput] {
+        let probes = fitted.probes
+        let whole = probes.probes.indices.filter { probes.probes[$0].crop == nil }
+        let value = { (probe: Int) in evidence.activations[probe * evidence.channels + d.channel] }
+        let best = whole.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(options.examples)
+        let mean = fitted.adaptor.activationMean[d.channel], std = fitted.adaptor.activationStd[d.channel]
+        let images = try best.map { probe in
+            let file = probes.files[probes.probes[probe].photo]
+            let seen = try fitted.preprocessing.preparedImage(from: try RGBImage(contentsOf: file))
+            let small = try seen.resized(width: 112, height: 112)
+            let sigma = (Double(value(probe)) - mean) / std
+            return try ImageOutput(
+                small, caption: "\(file.lastPathComponent): \(String(format: "%+.1f", sigma)) σ",
+                alt: "\(file.lastPathComponent), among the photos that excite channel \(d.channel) most")
+        }
+        let words = d.labels.prefix(3).map(\.text).joined(separator: ", ")
+        return ExamplesDirective.rows(
+            images,
+            caption:
+                "Channel \(d.channel) (\(d.coupling.coupled ? "coupled" : "not coupled"), described as \(words)): the \(images.count) of "
+                + "\(whole.count) photos it responds to most (its activation in σ over all probes)")
     }
 }

@@ -87,6 +87,15 @@ import Testing
             return
         }
         #expect(words.rows.count == 3)
+        // Under the table, each channel's four most activating photos.
+        #expect(described.outputs.count == 4)
+        for output in described.outputs.dropFirst() {
+            guard case let .images(photos, caption) = output else {
+                Issue.record("expected a row of photos, found \(output)")
+                continue
+            }
+            #expect(photos.count == 4 && caption.contains("of 64 photos it responds to most"))
+        }
         for row in words.rows {
             #expect(row[1].hasPrefix("coupled: r "))
             #expect(row[2].hasPrefix("median "))
