@@ -6,7 +6,7 @@ import LoupeModels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self, DescribeLayers.self]
     )
 }
 
@@ -411,6 +411,68 @@ extension Bench {
                                 m.coupledSimulation, m.auc, m.randomAUC, 100 * m.beatsRandom))
                 }
                 print(String(format: "%.1f s", result.seconds))
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+extension Bench {
+    struct DescribeLayers: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "describe",
+            abstract: "Time describing every channel of several layers over a probe set (adaptor and SoftWPMI), cold and warm.",
+            discussion: """
+                Scripts/bench/describe_vs_torch.py runs the same pipeline in PyTorch in the same run.
+                """)
+
+        @Option(help: ArgumentHelp("A COCO captions file; its photos are the probes.", valueName: "file"))
+        var captions: String
+
+        @Option(help: "Layers, comma-separated.")
+        var layers = "_blocks.5,_blocks.10,_blocks.15"
+
+        @Option(help: "The model, from the store.")
+        var model = "efficientnet-lite0"
+
+        @Option(help: "Seeded crops per photo (30 gives 64 × 31 = 1,984 probes with the shipped captions).")
+        var crops = 30
+
+        @Option(help: "The vocabulary.")
+        var vocabulary = "english-20k"
+
+        @Option(help: "Permutation draws per channel.")
+        var permutations = 200
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            do {
+                let result = try DescribeBenchmark.run(
+                    model: model, layers: layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    captions: URL(fileURLWithPath: (captions as NSString).expandingTildeInPath), crops: crops, vocabulary: vocabulary,
+                    permutations: permutations, home: ModelStore().home
+                ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    return
+                }
+                print(
+                    "\(result.model) \(zip(result.layers, result.channels).map { "\($0) (\($1))" }.joined(separator: ", ")): \(result.probes) probes, \(result.vocabulary) texts, \(result.permutations) permutations"
+                )
+                print("pass  activations  embeddings  fits    describe  SoftWPMI  total")
+                for (name, p) in [("cold", result.cold), ("warm", result.warm)] {
+                    print(
+                        name.padding(toLength: 6, withPad: " ", startingAt: 0)
+                            + String(
+                                format: "%10.2f  %10.2f  %6.2f  %8.2f  %8.2f  %6.2f s", p.activations, p.embeddings, p.fits, p.describe,
+                                p.dissect, p.total))
+                }
+                print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
             } catch {
                 throw fail(error)
             }

@@ -36,9 +36,16 @@ public struct CaptionAnnotator: Annotator {
     /// - Throws: ``CouplingError/invalidCaptions(file:reason:)`` when a probe's photo has no
     ///   captions in the set.
     public func textVectors(for probes: ProbeSet, embedder: TextEmbedder) throws -> [[Float]] {
+        try textVectors(for: probes, embedder: embedder, cache: EmbeddingCache())
+    }
+
+    /// The vectors, with the captions' embeddings kept in `cache` (`nil`: computed every time).
+    ///
+    /// - Throws: as ``textVectors(for:embedder:)``.
+    public func textVectors(for probes: ProbeSet, embedder: TextEmbedder, cache: EmbeddingCache?) throws -> [[Float]] {
         let index = Dictionary(set.photos.enumerated().map { ($1.standardizedFileURL.path, $0) }, uniquingKeysWith: { a, _ in a })
         let all = set.captions.flatMap { $0 }
-        let vectors = try embedder.embed(all).vectors
+        let vectors = try embedder.embed(all, cache: cache).vectors
         var offsets: [Int] = [0]
         for captions in set.captions { offsets.append(offsets[offsets.count - 1] + captions.count) }
         let photoVectors = set.captions.indices.map { photo in

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// CLIP-Dissect's similarity between neurons and concepts (Oikarinen & Weng, 2023), on any
@@ -71,17 +72,24 @@ public enum Dissection {
         let k = settings.topK
         let weights = (0..<k).map { settings.pStart - Double($0) / Double(k) * (settings.pStart - settings.pEnd) }
         var conditional = [Double](repeating: 0, count: neurons * concepts)
-        for neuron in 0..<neurons {
-            // The top-k probes, best first; ties keep probe order (as a stable top-k would).
-            let order = (0..<probes).sorted {
-                let (a, b) = (activations[$0 * neurons + neuron], activations[$1 * neurons + neuron])
-                return a != b ? a > b : $0 < $1
-            }
-            for (rank, probe) in order.prefix(k).enumerated() {
-                let w = weights[rank]
-                for concept in 0..<concepts {
-                    conditional[neuron * concepts + concept] += Foundation.log(
-                        1 + w * (probabilities[probe * concepts + concept] - 1) + settings.minProbability)
+        let minProbability = settings.minProbability
+        // Neurons are independent: each core takes a share of them, writing its own rows.
+        conditional.withUnsafeMutableBufferPointer { out in
+            probabilities.withUnsafeBufferPointer { p in
+                let out = UnsafeMutableSendableBuffer(out), p = UnsafeSendableBuffer(p)
+                DispatchQueue.concurrentPerform(iterations: neurons) { neuron in
+                    // The top-k probes, best first; ties keep probe order (as a stable top-k would).
+                    let order = (0..<probes).sorted {
+                        let (a, b) = (activations[$0 * neurons + neuron], activations[$1 * neurons + neuron])
+                        return a != b ? a > b : $0 < $1
+                    }
+                    let row = out.base + neuron * concepts
+                    for (rank, probe) in order.prefix(k).enumerated() {
+                        // log(1 + w (P − 1) + ε) = log((1 − w + ε) + w P)
+                        let w = weights[rank], offset = 1 - w + minProbability
+                        let column = p.base + probe * concepts
+                        for concept in 0..<concepts { row[concept] += Foundation.log(offset + w * column[concept]) }
+                    }
                 }
             }
         }
@@ -167,5 +175,19 @@ extension CouplingEvidence {
                 channel: channel, concepts: order.prefix(top).map { DissectionLabel.Concept(text: concepts[$0], score: row[$0]) },
                 median: sorted[sorted.count / 2])
         }
+    }
+}
+
+/// A buffer's base address that concurrent iterations may write at disjoint offsets.
+private struct UnsafeMutableSendableBuffer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>
+    init(_ buffer: UnsafeMutableBufferPointer<Double>) { base = buffer.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0) }
+}
+
+/// A buffer's base address that concurrent iterations read.
+private struct UnsafeSendableBuffer: @unchecked Sendable {
+    let base: UnsafePointer<Double>
+    init(_ buffer: UnsafeBufferPointer<Double>) {
+        base = buffer.baseAddress ?? UnsafePointer(UnsafeMutablePointer<Double>.allocate(capacity: 0))
     }
 }

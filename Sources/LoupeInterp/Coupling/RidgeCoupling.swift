@@ -114,8 +114,9 @@ struct RidgeCoupling {
             let outside = trainRows.indices.filter { foldOf[photos[trainRows[$0]]] == fold }
             let path = try Path(x: xTrain.rows(inside), y: yTrain.rows(inside), penalties: settings.penalties)
             let truth = yTrain.rows(outside)
+            let projected = path.project(xTrain.rows(outside))
             for (k, _) in settings.penalties.enumerated() {
-                let predicted = path.predict(xTrain.rows(outside), penalty: k)
+                let predicted = path.predict(projected: projected, choice: Array(repeating: k, count: y.columns))
                 for row in 0..<truth.rows {
                     for column in 0..<truth.columns {
                         let e = predicted[row, column] - truth[row, column]
@@ -137,14 +138,18 @@ struct RidgeCoupling {
         let trainPermutable = Self.equalSizes(trainingPhotos.map { groups[$0]?.count ?? 0 })
         let testPermutable = Self.equalSizes(heldOutPhotos.map { groups[$0]?.count ?? 0 })
         var null = [[Double]](repeating: [], count: y.columns)
+        // Shuffling rows of X commutes with projecting on the eigenvectors: project once.
+        let trainProjected = path.project(xTrain), testProjected = path.project(xTest)
+        let centredTrain = yTrain.subtractingFromRows(path.yMean)
+        let trainIndex = Dictionary(uniqueKeysWithValues: trainRows.enumerated().map { ($1, $0) })
+        let testIndex = Dictionary(uniqueKeysWithValues: testRows.enumerated().map { ($1, $0) })
         for _ in 0..<settings.permutations {
             let trainOrder = Self.permutation(of: trainingPhotos, groups: groups, byPhoto: trainPermutable, using: &rng)
             let testOrder = Self.permutation(of: heldOutPhotos, groups: groups, byPhoto: testPermutable, using: &rng)
-            // Rows of the training and held-out matrices, in shuffled order.
-            let trainIndex = Dictionary(uniqueKeysWithValues: trainRows.enumerated().map { ($1, $0) })
-            let testIndex = Dictionary(uniqueKeysWithValues: testRows.enumerated().map { ($1, $0) })
-            let shuffledPath = path.refitted(x: xTrain.rows(trainOrder.compactMap { trainIndex[$0] }), y: yTrain)
-            let r = Self.correlations(shuffledPath.predict(xTest.rows(testOrder.compactMap { testIndex[$0] }), choice: choice), yTest)
+            let shuffled = Matrix.product(trainProjected.rows(trainOrder.compactMap { trainIndex[$0] }), transposed: true, centredTrain)
+            let predicted = path.predict(
+                projected: testProjected.rows(testOrder.compactMap { testIndex[$0] }), choice: choice, using: shuffled)
+            let r = Self.correlations(predicted, yTest)
             for column in 0..<y.columns { null[column].append(r[column]) }
         }
         var channels: [ChannelCoupling] = []
@@ -187,11 +192,26 @@ struct RidgeCoupling {
         return (mean, zip(std, dead).map { $1 ? 1 : $0 }, dead)
     }
 
-    /// Pearson's r of every column pair.
+    /// Pearson's r of every column pair (0 where either column is constant).
     static func correlations(_ a: Matrix, _ b: Matrix) -> [Double] {
-        (0..<a.columns).map { column in
-            pearson((0..<a.rows).map { a[$0, column] }, (0..<b.rows).map { b[$0, column] })
+        let (n, m) = (a.rows, a.columns)
+        guard n > 1 else { return Array(repeating: 0, count: m) }
+        let meanA = a.columnMeans, meanB = b.columnMeans
+        var sab = [Double](repeating: 0, count: m), saa = sab, sbb = sab
+        a.values.withUnsafeBufferPointer { av in
+            b.values.withUnsafeBufferPointer { bv in
+                for row in 0..<n {
+                    let base = row * m
+                    for column in 0..<m {
+                        let x = av[base + column] - meanA[column], y = bv[base + column] - meanB[column]
+                        sab[column] += x * y
+                        saa[column] += x * x
+                        sbb[column] += y * y
+                    }
+                }
+            }
         }
+        return (0..<m).map { saa[$0] > 0 && sbb[$0] > 0 ? sab[$0] / (saa[$0] * sbb[$0]).squareRoot() : 0 }
     }
 
     static func equalSizes(_ sizes: [Int]) -> Bool { Set(sizes).count <= 1 }
@@ -228,26 +248,6 @@ struct RidgeCoupling {
             self.penalties = penalties
         }
 
-        private init(copying path: Path, projected: Matrix, yMean: [Double]) {
-            xMean = path.xMean
-            self.yMean = yMean
-            eigenvalues = path.eigenvalues
-            eigenvectors = path.eigenvectors
-            meanEigenvalue = path.meanEigenvalue
-            self.projected = projected
-            penalties = path.penalties
-        }
-
-        /// The same texts in another order against the same activations (the covariance, and
-        /// so the eigendecomposition, is unchanged).
-        func refitted(x: Matrix, y: Matrix) -> Path {
-            let xc = x.subtractingFromRows(xMean)
-            let yMean = y.columnMeans
-            return Path(
-                copying: self, projected: Matrix.product(Matrix.product(xc, eigenvectors), transposed: true, y.subtractingFromRows(yMean)),
-                yMean: yMean)
-        }
-
         func shrinkage(_ k: Int) -> [Double] {
             let lambda = penalties[k] * meanEigenvalue
             return eigenvalues.map { 1 / ($0 + lambda) }
@@ -261,11 +261,22 @@ struct RidgeCoupling {
 
         /// Predictions with each column's own penalty.
         func predict(_ x: Matrix, choice: [Int]) -> Matrix {
-            let a = Matrix.product(x.subtractingFromRows(xMean), eigenvectors)
-            var out = Matrix(zeros: x.rows, choice.count)
+            predict(projected: project(x), choice: choice)
+        }
+
+        /// `x`, centred, in the eigenvector basis: what predictions start from.
+        func project(_ x: Matrix) -> Matrix {
+            Matrix.product(x.subtractingFromRows(xMean), eigenvectors)
+        }
+
+        /// Predictions from projected texts, each column with its own penalty, from this fit's
+        /// `Vᵀ Xᵀ Y` or another (`using`: the same texts shuffled against the activations).
+        func predict(projected a: Matrix, choice: [Int], using other: Matrix? = nil) -> Matrix {
+            let source = other ?? projected
+            var out = Matrix(zeros: a.rows, choice.count)
             for (k, columns) in Dictionary(grouping: choice.indices, by: { choice[$0] }) {
-                let part = Matrix.product(a.scalingColumns(shrinkage(k)), projected.columns(columns))
-                for row in 0..<x.rows {
+                let part = Matrix.product(a.scalingColumns(shrinkage(k)), columns.count == choice.count ? source : source.columns(columns))
+                for row in 0..<a.rows {
                     for (i, column) in columns.enumerated() { out[row, column] = part[row, i] + yMean[column] }
                 }
             }
