@@ -35,9 +35,7 @@ extension Bench {
             }
             report.kernels = try KernelSummary.current()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 print(
                     String(
@@ -88,11 +86,7 @@ extension Bench {
                 results.append(r)
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(
-                    String(decoding: try encoder.encode(ModelsReport(models: results, kernels: try KernelSummary.current())), as: UTF8.self)
-                )
+                try printJSON(ModelsReport(models: results, kernels: try KernelSummary.current()))
             } else {
                 print(try KernelSummary.current().text)
             }
@@ -178,9 +172,7 @@ extension Bench {
                 html_bytes_per_image: images > 0 ? Double(html.utf8.count) / Double(images) : 0,
                 peak_rss_mib: Self.childrenPeakMiB())
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                try printJSON(result)
             } else {
                 print(
                     String(
@@ -264,9 +256,7 @@ extension Bench {
             let texts = text.split(whereSeparator: \.isNewline).map(String.init)
             let result = try TextBenchmark.run(model: model, texts: texts, batch: batch, repetitions: reps)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                try printJSON(result)
             } else {
                 print(
                     String(
@@ -321,9 +311,7 @@ extension Bench {
                     dump: dump.map(expand)
                 ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    try printJSON(result, pretty: true)
                     return
                 }
                 print(
@@ -383,9 +371,7 @@ extension Bench {
                     vocabulary: vocabulary, permutations: permutations
                 ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    try printJSON(result, pretty: true)
                     return
                 }
                 print(
@@ -456,9 +442,7 @@ extension Bench {
                     permutations: permutations, home: ModelStore().home
                 ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    try printJSON(result, pretty: true)
                     return
                 }
                 print(
@@ -478,4 +462,11 @@ extension Bench {
             }
         }
     }
+}
+
+/// Prints `value` as one JSON object with sorted keys (indented when `pretty`).
+func printJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -30,9 +30,7 @@ extension Bench {
                 if !json { FileHandle.standardError.write(Data("loupe: \(message)\n".utf8)) }
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                try printJSON(report)
             } else {
                 printTable(report)
             }

@@ -108,7 +108,7 @@ struct Couple: ParsableCommand {
             if let out { try adaptor.write(to: expand(out)) }
             if json {
                 let object = CoupleReport(provenance: adaptor.provenance, channels: adaptor.channels)
-                print(String(decoding: try JSONEncoder.pretty.encode(object), as: UTF8.self))
+                try printJSON(object, pretty: true)
                 return
             }
             printSummary(adaptor, seconds: Date().timeIntervalSince(start))
@@ -144,15 +144,6 @@ struct Couple: ParsableCommand {
                 String(
                     format: " %7d  %10.3f  %8.3f  %.3f  %@", c.channel, c.heldOutR, c.nullP95, c.pValue, c.coupled ? "yes" : "no"))
         }
-    }
-}
-
-extension JSONEncoder {
-    /// Sorted, indented keys for JSON a person may read.
-    static var pretty: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return encoder
     }
 }
 

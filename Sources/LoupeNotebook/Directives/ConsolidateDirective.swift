@@ -17,14 +17,7 @@ struct ConsolidateDirective: Directive {
         """
 
     struct Options: DirectiveOptions {
-        @CellOption(help: "The `{couple}` cell's adaptor (fitted in this render).")
-        var adaptor: CellName<FittedAdaptor>
-        @CellOption(help: "The corpus: a `{concepts}` or `{embed}` cell.")
-        var texts: CellName<TextList>
-        @CellOption(help: "Wrap each text, e.g. `a photo of {}`.")
-        var template: String?
-        @CellOption(help: "The batch of channels (`0-63`, `3,7,58`); all of the layer's by default.")
-        var channels: String?
+        var corpus = CorpusOptions()
         @CellOption(range: 0...1, help: "Groups merge while their channels' mean correlation over the probes is at least this.")
         var threshold = 0.5
         @CellOption(range: 1...10, help: "Summary texts per group.")
@@ -37,23 +30,13 @@ struct ConsolidateDirective: Directive {
 
     init(_ cell: DirectiveCell<Options>) throws {
         options = cell.options
-        if let template = options.template, !template.contains("{}") {
-            throw CellError.badOption(option: "template", reason: "'\(template)' has no {} to put the text in")
-        }
+        try options.corpus.validate()
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let fitted = try context.value(options.adaptor)
-        let texts = try context.value(options.texts)
-        let corpus = options.template.map { t in texts.texts.map { t.replacingOccurrences(of: "{}", with: $0) } } ?? texts.texts
+        let resolved = try options.corpus.resolve(context) { Array($0.channels.indices) }
+        let (fitted, corpus, vectors, selected) = (resolved.fitted, resolved.corpus, resolved.vectors, resolved.channels)
         let adaptor = fitted.adaptor
-        let selected: [Int]
-        do {
-            selected = try options.channels.map { try IndexList.parse($0, option: "channels") } ?? Array(adaptor.channels.indices)
-        } catch {
-            throw CellError.badOption(option: "channels", reason: "\(error)")
-        }
-        let vectors = try fitted.embedder.embed(corpus).vectors
         let result: Consolidation
         do {
             result = try adaptor.consolidate(
@@ -68,7 +51,7 @@ struct ConsolidateDirective: Directive {
             caption:
                 "\(selected.count) channels of \(p.layer) (\(p.model)) in \(result.groups.count) groups (\(multi.count) of two or more) that fire "
                 + "together (average linkage, mean correlation ≥ \(options.threshold)); \(result.explained.count) groups are explained. "
-                + "Summary: the texts of \(texts.source) the adaptor fitted on the training photos predicts excite the group's mean most; "
+                + "Summary: the texts of \(resolved.source) the adaptor fitted on the training photos predicts excite the group's mean most; "
                 + "dissection: SoftWPMI of the group's mean. Held-out: r between the group's activation and each held-out probe's "
                 + "cosine with the summary, against shuffled photos' 95th percentile; explained = r². Groups nothing explains carry no label."
                 + (result.groups.count > shown.count ? " The first \(shown.count) groups are listed." : "")

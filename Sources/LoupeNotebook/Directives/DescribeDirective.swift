@@ -19,17 +19,10 @@ struct DescribeDirective: Directive {
         """
 
     struct Options: DirectiveOptions {
-        @CellOption(help: "The `{couple}` cell's adaptor.")
-        var adaptor: CellName<FittedAdaptor>
-        @CellOption(help: "The corpus: a `{concepts}` or `{embed}` cell.")
-        var texts: CellName<TextList>
-        @CellOption(help: "Wrap each text, e.g. `a photo of {}` (`{}` is replaced by the text).")
-        var template: String?
-        @CellOption(help: "Channels to describe (`3,7,58` or `0-31`); by default the coupled ones, best first, up to `limit`.")
-        var channels: String?
+        var corpus = CorpusOptions()
         @CellOption(range: 1...50, help: "Texts per channel.")
         var top = 5
-        @CellOption(range: 1...500, help: "At most this many channels when `channels` is not set.")
+        @CellOption(range: 1...500, help: "At most this many channels when `channels` is not set (the coupled ones, best first).")
         var limit = 8
         @CellOption(range: 0...12, help: "Under the table, each channel's most activating photos among the probes (0: none).")
         var examples = 4
@@ -39,27 +32,16 @@ struct DescribeDirective: Directive {
 
     init(_ cell: DirectiveCell<Options>) throws {
         options = cell.options
-        if let template = options.template, !template.contains("{}") {
-            throw CellError.badOption(option: "template", reason: "'\(template)' has no {} to put the text in")
-        }
+        try options.corpus.validate()
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let fitted = try context.value(options.adaptor)
-        let texts = try context.value(options.texts)
-        let corpus = options.template.map { t in texts.texts.map { t.replacingOccurrences(of: "{}", with: $0) } } ?? texts.texts
-        let adaptor = fitted.adaptor
-        let selected: [Int]
-        if let channels = options.channels {
-            do {
-                selected = try IndexList.parse(channels, option: "channels")
-            } catch {
-                throw CellError.badOption(option: "channels", reason: "\(error)")
-            }
-        } else {
-            selected = adaptor.coupled.sorted { $0.heldOutR > $1.heldOutR }.prefix(options.limit).map(\.channel)
+        let limit = options.limit
+        let resolved = try options.corpus.resolve(context) { adaptor in
+            adaptor.coupled.sorted { $0.heldOutR > $1.heldOutR }.prefix(limit).map(\.channel)
         }
-        let vectors = try fitted.embedder.embed(corpus).vectors
+        let (fitted, corpus, vectors, selected) = (resolved.fitted, resolved.corpus, resolved.vectors, resolved.channels)
+        let adaptor = fitted.adaptor
         let described: [ChannelDescription]
         do {
             described = try adaptor.describe(channels: selected, corpus: corpus, vectors: vectors, top: options.top)
@@ -76,7 +58,7 @@ struct DescribeDirective: Directive {
             throw CellError.badOption(option: "channels", reason: "\(error)")
         }
         let p = adaptor.provenance
-        let corpusName = options.template.map { "\"\($0)\" over \(texts.source)" } ?? texts.source
+        let corpusName = resolved.source
         let table = Table(
             caption:
                 "Channels of \(p.layer) (\(p.model)) in words: the \(options.top) texts of \(corpusName) (\(corpus.count)) with the largest "
