@@ -110,7 +110,7 @@ import Testing
         settings.permutations = 20
         let fit = try RidgeCoupling(x: x, y: y, photos: photos, settings: settings)
         let provenance = Adaptor.Provenance(
-            model: "planted", modelFingerprint: "00", layer: "layer1", summary: .mean, encoder: "none", encoderSHA256: "00",
+            model: "efficientnet-lite0", modelFingerprint: "00", layer: "layer1", summary: .mean, encoder: "none", encoderSHA256: "00",
             annotator: "test", probes: "00", probeCount: x.rows, photoCount: 60, heldOutPhotos: fit.heldOutPhotos, folds: 5,
             permutations: 20, seed: 0)
         return Adaptor(
@@ -146,6 +146,30 @@ import Testing
         try SafetensorsFile.encode([.init(name: "weight", shape: [1], values: [1])], metadata: ["format": "pt"]).write(to: other)
         #expect(throws: CouplingError.invalidAdaptor(file: other.path, reason: "it is a safetensors file, but not a Loupe adaptor")) {
             try Adaptor(contentsOf: other)
+        }
+    }
+
+    @Test func anAdaptorForAnotherLayerOrModelIsRefused() throws {
+        let lite0 = try Model(named: "efficientnet-lite0"), lite1 = try Model(named: "efficientnet-lite1")
+        let embedder = try TextEmbedder()
+        var adaptor = try Self.plantedAdaptor()
+        var provenance = adaptor.provenance
+        provenance.layer = "_blocks.15"
+        provenance.encoder = embedder.name
+        provenance.encoderSHA256 = embedder.sha256
+        provenance.modelFingerprint = try ModelFingerprint.of(lite0)
+        adaptor = Adaptor(
+            provenance: provenance, channels: adaptor.channels, weights: adaptor.weights, textMean: adaptor.textMean,
+            activationMean: adaptor.activationMean, activationStd: adaptor.activationStd)
+        try adaptor.check(model: lite0, layer: "_blocks.15", encoder: embedder, file: "a.safetensors")
+        #expect(throws: CouplingError.invalidAdaptor(file: "a.safetensors", reason: "it was fitted for layer _blocks.15, not _blocks.14")) {
+            try adaptor.check(model: lite0, layer: "_blocks.14", encoder: embedder, file: "a.safetensors")
+        }
+        #expect(
+            throws: CouplingError.invalidAdaptor(
+                file: "a.safetensors", reason: "it was fitted for efficientnet-lite0 with other weights than efficientnet-lite1's")
+        ) {
+            try adaptor.check(model: lite1, layer: "_blocks.15", encoder: embedder, file: "a.safetensors")
         }
     }
 
