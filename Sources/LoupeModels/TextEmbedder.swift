@@ -24,7 +24,9 @@ public final class TextEmbedder: @unchecked Sendable {
     /// - Throws: ``ModelError/invalidSource(_:)`` for an image model's name or a vocabulary that
     ///   does not fit the weights, the store's errors, and ``LoupeText/TextError`` for a
     ///   vocabulary that does not load.
-    public init(named name: String = ModelStore.defaultTextModel, store: ModelStore = ModelStore(), progress: (String) -> Void = { _ in })
+    public convenience init(
+        named name: String = ModelStore.defaultTextModel, store: ModelStore = ModelStore(), progress: (String) -> Void = { _ in }
+    )
         throws
     {
         let entry = try ModelStore.entry(named: name)
@@ -33,17 +35,26 @@ public final class TextEmbedder: @unchecked Sendable {
         }
         let files = try store.installFiles(entry, progress: progress)
         guard files.count >= 2 else { throw ModelError.store(model: entry.name, reason: "the store entry lists no vocabulary") }
-        let vocabulary = try WordPieceVocabulary(contentsOf: files[1])
+        try self.init(name: entry.name, sha256: entry.sha256, configuration: configuration, weights: files[0], vocabulary: files[1])
+    }
+
+    /// An encoder from files: `weights` (safetensors) and `vocabulary` (`vocab.txt`), checked
+    /// against each other before anything else is read.
+    ///
+    /// - Throws: ``ModelError/invalidSource(_:)`` when the vocabulary's size is not the one the
+    ///   configuration embeds; ``LoupeText/TextError`` for a vocabulary that does not load.
+    init(name: String, sha256: String, configuration: BERTConfiguration, weights: URL, vocabulary url: URL) throws {
+        let vocabulary = try WordPieceVocabulary(contentsOf: url)
         guard vocabulary.tokens.count == configuration.vocabularySize else {
             throw ModelError.invalidSource(
-                "\(files[1].path) has \(vocabulary.tokens.count) tokens, but the weights embed \(configuration.vocabularySize)")
+                "\(url.path) has \(vocabulary.tokens.count) tokens, but the weights embed \(configuration.vocabularySize)")
         }
         tokenizer = try BertTokenizer(vocabulary: vocabulary)
-        self.name = entry.name
-        sha256 = entry.sha256
+        self.name = name
+        self.sha256 = sha256
         dimension = configuration.hiddenSize
         self.configuration = configuration
-        weights = files[0]
+        self.weights = weights
     }
 
     /// The encoder, loaded on first use.

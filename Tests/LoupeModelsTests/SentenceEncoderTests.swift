@@ -1,7 +1,8 @@
 import Foundation
-import LoupeModels
 import LoupeTensor
 import Testing
+
+@testable import LoupeModels
 
 /// all-MiniLM-L6-v2 from the store against a plain PyTorch BERT on the same safetensors
 /// (`Scripts/parity/text.py embeddings write` makes the fixture from token ids).
@@ -45,5 +46,54 @@ import Testing
         #expect(zip(batched[0], swapped[1]).map { abs($0 - $1) }.max() ?? 1 < 1e-6)
         let norm = alone.reduce(0) { $0 + $1 * $1 }.squareRoot()
         #expect(abs(norm - 1) < 1e-5)
+    }
+
+    /// The store's files for the text model, and a scratch folder.
+    static func files() throws -> (weights: URL, vocabulary: URL, configuration: BERTConfiguration, scratch: URL) {
+        let entry = try ModelStore.entry(named: ModelStore.defaultTextModel)
+        guard case let .text(configuration) = entry.kind else { throw ModelError.invalidSource("not a text model") }
+        let files = try ModelStore().installFiles(entry)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-text-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        return (files[0], files[1], configuration, scratch)
+    }
+
+    @Test func truncatedOrTamperedWeightsAreNamedNotLoaded() throws {
+        let (weights, _, configuration, scratch) = try Self.files()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = try Data(contentsOf: weights)
+        let truncated = scratch.appendingPathComponent("truncated.safetensors")
+        try data.prefix(data.count / 2).write(to: truncated)
+        do {
+            _ = try SentenceEncoder(configuration: configuration, weights: truncated, name: "minilm")
+            Issue.record("a truncated file must not load")
+        } catch let error as ModelError {
+            #expect("\(error)".contains(truncated.path), "\(error)")
+        }
+        // A header whose JSON is broken (one byte changed inside it).
+        var tampered = data
+        tampered[tampered.startIndex + 9] = UInt8(ascii: "!")
+        let broken = scratch.appendingPathComponent("tampered.safetensors")
+        try tampered.write(to: broken)
+        do {
+            _ = try SentenceEncoder(configuration: configuration, weights: broken, name: "minilm")
+            Issue.record("a tampered header must not load")
+        } catch let error as ModelError {
+            #expect("\(error)".contains(broken.path) && "\(error)".contains("header"), "\(error)")
+        }
+    }
+
+    @Test func aVocabularyThatDisagreesWithTheWeightsIsRefused() throws {
+        let (weights, vocabulary, configuration, scratch) = try Self.files()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let lines = try String(contentsOf: vocabulary, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let short = scratch.appendingPathComponent("vocab.txt")
+        try lines.dropLast(101).joined(separator: "\n").write(to: short, atomically: true, encoding: .utf8)
+        #expect(
+            throws: ModelError.invalidSource(
+                "\(short.path) has \(configuration.vocabularySize - 100) tokens, but the weights embed \(configuration.vocabularySize)")
+        ) {
+            try TextEmbedder(name: "minilm", sha256: "", configuration: configuration, weights: weights, vocabulary: short)
+        }
     }
 }
