@@ -138,6 +138,13 @@ import Testing
         #expect(described[0].labels.first?.text == "text \(best)")
         #expect(described[0].labels.map(\.score) == described[0].labels.map(\.score).sorted(by: >))
         #expect(described[0].corpusMedian < described[0].labels[0].score)
+        // Order statistics by selection equal those of a sort.
+        let sorted = scores.sorted()
+        #expect(described[0].corpusMedian == sorted[15] && described[0].corpusP95 == sorted[28])
+        #expect(described[0].labels[0].percentile == Double(29) / 30)
+        var values = (0..<101).map { Double(($0 * 37) % 101) }
+        #expect(
+            Adaptor.select(&values, rank: 50) == 50 && Adaptor.select(&values, rank: 0) == 0 && Adaptor.select(&values, rank: 100) == 100)
         #expect(throws: InterpError.self) { try read.describe(channels: [22], corpus: ["a"], vectors: [corpus[0]]) }
 
         // A safetensors file that is not an adaptor is named as such.

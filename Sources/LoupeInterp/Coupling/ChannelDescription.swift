@@ -44,33 +44,62 @@ extension Adaptor {
         for channel in selected where !channels.indices.contains(channel) {
             throw InterpError.channelOutOfRange(layer: provenance.layer, channel: channel, channels: channels.count)
         }
-        let scores = predict(vectors)
+        let scores = Matrix.product(Matrix(vectors).subtractingFromRows(textMean), weights)
+        let n = scores.rows
+        var column = [Double](repeating: 0, count: n)
         return selected.map { channel in
-            let column = scores.map { $0[channel] }
-            let sorted = column.sorted()
-            let order = column.indices.sorted { column[$0] != column[$1] ? column[$0] > column[$1] : $0 < $1 }
-            let below = { (value: Double) in
-                Double(sorted.partitioningIndex { $0 >= value }) / Double(sorted.count)
-            }
+            for row in 0..<n { column[row] = scores.values[row * scores.columns + channel] }
+            let best = Self.topIndices(column, count: top)
+            // Order statistics by selection, not by sorting twenty thousand scores per channel.
+            var scratch = column
+            let median = Self.select(&scratch, rank: n / 2)
+            let p95 = Self.select(&scratch, rank: min(n - 1, Int(0.95 * Double(n))))
+            let below = { (value: Double) in Double(column.reduce(0) { $0 + ($1 < value ? 1 : 0) }) / Double(n) }
             return ChannelDescription(
                 coupling: channels[channel],
-                labels: order.prefix(top).map {
-                    ChannelDescription.Label(text: corpus[$0], score: column[$0], percentile: below(column[$0]))
-                },
-                corpusMedian: sorted[sorted.count / 2],
-                corpusP95: sorted[min(sorted.count - 1, Int(0.95 * Double(sorted.count)))])
+                labels: best.map { ChannelDescription.Label(text: corpus[$0], score: column[$0], percentile: below(column[$0])) },
+                corpusMedian: median, corpusP95: p95)
         }
     }
-}
 
-extension Array where Element == Double {
-    /// The first index whose element satisfies `belongs` in this sorted array (binary search).
-    fileprivate func partitioningIndex(where belongs: (Double) -> Bool) -> Int {
-        var low = 0, high = count
+    /// The value that would be at `rank` if `values` were sorted ascending (Hoare's selection;
+    /// `values` is reordered).
+    static func select(_ values: inout [Double], rank: Int) -> Double {
+        var low = 0, high = values.count - 1
         while low < high {
-            let mid = (low + high) / 2
-            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+            let pivot = values[(low + high) / 2]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
         }
-        return low
+        return values[rank]
+    }
+
+    /// The indices of the `count` largest values, largest first; ties keep the lower index.
+    ///
+    /// One pass with a small sorted buffer (`count` is a handful, the values tens of thousands).
+    static func topIndices(_ values: [Double], count: Int) -> [Int] {
+        guard count <= 64 else {
+            return Array(values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }.prefix(count))
+        }
+        var best: [Int] = []
+        best.reserveCapacity(count + 1)
+        for index in values.indices {
+            let value = values[index]
+            if best.count == count, let last = best.last, value <= values[last] { continue }
+            var position = best.count
+            while position > 0, values[best[position - 1]] < value { position -= 1 }
+            best.insert(index, at: position)
+            if best.count > count { best.removeLast() }
+        }
+        return best
     }
 }
