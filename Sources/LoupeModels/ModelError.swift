@@ -35,6 +35,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidSource(String)
     /// A concept vocabulary file that cannot be used (blank or repeated lines, not UTF-8).
     case invalidVocabulary(file: String, reason: String)
+    /// A prompt template without the `{}` the concept goes in.
+    case invalidTemplate(String)
     /// A vocabulary name that is neither built in nor a file.
     case unknownVocabulary(name: String, builtIns: [String], suggestions: [String])
 
@@ -71,6 +73,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return reason
         case let .invalidVocabulary(file, reason):
             return "\(file): \(reason)"
+        case let .invalidTemplate(template):
+            return "'\(template)' has no {} to put the text in"
         case let .unknownVocabulary(name, builtIns, suggestions):
             return "no vocabulary named \"\(name)\" and no such file; the built-in ones are \(builtIns.joined(separator: ", "))"
                 + Self.didYouMean(suggestions)

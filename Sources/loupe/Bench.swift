@@ -343,34 +343,21 @@ extension Bench {
                 labels shuffled among channels) and rank the held-out probes (AUC, against random texts).
                 """)
 
-        @Option(help: ArgumentHelp("A COCO captions file.", valueName: "file"))
-        var captions: String
+        @OptionGroup var coupling: CouplingBenchOptions
 
         @Option(help: "The layer.")
         var layer = "_blocks.15"
 
-        @Option(help: "The model, from the store.")
-        var model = "efficientnet-lite0"
-
         @Option(help: "Seeded crops per photo.")
         var crops = 7
-
-        @Option(help: "The corpus of labels.")
-        var vocabulary = "english-20k"
-
-        @Option(help: "Permutation draws of each channel's null.")
-        var permutations = 200
-
-        @Flag(help: "Print JSON.")
-        var json = false
 
         func run() throws {
             do {
                 let result = try FaithfulnessBenchmark.run(
-                    model: model, layer: layer, captions: URL(fileURLWithPath: (captions as NSString).expandingTildeInPath), crops: crops,
-                    vocabulary: vocabulary, permutations: permutations
+                    model: coupling.model, layer: layer, captions: coupling.captionsURL, crops: crops, vocabulary: coupling.vocabulary,
+                    permutations: coupling.permutations
                 ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
-                if json {
+                if coupling.json {
                     try printJSON(result, pretty: true)
                     return
                 }
@@ -413,35 +400,22 @@ extension Bench {
                 Scripts/bench/describe_vs_torch.py runs the same pipeline in PyTorch in the same run.
                 """)
 
-        @Option(help: ArgumentHelp("A COCO captions file; its photos are the probes.", valueName: "file"))
-        var captions: String
+        @OptionGroup var coupling: CouplingBenchOptions
 
         @Option(help: "Layers, comma-separated.")
         var layers = "_blocks.5,_blocks.10,_blocks.15"
 
-        @Option(help: "The model, from the store.")
-        var model = "efficientnet-lite0"
-
         @Option(help: "Seeded crops per photo (30 gives 64 × 31 = 1,984 probes with the shipped captions).")
         var crops = 30
-
-        @Option(help: "The vocabulary.")
-        var vocabulary = "english-20k"
-
-        @Option(help: "Permutation draws per channel.")
-        var permutations = 200
-
-        @Flag(help: "Print JSON.")
-        var json = false
 
         func run() throws {
             do {
                 let result = try DescribeBenchmark.run(
-                    model: model, layers: layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                    captions: URL(fileURLWithPath: (captions as NSString).expandingTildeInPath), crops: crops, vocabulary: vocabulary,
-                    permutations: permutations, home: ModelStore().home
+                    model: coupling.model, layers: layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    captions: coupling.captionsURL, crops: crops, vocabulary: coupling.vocabulary, permutations: coupling.permutations,
+                    home: ModelStore().home
                 ) { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
-                if json {
+                if coupling.json {
                     try printJSON(result, pretty: true)
                     return
                 }
@@ -469,4 +443,25 @@ func printJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The options the coupling benchmarks share.
+struct CouplingBenchOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A COCO captions file; its photos are the probes.", valueName: "file"))
+    var captions: String
+
+    @Option(help: "The model, from the store.")
+    var model = "efficientnet-lite0"
+
+    @Option(help: "The vocabulary of candidate labels.")
+    var vocabulary = "english-20k"
+
+    @Option(help: "Permutation draws of each channel's null.")
+    var permutations = 200
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    /// The captions file.
+    var captionsURL: URL { URL(fileURLWithPath: (captions as NSString).expandingTildeInPath) }
 }

@@ -44,7 +44,11 @@ struct Describe: ParsableCommand {
 
     func validate() throws {
         guard (1...100).contains(top) else { throw ValidationError("--top must be 1…100") }
-        if let template, !template.contains("{}") { throw ValidationError("--template must contain {}") }
+        do {
+            _ = try template.map(PromptTemplate.init)
+        } catch {
+            throw ValidationError("--template: \(error)")
+        }
     }
 
     func run() throws {
@@ -57,7 +61,7 @@ struct Describe: ParsableCommand {
                 throw CouplingError.invalidAdaptor(file: adaptor, reason: "it was fitted with other weights of \(embedder.name)")
             }
             let concepts = try ConceptVocabulary.load(vocabulary, progress: say).texts
-            let corpus = template.map { t in concepts.map { t.replacingOccurrences(of: "{}", with: $0) } } ?? concepts
+            let corpus = try template.map(PromptTemplate.init)?.sentences(concepts) ?? concepts
             let vectors = try embedder.embed(corpus).vectors
             let selected: [Int]
             if let channels {

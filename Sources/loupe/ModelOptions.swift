@@ -79,15 +79,8 @@ struct FileError: Error, CustomStringConvertible, OriginatedError {
     let path: String
     let underlying: Error
     var description: String {
-        // Foundation's own errors print as a dictionary dump; say what happened instead.
-        let error = underlying as NSError
-        guard error.domain == NSCocoaErrorDomain else { return "\(path): \(underlying)" }
-        switch CocoaError.Code(rawValue: error.code) {
-        case .fileNoSuchFile, .fileReadNoSuchFile: return "\(path): no such file"
-        case .fileReadNoPermission, .fileWriteNoPermission: return "\(path): permission denied"
-        case .fileReadInapplicableStringEncoding: return "\(path): not UTF-8 text"
-        default: return "\(path): \(error.localizedDescription)"
-        }
+        (underlying as NSError).domain == NSCocoaErrorDomain
+            ? "\(path): \(FileErrorReason.text(for: underlying))" : "\(path): \(underlying)"
     }
     var origin: ErrorOrigin { (underlying as? OriginatedError)?.origin ?? .input }
 }

@@ -109,15 +109,14 @@ extension Adaptor {
             let groupScore = (0..<corpus.count).map { text in
                 channelsOfGroup.reduce(0) { $0 + trainingPredictions[text, $1] } / Double(channelsOfGroup.count)
             }
-            let order = groupScore.indices.sorted { groupScore[$0] != groupScore[$1] ? groupScore[$0] > groupScore[$1] : $0 < $1 }
-            let sorted = groupScore.sorted()
-            let summary = order.prefix(top).map { index in
+            let order = Self.topIndices(groupScore, count: top)
+            let summary = order.map { index in
                 ChannelDescription.Label(
                     text: corpus[index], score: groupScore[index],
-                    percentile: Double(sorted.firstIndex { $0 >= groupScore[index] } ?? 0) / Double(sorted.count))
+                    percentile: Double(groupScore.reduce(0) { $0 + ($1 < groupScore[index] ? 1 : 0) }) / Double(groupScore.count))
             }
             // The summary's direction, and each held-out probe's cosine with it.
-            let direction = unitMean(order.prefix(top).map { vectors[$0] })
+            let direction = unitMean(order.map { vectors[$0] })
             let cosine = heldOut.map { probe in Double(zip(evidence.textVectors[probe], direction).reduce(0) { $0 + $1.0 * $1.1 }) }
             let activation = heldOut.map { groupColumns[g][$0] }
             let r = pearson(cosine, activation)
@@ -126,7 +125,7 @@ extension Adaptor {
             }.sorted()
             let p95 = null.isEmpty ? 1 : null[min(null.count - 1, Int((0.95 * Double(null.count)).rounded(.up)) - 1)]
             let row = Array(scores[((m + g) * corpus.count)..<((m + g + 1) * corpus.count)])
-            let best = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(top)
+            let best = Self.topIndices(row, count: top)
             let cohesion: Double =
                 members.count < 2
                 ? 1
@@ -135,12 +134,13 @@ extension Adaptor {
                     for a in members { for b in members where a < b { sum += correlation[a, b] } }
                     return sum / Double(members.count * (members.count - 1) / 2)
                 }()
+            var scratch = row
             groups.append(
                 ChannelGroup(
                     channels: channelsOfGroup.sorted(), cohesion: cohesion, summary: summary,
                     dissection: DissectionLabel(
                         channel: -1, concepts: best.map { DissectionLabel.Concept(text: corpus[$0], score: row[$0]) },
-                        median: row.sorted()[row.count / 2]),
+                        median: Self.select(&scratch, rank: row.count / 2)),
                     heldOutR: r, nullP95: p95))
         }
         groups.sort { a, b in

@@ -80,7 +80,7 @@ public struct CouplingSet: Sendable {
         do {
             data = try Data(contentsOf: file)
         } catch {
-            throw CouplingError.invalidCaptions(file: file.path, reason: "it cannot be read (\(error.localizedDescription))")
+            throw CouplingError.invalidCaptions(file: file.path, reason: "it cannot be read (\(FileErrorReason.text(for: error)))")
         }
         let coco: COCO
         do {

@@ -105,7 +105,8 @@ public enum Dissection {
         // Neurons are independent: each core takes a share of them, writing its own rows.
         conditional.withUnsafeMutableBufferPointer { out in
             probabilities.withUnsafeBufferPointer { p in
-                let out = UnsafeMutableSendableBuffer(out), p = UnsafeSendableBuffer(p)
+                // Both buffers hold probes × concepts > 0 values (checked above).
+                guard let out = UnsafeMutableSendableBuffer(out), let p = UnsafeSendableBuffer(p) else { return }
                 DispatchQueue.concurrentPerform(iterations: neurons) { neuron in
                     // The top-k probes, best first; ties keep probe order (as a stable top-k would).
                     let order = (0..<probes).sorted {
@@ -200,11 +201,11 @@ extension CouplingEvidence {
             neurons: channels, settings: settings)
         return selected.map { channel in
             let row = Array(scores[(channel * concepts.count)..<((channel + 1) * concepts.count)])
-            let order = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
-            let sorted = row.sorted()
+            var scratch = row
             return DissectionLabel(
-                channel: channel, concepts: order.prefix(top).map { DissectionLabel.Concept(text: concepts[$0], score: row[$0]) },
-                median: sorted[sorted.count / 2])
+                channel: channel,
+                concepts: Adaptor.topIndices(row, count: top).map { DissectionLabel.Concept(text: concepts[$0], score: row[$0]) },
+                median: Adaptor.select(&scratch, rank: row.count / 2))
         }
     }
 }
@@ -212,13 +213,17 @@ extension CouplingEvidence {
 /// A buffer's base address that concurrent iterations may write at disjoint offsets.
 private struct UnsafeMutableSendableBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Double>
-    init(_ buffer: UnsafeMutableBufferPointer<Double>) { base = buffer.baseAddress ?? UnsafeMutablePointer<Double>.allocate(capacity: 0) }
+    init?(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        guard let base = buffer.baseAddress else { return nil }
+        self.base = base
+    }
 }
 
 /// A buffer's base address that concurrent iterations read.
 private struct UnsafeSendableBuffer: @unchecked Sendable {
     let base: UnsafePointer<Double>
-    init(_ buffer: UnsafeBufferPointer<Double>) {
-        base = buffer.baseAddress ?? UnsafePointer(UnsafeMutablePointer<Double>.allocate(capacity: 0))
+    init?(_ buffer: UnsafeBufferPointer<Double>) {
+        guard let base = buffer.baseAddress else { return nil }
+        self.base = base
     }
 }

@@ -102,18 +102,10 @@ struct Matrix: Sendable, Equatable {
     }
 }
 
-/// Pearson's correlation of two equally long series (0 when either is constant).
+/// Pearson's correlation of two equally long series, 0 when either is constant (the coupling's
+/// convention: a constant prediction explains nothing); ``RankCorrelation/pearson(_:_:)`` computes it.
 func pearson(_ a: [Double], _ b: [Double]) -> Double {
-    let n = Double(a.count)
     guard a.count == b.count, a.count > 1 else { return 0 }
-    let meanA = a.reduce(0, +) / n, meanB = b.reduce(0, +) / n
-    var sab = 0.0, saa = 0.0, sbb = 0.0
-    for i in a.indices {
-        let x = a[i] - meanA, y = b[i] - meanB
-        sab += x * y
-        saa += x * x
-        sbb += y * y
-    }
-    guard saa > 0, sbb > 0 else { return 0 }
-    return sab / (saa * sbb).squareRoot()
+    let r = RankCorrelation.pearson(a, b)
+    return r.isNaN ? 0 : r
 }

@@ -28,9 +28,11 @@ enum Safetensors {
         }
     }
 
-    /// The header: tensor entries by name (`__metadata__` is skipped).
+    /// The header: tensor entries by name, and the string metadata (`__metadata__`; values that
+    /// are not strings are left out, as the format allows only strings).
     struct Header: Decodable {
         let entries: [(name: String, entry: Entry)]
+        let metadata: [String: String]
 
         private struct Key: CodingKey {
             var stringValue: String
@@ -44,6 +46,7 @@ enum Safetensors {
             entries = try container.allKeys.filter { $0.stringValue != "__metadata__" }.map { key in
                 (key.stringValue, try container.decode(Entry.self, forKey: key))
             }
+            metadata = (try? container.decode([String: String].self, forKey: Key(stringValue: "__metadata__"))) ?? [:]
         }
     }
 
@@ -54,6 +57,11 @@ enum Safetensors {
     ///   sizes that disagree, or overlapping tensors, ``ModelError/unsupportedDType(file:key:dtype:)``
     ///   for element types other than F32, F16, BF16 and I64.
     static func read(_ data: Data, file: String) throws -> StateDict {
+        try readWithMetadata(data, file: file).tensors
+    }
+
+    /// The tensors and the header's string metadata; checked as ``read(_:file:)`` says.
+    static func readWithMetadata(_ data: Data, file: String) throws -> (tensors: StateDict, metadata: [String: String]) {
         let (headerLength, dataStart) = try data.withUnsafeBytes { raw in
             var reader = ByteReader(raw, file: file)
             let claimed = try reader.littleEndian(8, "the safetensors header length")
@@ -114,7 +122,7 @@ enum Safetensors {
         if !result.tensors.isEmpty, result.tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
             result = result.removingPrefix("module.")
         }
-        return result
+        return (result, header.metadata)
     }
 
     /// A one-line account of a decoding error.

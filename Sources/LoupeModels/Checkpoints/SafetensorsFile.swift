@@ -52,13 +52,8 @@ public enum SafetensorsFile {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw ModelError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw ModelError.unreadable(file: url.path, reason: FileErrorReason.text(for: error))
         }
-        let tensors = try Safetensors.read(data, file: url.path)
-        // The checked reader has validated the header length and its JSON.
-        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let object = try? JSONSerialization.jsonObject(with: data[(data.startIndex + 8)..<(data.startIndex + 8 + length)])
-        let metadata = ((object as? [String: Any])?["__metadata__"] as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
-        return (tensors, metadata)
+        return try Safetensors.readWithMetadata(data, file: url.path)
     }
 }

@@ -61,7 +61,7 @@ struct ConceptsDirective: Directive {
         do {
             return ["vocabulary file sha256 \(try FileHasher.digest(contentsOf: url))"]
         } catch {
-            throw CellError.unreadableFile(option: "vocabulary", path: options.vocabulary.written, reason: FileHasher.reason(error))
+            throw CellError.unreadableFile(option: "vocabulary", path: options.vocabulary.written, reason: FileErrorReason.text(for: error))
         }
     }
 

@@ -28,8 +28,15 @@ struct CorpusOptions: DirectiveOptions {
     ///
     /// - Throws: ``CellError/badOption(option:reason:)`` for a template without `{}`.
     func validate() throws {
-        if let template, !template.contains("{}") {
-            throw CellError.badOption(option: "template", reason: "'\(template)' has no {} to put the text in")
+        _ = try prompt()
+    }
+
+    /// The template, checked.
+    private func prompt() throws -> PromptTemplate? {
+        do {
+            return try template.map(PromptTemplate.init)
+        } catch {
+            throw CellError.badOption(option: "template", reason: "\(error)")
         }
     }
 
@@ -40,7 +47,7 @@ struct CorpusOptions: DirectiveOptions {
     func resolve(_ context: CellContext, fallback: (Adaptor) -> [Int]) throws -> Resolved {
         let fitted = try context.value(adaptor)
         let list = try context.value(texts)
-        let corpus = template.map { t in list.texts.map { t.replacingOccurrences(of: "{}", with: $0) } } ?? list.texts
+        let corpus = try prompt()?.sentences(list.texts) ?? list.texts
         let selected: [Int]
         do {
             selected = try channels.map { try IndexList.parse($0, option: "channels") } ?? fallback(fitted.adaptor)

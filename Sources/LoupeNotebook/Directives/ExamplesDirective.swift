@@ -91,7 +91,7 @@ struct ExamplesDirective: Directive {
         } catch DatasetError.noImages {
             throw CellError.badOption(option: "folder", reason: "'\(folderPath)' holds no .jpg, .jpeg or .png files")
         } catch {
-            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: FileHasher.reason(error))
+            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: FileErrorReason.text(for: error))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeModels
 
 /// Parse, plan and run one notebook file: the library form of `loupe render`.
 public struct NotebookRendering {
@@ -39,7 +40,7 @@ public struct NotebookRendering {
         } catch let error as NotebookError {
             throw error
         } catch {
-            throw NotebookError.unreadableNotebook(path: path, reason: FileHasher.reason(error))
+            throw NotebookError.unreadableNotebook(path: path, reason: FileErrorReason.text(for: error))
         }
         let base = url.deletingLastPathComponent()
         let planner = Planner(registry: registry, overrides: overrides, fileHasher: fileHasher)

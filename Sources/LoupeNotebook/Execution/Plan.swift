@@ -254,7 +254,7 @@ public struct Planner: Sendable {
                 do {
                     keyLines.append("file \(spec.name) sha256 \(try fileHasher.sha256(of: url))")
                 } catch {
-                    return failed(.unreadableFile(option: spec.name, path: value, reason: FileHasher.reason(error)))
+                    return failed(.unreadableFile(option: spec.name, path: value, reason: FileErrorReason.text(for: error)))
                 }
             default:
                 break
@@ -385,20 +385,6 @@ public final class FileHasher: @unchecked Sendable {
     /// SHA-256 of a file, read in 1 MiB chunks.
     static func digest(contentsOf url: URL) throws -> String {
         try SHA256Digest.hex(ofFileAt: url)
-    }
-
-    /// A short reason for a file error ("no such file", "permission denied").
-    static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if nsError.domain == NSCocoaErrorDomain {
-            switch nsError.code {
-            case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file"
-            case NSFileReadNoPermissionError: return "permission denied"
-            default: break
-            }
-        }
-        if let description = nsError.userInfo[NSLocalizedDescriptionKey] as? String { return description }
-        return nsError.localizedDescription
     }
 }
 
