@@ -30,8 +30,6 @@ func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil,
     environment["LOUPE_HOME"] = (home ?? FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-tests")).path
     environment.merge(extra) { _, new in new }
     process.environment = environment
-    // Commands that read standard input when given nothing else must see it empty, not the test runner's.
-    process.standardInput = FileHandle.nullDevice
     // Files, not pipes: Foundation's pipe reading aborts on an interrupted system call.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -39,8 +37,19 @@ func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil,
     let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
     try #require(FileManager.default.createFile(atPath: outURL.path, contents: nil))
     try #require(FileManager.default.createFile(atPath: errURL.path, contents: nil))
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
+    // Commands that read standard input when given nothing else must see it empty: an empty file
+    // of this run's own, like its output files (with FileHandle.nullDevice, one of many
+    // concurrently started processes once read another's data).
+    let inURL = scratch.appendingPathComponent("in")
+    try #require(FileManager.default.createFile(atPath: inURL.path, contents: nil))
+    let handles = (
+        input: try FileHandle(forReadingFrom: inURL), output: try FileHandle(forWritingTo: outURL),
+        errors: try FileHandle(forWritingTo: errURL)
+    )
+    defer { [handles.input, handles.output, handles.errors].forEach { try? $0.close() } }
+    process.standardInput = handles.input
+    process.standardOutput = handles.output
+    process.standardError = handles.errors
     try process.run()
     process.waitUntilExit()
     let output = try Data(contentsOf: outURL), errors = try Data(contentsOf: errURL)
