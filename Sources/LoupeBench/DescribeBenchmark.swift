@@ -105,10 +105,14 @@ public enum DescribeBenchmark {
                 labels += try adaptor.describe(channels: all, corpus: corpus, vectors: vectors, top: 1).map { $0.labels.first?.text ?? "" }
             }
             let tDescribe = lap()
+            // Every layer was fitted on the same probes and captions: one set of probabilities.
+            let probabilities = try Dissection.ConceptProbabilities(probeVectors: texts, conceptVectors: vectors)
             for adaptor in adaptors {
                 guard let evidence = adaptor.evidence else { continue }
-                labels += try evidence.dissect(channels: Array(adaptor.channels.indices), concepts: corpus, vectors: vectors, top: 1)
-                    .map { $0.concepts.first?.text ?? "" }
+                labels += try evidence.dissect(
+                    channels: Array(adaptor.channels.indices), concepts: corpus, probabilities: probabilities, top: 1
+                )
+                .map { $0.concepts.first?.text ?? "" }
             }
             let tDissect = lap()
             let times = Pass(

@@ -115,7 +115,7 @@ public enum DissectionBenchmark {
         let adaptor = try Adaptor.fit(
             model: model, layer: "_fc", probes: probes, annotator: annotator, embedder: embedder, settings: coupling, progress: progress)
         let glossed = try embedder.embed(vocabulary.concepts.map(\.sentence)).vectors
-        let predicted = adaptor.predict(glossed)  // [classes as texts][neurons]
+        let predicted = try adaptor.predict(glossed)  // [classes as texts][neurons]
         let adapted = (0..<classes).map { neuron in (0..<classes).max { predicted[$0][neuron] < predicted[$1][neuron] } ?? 0 }
 
         // Label quality by name: MiniLM cosines between class names (no glosses).

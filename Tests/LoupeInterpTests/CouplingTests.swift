@@ -21,9 +21,14 @@ import Testing
         }
     }
 
-    @Test func ridgeWeightsSolveTheNormalEquations() throws {
-        let (n, d, m) = (90, 7, 3)
-        let x = Matrix(rows: n, columns: d, values: Self.normals(n * d, seed: 1))
+    /// The ridge map solves `(XᵀX + λ) W = XᵀY` on centred data, whether the texts' rows are
+    /// all distinct or repeat (as the crops of a captioned photo share its text, which the fit
+    /// stores once).
+    @Test(arguments: [(1, 7), (3, 7), (3, 40)])
+    func ridgeWeightsSolveTheNormalEquations(repeats: Int, d: Int) throws {
+        let (n, m) = (90, 3)
+        let x = Matrix(rows: n, columns: d, values: Self.normals(n * d, seed: 1)).rows((0..<n).map { $0 / repeats * repeats })
+        #expect(SharedRows(x).values.rows == n / repeats)
         let y = Matrix(rows: n, columns: m, values: Self.normals(n * m, seed: 2))
         let path = try RidgeCoupling.Path(x: x, y: y, penalties: [0.01, 1, 100])
         for k in 0..<3 {
@@ -127,13 +132,13 @@ import Testing
         #expect(read.provenance == adaptor.provenance)
         #expect(read.channels.map(\.coupled) == adaptor.channels.map(\.coupled))
         let probe: [[Float]] = [(0..<12).map { Float($0) / 12 }, (0..<12).map { _ in 0.5 }]
-        for (a, b) in zip(adaptor.predict(probe), read.predict(probe)) {
+        for (a, b) in zip(try adaptor.predict(probe), try read.predict(probe)) {
             for (u, v) in zip(a, b) { #expect(abs(u - v) < 1e-4 * max(1, abs(u))) }
         }
         // The description ranks by predicted activation and reports the corpus's spread.
         let corpus: [[Float]] = (0..<30).map { i in (0..<12).map { Float(Self.normals(12, seed: UInt64(100 + i))[$0]) } }
         let described = try read.describe(channels: [0], corpus: (0..<30).map { "text \($0)" }, vectors: corpus, top: 3)
-        let scores = read.predict(corpus).map { $0[0] }
+        let scores = try read.predict(corpus).map { $0[0] }
         let best = scores.indices.max { scores[$0] < scores[$1] } ?? -1
         #expect(described[0].labels.first?.text == "text \(best)")
         #expect(described[0].labels.map(\.score) == described[0].labels.map(\.score).sorted(by: >))

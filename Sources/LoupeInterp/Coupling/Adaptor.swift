@@ -138,9 +138,15 @@ public struct Adaptor: Sendable {
     }
 
     /// Predicted standardised activations, `[texts][channels]`.
-    public func predict(_ vectors: [[Float]]) -> [[Double]] {
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for vectors of another dimension than the
+    ///   adaptor's encoder.
+    public func predict(_ vectors: [[Float]]) throws -> [[Double]] {
         guard !vectors.isEmpty else { return [] }
-        let predicted = Matrix.product(Matrix(vectors).subtractingFromRows(textMean), weights)
+        guard vectors.allSatisfy({ $0.count == textMean.count }) else {
+            throw InterpError.invalidParameter("the adaptor expects text vectors of \(textMean.count) dimensions")
+        }
+        let predicted = Matrix.product(Matrix(vectors, subtracting: textMean), weights)
         return (0..<predicted.rows).map { row in Array(predicted.values[(row * predicted.columns)..<((row + 1) * predicted.columns)]) }
     }
 

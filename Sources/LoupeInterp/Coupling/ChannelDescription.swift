@@ -44,11 +44,11 @@ extension Adaptor {
         for channel in selected where !channels.indices.contains(channel) {
             throw InterpError.channelOutOfRange(layer: provenance.layer, channel: channel, channels: channels.count)
         }
-        let scores = Matrix.product(Matrix(vectors).subtractingFromRows(textMean), weights)
-        let n = scores.rows
-        var column = [Double](repeating: 0, count: n)
+        // `[channels × texts]`: each channel's scores side by side in memory.
+        let scores = Matrix.product(weights, transposed: true, Matrix(vectors, subtracting: textMean), transposed: true)
+        let n = scores.columns
         return selected.map { channel in
-            for row in 0..<n { column[row] = scores.values[row * scores.columns + channel] }
+            let column = Array(scores.values[(channel * n)..<((channel + 1) * n)])
             let best = Self.topIndices(column, count: top)
             // Order statistics by selection, not by sorting twenty thousand scores per channel.
             var scratch = column
@@ -65,22 +65,24 @@ extension Adaptor {
     /// The value that would be at `rank` if `values` were sorted ascending (Hoare's selection;
     /// `values` is reordered).
     static func select(_ values: inout [Double], rank: Int) -> Double {
-        var low = 0, high = values.count - 1
-        while low < high {
-            let pivot = values[(low + high) / 2]
-            var i = low, j = high
-            while i <= j {
-                while values[i] < pivot { i += 1 }
-                while values[j] > pivot { j -= 1 }
-                if i <= j {
-                    values.swapAt(i, j)
-                    i += 1
-                    j -= 1
+        values.withUnsafeMutableBufferPointer { values in
+            var low = 0, high = values.count - 1
+            while low < high {
+                let pivot = values[(low + high) / 2]
+                var i = low, j = high
+                while i <= j {
+                    while values[i] < pivot { i += 1 }
+                    while values[j] > pivot { j -= 1 }
+                    if i <= j {
+                        values.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
                 }
+                if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
             }
-            if rank <= j { high = j } else if rank >= i { low = i } else { return values[rank] }
+            return values[rank]
         }
-        return values[rank]
     }
 
     /// The indices of the `count` largest values, largest first; ties keep the lower index.
@@ -92,13 +94,17 @@ extension Adaptor {
         }
         var best: [Int] = []
         best.reserveCapacity(count + 1)
-        for index in values.indices {
-            let value = values[index]
-            if best.count == count, let last = best.last, value <= values[last] { continue }
-            var position = best.count
-            while position > 0, values[best[position - 1]] < value { position -= 1 }
-            best.insert(index, at: position)
-            if best.count > count { best.removeLast() }
+        var threshold = -Double.infinity
+        values.withUnsafeBufferPointer { values in
+            for index in values.indices {
+                let value = values[index]
+                if best.count == count, !(value > threshold) { continue }
+                var position = best.count
+                while position > 0, values[best[position - 1]] < value { position -= 1 }
+                best.insert(index, at: position)
+                if best.count > count { best.removeLast() }
+                if best.count == count, let last = best.last { threshold = values[last] }
+            }
         }
         return best
     }

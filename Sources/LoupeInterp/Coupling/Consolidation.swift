@@ -91,16 +91,13 @@ extension Adaptor {
             joined += evidence.activations[(row * m)..<((row + 1) * m)].map(Double.init)
             joined += groupColumns.map { $0[row] }
         }
-        let cosines = Matrix.product(Matrix(evidence.textVectors), transposed: false, Matrix(vectors), transposed: true)
-        let probabilities = Dissection.probabilities(cosines: cosines.values, concepts: corpus.count, temperature: 10)
+        let probabilities = try Dissection.ConceptProbabilities(probeVectors: evidence.textVectors, conceptVectors: vectors)
         var settings = Dissection.Settings()
         settings.topK = min(settings.topK, max(1, n / 5))
-        let scores = try Dissection.softWPMI(
-            probabilities: probabilities, activations: joined, probes: n, concepts: corpus.count, neurons: m + clusters.count,
-            settings: settings)
+        let scores = try Dissection.softWPMI(probabilities, activations: joined, neurons: m + clusters.count, settings: settings)
 
         // Training-only predictions for every corpus text and channel.
-        let trainingPredictions = Matrix.product(Matrix(vectors).subtractingFromRows(evidence.trainingTextMean), evidence.trainingWeights)
+        let trainingPredictions = Matrix.product(Matrix(vectors, subtracting: evidence.trainingTextMean), evidence.trainingWeights)
         let heldOut = evidence.heldOutProbes
         var rng = SplitMix64(seed: evidence.seed &+ 1)
         var groups: [ChannelGroup] = []

@@ -48,32 +48,49 @@ public enum Dissection {
         return out
     }
 
-    /// `row[i] += log1p(ratio × values[i])` for `count` elements.
-    ///
-    /// Most probabilities are small, so the Taylor series to the 12th power (error below 1e-14
-    /// for arguments up to 0.1) runs over every element in a loop the compiler vectorises, and
-    /// the few larger arguments are corrected with `log1p` in a second pass.
-    static func addLog1p(into row: UnsafeMutablePointer<Double>, scaling values: UnsafePointer<Double>, by ratio: Double, count: Int) {
-        let limit = 0.1
-        for i in 0..<count {
-            let t = ratio * values[i]
-            var s = -1.0 / 12
-            s = s * t + 1.0 / 11
-            s = s * t - 1.0 / 10
-            s = s * t + 1.0 / 9
-            s = s * t - 1.0 / 8
-            s = s * t + 1.0 / 7
-            s = s * t - 1.0 / 6
-            s = s * t + 1.0 / 5
-            s = s * t - 1.0 / 4
-            s = s * t + 1.0 / 3
-            s = s * t - 1.0 / 2
-            s = s * t + 1
-            row[i] += t <= limit ? s * t : 0
+    /// `P(concept | probe)` for every probe, stored once per distinct row: probes that share
+    /// an annotator vector (the crops of one captioned photo) share one row of probabilities.
+    public struct ConceptProbabilities: Sendable {
+        /// `[rows × concepts]`, row-major, each row summing to 1.
+        public let values: [Double]
+        /// The row of every probe.
+        public let rowOfProbe: [Int]
+        /// The number of concepts.
+        public let concepts: Int
+
+        /// One row per probe.
+        ///
+        /// - Throws: ``InterpError/invalidParameter(_:)`` when `probabilities` does not hold
+        ///   `probes × concepts` values.
+        public init(probabilities: [Double], probes: Int, concepts: Int) throws {
+            guard concepts > 0, probes > 0, probabilities.count == probes * concepts else {
+                throw InterpError.invalidParameter("dissection: \(probes) probes do not match the concept and activation matrices")
+            }
+            values = probabilities
+            rowOfProbe = Array(0..<probes)
+            self.concepts = concepts
         }
-        for i in 0..<count {
-            let t = ratio * values[i]
-            if t > limit { row[i] += Foundation.log1p(t) }
+
+        /// The softmax of `temperature ×` the cosines between each probe's annotator vector and
+        /// each concept vector (CLIP-Dissect's recipe), computed once per distinct probe vector.
+        ///
+        /// - Throws: ``InterpError/invalidParameter(_:)`` when there are no probes or concepts,
+        ///   or the vectors differ in size.
+        public init(probeVectors: [[Float]], conceptVectors: [[Float]], temperature: Double = 10) throws {
+            guard let dimension = probeVectors.first?.count, !conceptVectors.isEmpty,
+                (probeVectors + conceptVectors).allSatisfy({ $0.count == dimension })
+            else { throw InterpError.invalidParameter("dissection needs concepts with vectors of the annotator's dimension") }
+            var rowOf: [[Float]: Int] = [:]
+            var distinct: [[Float]] = []
+            rowOfProbe = probeVectors.map { vector in
+                if let row = rowOf[vector] { return row }
+                rowOf[vector] = distinct.count
+                distinct.append(vector)
+                return distinct.count - 1
+            }
+            let cosines = Matrix.product(Matrix(distinct), transposed: false, Matrix(conceptVectors), transposed: true)
+            values = Dissection.probabilities(cosines: cosines.values, concepts: conceptVectors.count, temperature: temperature)
+            concepts = conceptVectors.count
         }
     }
 
@@ -92,7 +109,32 @@ public enum Dissection {
     public static func softWPMI(
         probabilities: [Double], activations: [Double], probes: Int, concepts: Int, neurons: Int, settings: Settings = Settings()
     ) throws -> [Double] {
-        guard probabilities.count == probes * concepts, activations.count == probes * neurons, concepts > 0, neurons > 0 else {
+        try softWPMI(
+            ConceptProbabilities(probabilities: probabilities, probes: probes, concepts: concepts), activations: activations,
+            neurons: neurons, settings: settings)
+    }
+
+    /// SoftWPMI scores `[neurons × concepts]` from probabilities shared between probes.
+    ///
+    /// Each probe's term is `log(aₖ + wₖ P)` with `aₖ = 1 − wₖ + ε`. A term is at least the
+    /// smallest `aₖ`, so runs of terms can be multiplied before one logarithm is taken without
+    /// leaving the range of a double (0.002⁶⁴ ≈ 10⁻¹⁷³ with the defaults); the product's
+    /// rounding error (a few units in the last place per factor) stays far below the 1e-9
+    /// the parity test allows.
+    ///
+    /// - Parameters:
+    ///   - probabilities: Each probe's concept probabilities.
+    ///   - activations: `[probes × neurons]`, row-major.
+    ///   - neurons: The number of neurons.
+    ///   - settings: The method's parameters.
+    /// - Returns: `[neurons × concepts]`, row-major; each neuron's label is its row's largest.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when the sizes disagree or there are fewer
+    ///   probes than `topK`.
+    public static func softWPMI(
+        _ probabilities: ConceptProbabilities, activations: [Double], neurons: Int, settings: Settings = Settings()
+    ) throws -> [Double] {
+        let probes = probabilities.rowOfProbe.count, concepts = probabilities.concepts
+        guard activations.count == probes * neurons, neurons > 0 else {
             throw InterpError.invalidParameter("dissection: \(probes) probes do not match the concept and activation matrices")
         }
         guard (1...probes).contains(settings.topK) else {
@@ -100,38 +142,84 @@ public enum Dissection {
         }
         let k = settings.topK
         let weights = (0..<k).map { settings.pStart - Double($0) / Double(k) * (settings.pStart - settings.pEnd) }
+        let offsets = weights.map { 1 - $0 + settings.minProbability }
+        // The longest run of factors whose product cannot underflow.
+        let smallest = offsets.min() ?? 1
+        let run = smallest >= 1 ? 64 : smallest <= 0 ? 1 : max(1, min(64, Int(-290 / Foundation.log10(smallest))))
+        // Each neuron's top-k probes, best first; ties keep probe order (as a stable top-k would).
+        var topRows = [Int](repeating: 0, count: neurons * k)
+        topRows.withUnsafeMutableBufferPointer { rows in
+            guard let rows = UnsafeMutableSendableBuffer(rows) else { return }
+            DispatchQueue.concurrentPerform(iterations: neurons) { neuron in
+                let column = (0..<probes).map { activations[$0 * neurons + neuron] }
+                let order = column.indices.sorted { column[$0] != column[$1] ? column[$0] > column[$1] : $0 < $1 }
+                for (rank, probe) in order.prefix(k).enumerated() { rows.base[neuron * k + rank] = probabilities.rowOfProbe[probe] }
+            }
+        }
+        let rows = topRows
         var conditional = [Double](repeating: 0, count: neurons * concepts)
-        let minProbability = settings.minProbability
-        // Neurons are independent: each core takes a share of them, writing its own rows.
+        // Tiles of concepts × neurons: a block of concepts keeps the probability rows it reads
+        // in cache while a few neurons go over them; each tile writes its own part of the rows.
+        let block = 1024, neuronTile = 8
+        let blocks = (concepts + block - 1) / block, tiles = (neurons + neuronTile - 1) / neuronTile
         conditional.withUnsafeMutableBufferPointer { out in
-            probabilities.withUnsafeBufferPointer { p in
-                // Both buffers hold probes × concepts > 0 values (checked above).
+            probabilities.values.withUnsafeBufferPointer { p in
+                // Both buffers hold at least one value (checked above).
                 guard let out = UnsafeMutableSendableBuffer(out), let p = UnsafeSendableBuffer(p) else { return }
-                DispatchQueue.concurrentPerform(iterations: neurons) { neuron in
-                    // The top-k probes, best first; ties keep probe order (as a stable top-k would).
-                    let order = (0..<probes).sorted {
-                        let (a, b) = (activations[$0 * neurons + neuron], activations[$1 * neurons + neuron])
-                        return a != b ? a > b : $0 < $1
+                DispatchQueue.concurrentPerform(iterations: blocks * tiles) { index in
+                    let lower = (index % blocks) * block, width = min(block, concepts - lower)
+                    let firstNeuron = (index / blocks) * neuronTile
+                    for neuron in firstNeuron..<min(firstNeuron + neuronTile, neurons) {
+                        let row = out.base + neuron * concepts + lower
+                        let sources = (0..<k).map { p.base + rows[neuron * k + $0] * concepts + lower }
+                        for start in stride(from: 0, to: k, by: run) {
+                            let ranks = start..<min(start + run, k)
+                            // Eight concepts at a time, their products kept in registers over the run.
+                            var i = 0
+                            while i + 8 <= width {
+                                var product = SIMD8<Double>(repeating: 1)
+                                for rank in ranks {
+                                    let value = UnsafeRawPointer(sources[rank] + i).loadUnaligned(as: SIMD8<Double>.self)
+                                    product *= value * weights[rank] + offsets[rank]
+                                }
+                                for lane in 0..<8 { row[i + lane] += Foundation.log(product[lane]) }
+                                i += 8
+                            }
+                            while i < width {
+                                var product = 1.0
+                                for rank in ranks { product *= offsets[rank] + weights[rank] * sources[rank][i] }
+                                row[i] += Foundation.log(product)
+                                i += 1
+                            }
+                        }
                     }
-                    let row = out.base + neuron * concepts
-                    var constant = 0.0
-                    for (rank, probe) in order.prefix(k).enumerated() {
-                        // log(1 + w (P − 1) + ε) = log(a) + log1p(t) with a = 1 − w + ε and t = w P / a.
-                        let w = weights[rank], a = 1 - w + minProbability, ratio = w / a
-                        constant += Foundation.log(a)
-                        Self.addLog1p(into: row, scaling: p.base + probe * concepts, by: ratio, count: concepts)
-                    }
-                    for concept in 0..<concepts { row[concept] += constant }
                 }
             }
         }
-        var scores = conditional
-        for concept in 0..<concepts {
-            let column = (0..<neurons).map { conditional[$0 * concepts + concept] }
-            let peak = column.max() ?? 0
-            let logMean = peak + Foundation.log(column.reduce(0) { $0 + Foundation.exp($1 - peak) }) - Foundation.log(Double(neurons))
-            for neuron in 0..<neurons { scores[neuron * concepts + concept] -= settings.lambda * logMean }
+        // log P(concept): the log-mean-exp of each column over the neurons, subtracted in place;
+        // each core takes blocks of columns.
+        let logCount = Foundation.log(Double(neurons)), lambda = settings.lambda
+        conditional.withUnsafeMutableBufferPointer { scores in
+            guard let scores = UnsafeMutableSendableBuffer(scores) else { return }
+            DispatchQueue.concurrentPerform(iterations: blocks) { index in
+                let lower = index * block, width = min(block, concepts - lower)
+                var peak = [Double](repeating: -.infinity, count: width), sum = [Double](repeating: 0, count: width)
+                for neuron in 0..<neurons {
+                    let row = scores.base + neuron * concepts + lower
+                    for i in 0..<width { peak[i] = max(peak[i], row[i]) }
+                }
+                for neuron in 0..<neurons {
+                    let row = scores.base + neuron * concepts + lower
+                    for i in 0..<width { sum[i] += Foundation.exp(row[i] - peak[i]) }
+                }
+                let shift = (0..<width).map { lambda * (peak[$0] + Foundation.log(sum[$0]) - logCount) }
+                for neuron in 0..<neurons {
+                    let row = scores.base + neuron * concepts + lower
+                    for i in 0..<width { row[i] -= shift[i] }
+                }
+            }
         }
+        let scores = conditional
         return scores
     }
 }
@@ -191,14 +279,32 @@ extension CouplingEvidence {
         for channel in selected where !(0..<channels).contains(channel) {
             throw InterpError.channelOutOfRange(layer: "the coupled layer", channel: channel, channels: channels)
         }
-        let probes = textVectors.count
-        let cosines = Matrix.product(Matrix(textVectors), transposed: false, Matrix(vectors), transposed: true)
-        let probabilities = Dissection.probabilities(cosines: cosines.values, concepts: concepts.count, temperature: 10)
+        return try dissect(
+            channels: selected, concepts: concepts,
+            probabilities: Dissection.ConceptProbabilities(probeVectors: textVectors, conceptVectors: vectors), top: top)
+    }
+
+    /// Dissects `selected` channels with concept probabilities computed once for every layer
+    /// fitted on the same probes and annotator (``Dissection/ConceptProbabilities/init(probeVectors:conceptVectors:temperature:)``
+    /// with this evidence's ``textVectors``).
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when the probabilities are for other
+    ///   probes or concepts; ``InterpError/channelOutOfRange(layer:channel:channels:)``.
+    public func dissect(
+        channels selected: [Int], concepts: [String], probabilities: Dissection.ConceptProbabilities, top: Int = 3
+    ) throws -> [DissectionLabel] {
+        guard probabilities.concepts == concepts.count, probabilities.rowOfProbe.count == textVectors.count else {
+            throw InterpError.invalidParameter(
+                "dissection: probabilities for \(probabilities.rowOfProbe.count) probes and \(probabilities.concepts) concepts, not \(textVectors.count) and \(concepts.count)"
+            )
+        }
+        for channel in selected where !(0..<channels).contains(channel) {
+            throw InterpError.channelOutOfRange(layer: "the coupled layer", channel: channel, channels: channels)
+        }
         var settings = Dissection.Settings()
-        settings.topK = min(settings.topK, max(1, probes / 5))
+        settings.topK = min(settings.topK, max(1, textVectors.count / 5))
         let scores = try Dissection.softWPMI(
-            probabilities: probabilities, activations: activations.map(Double.init), probes: probes, concepts: concepts.count,
-            neurons: channels, settings: settings)
+            probabilities, activations: activations.map(Double.init), neurons: channels, settings: settings)
         return selected.map { channel in
             let row = Array(scores[(channel * concepts.count)..<((channel + 1) * concepts.count)])
             var scratch = row
@@ -211,9 +317,9 @@ extension CouplingEvidence {
 }
 
 /// A buffer's base address that concurrent iterations may write at disjoint offsets.
-private struct UnsafeMutableSendableBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Double>
-    init?(_ buffer: UnsafeMutableBufferPointer<Double>) {
+private struct UnsafeMutableSendableBuffer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+    init?(_ buffer: UnsafeMutableBufferPointer<Element>) {
         guard let base = buffer.baseAddress else { return nil }
         self.base = base
     }

@@ -74,16 +74,14 @@ extension Adaptor {
         }
 
         // Labels chosen without the held-out photos.
-        let predicted = Matrix.product(Matrix(vectors).subtractingFromRows(evidence.trainingTextMean), evidence.trainingWeights)
+        let predicted = Matrix.product(Matrix(vectors, subtracting: evidence.trainingTextMean), evidence.trainingWeights)
         let adaptorLabels = (0..<m).map { channel in (0..<corpus.count).max { predicted[$0, channel] < predicted[$1, channel] } ?? 0 }
-        let trainingCosines = Matrix.product(
-            Matrix(training.map { evidence.textVectors[$0] }), transposed: false, Matrix(vectors), transposed: true)
         var settings = Dissection.Settings()
         settings.topK = min(settings.topK, max(1, training.count / 5))
         let scores = try Dissection.softWPMI(
-            probabilities: Dissection.probabilities(cosines: trainingCosines.values, concepts: corpus.count, temperature: 10),
+            Dissection.ConceptProbabilities(probeVectors: training.map { evidence.textVectors[$0] }, conceptVectors: vectors),
             activations: training.flatMap { row in evidence.activations[(row * m)..<((row + 1) * m)].map(Double.init) },
-            probes: training.count, concepts: corpus.count, neurons: m, settings: settings)
+            neurons: m, settings: settings)
         let dissectionLabels = (0..<m).map { channel in
             (0..<corpus.count).max { scores[channel * corpus.count + $0] < scores[channel * corpus.count + $1] } ?? 0
         }

@@ -18,10 +18,20 @@ struct Matrix: Sendable, Equatable {
         self.init(rows: rows, columns: columns, values: Array(repeating: 0, count: rows * columns))
     }
 
-    /// Rows of equal length.
-    init(_ rowValues: [[Float]]) {
+    /// Rows of equal length, with `mean` subtracted from each when given.
+    init(_ rowValues: [[Float]], subtracting mean: [Double]? = nil) {
         let columns = rowValues.first?.count ?? 0
-        self.init(rows: rowValues.count, columns: columns, values: rowValues.flatMap { $0.map(Double.init) })
+        precondition(rowValues.allSatisfy { $0.count == columns } && (mean?.count ?? columns) == columns, "rows of unequal length")
+        let shift = mean ?? Array(repeating: 0, count: columns)
+        let values = [Double](unsafeUninitializedCapacity: rowValues.count * columns) { out, initialised in
+            for (index, row) in rowValues.enumerated() {
+                row.withUnsafeBufferPointer { row in
+                    for column in 0..<columns { out[index * columns + column] = Double(row[column]) - shift[column] }
+                }
+            }
+            initialised = rowValues.count * columns
+        }
+        self.init(rows: rowValues.count, columns: columns, values: values)
     }
 
     subscript(row: Int, column: Int) -> Double {
@@ -99,6 +109,52 @@ struct Matrix: Sendable, Equatable {
         let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(rows), &a, Int32(rows), &w)
         guard info == 0 else { throw InterpError.internalError("LAPACK dsyevd failed with info \(info) on a \(rows)×\(rows) matrix") }
         return (w, Matrix(rows: rows, columns: rows, values: a))
+    }
+}
+
+/// A matrix whose repeated rows are stored once: the crops of a captioned photo share its
+/// text vector, so products over the rows of the texts cost the number of distinct rows.
+struct SharedRows: Sendable {
+    /// The distinct rows, in order of first appearance.
+    let values: Matrix
+    /// Each original row's index into ``values``.
+    let index: [Int]
+    /// How many original rows each distinct row stands for.
+    let counts: [Double]
+
+    init(_ matrix: Matrix) {
+        var distinctOf: [ArraySlice<Double>: Int] = [:]
+        var distinct = [Double]()
+        var counts = [Double]()
+        index = (0..<matrix.rows).map { row in
+            let values = matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)]
+            if let known = distinctOf[values] {
+                counts[known] += 1
+                return known
+            }
+            distinctOf[values] = counts.count
+            distinct += values
+            counts.append(1)
+            return counts.count - 1
+        }
+        self.values = Matrix(rows: counts.count, columns: matrix.columns, values: distinct)
+        self.counts = counts
+    }
+
+    /// The sum of the rows of `y` (one per original row) that share each distinct row, or with
+    /// `order`, row `i` of `y` counted for the distinct row of original row `order[i]`.
+    func sums(of y: Matrix, order: [Int]? = nil) -> Matrix {
+        var out = [Double](repeating: 0, count: values.rows * y.columns)
+        let width = y.columns
+        out.withUnsafeMutableBufferPointer { out in
+            y.values.withUnsafeBufferPointer { y in
+                for row in 0..<index.count {
+                    let target = index[order?[row] ?? row] * width, source = row * width
+                    for column in 0..<width { out[target + column] += y[source + column] }
+                }
+            }
+        }
+        return Matrix(rows: values.rows, columns: width, values: out)
     }
 }
 

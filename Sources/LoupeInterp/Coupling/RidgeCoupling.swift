@@ -112,14 +112,16 @@ struct RidgeCoupling {
         for fold in 0..<settings.folds {
             let inside = trainRows.indices.filter { foldOf[photos[trainRows[$0]]] != fold }
             let outside = trainRows.indices.filter { foldOf[photos[trainRows[$0]]] == fold }
-            let path = try Path(x: xTrain.rows(inside), y: yTrain.rows(inside), penalties: settings.penalties)
+            let path = try Path(x: SharedRows(xTrain.rows(inside)), y: yTrain.rows(inside), penalties: settings.penalties)
             let truth = yTrain.rows(outside)
-            let projected = path.project(xTrain.rows(outside))
+            let texts = SharedRows(xTrain.rows(outside))
+            let projected = path.project(texts.values)
             for (k, _) in settings.penalties.enumerated() {
                 let predicted = path.predict(projected: projected, choice: Array(repeating: k, count: y.columns))
                 for row in 0..<truth.rows {
+                    let shared = texts.index[row]
                     for column in 0..<truth.columns {
-                        let e = predicted[row, column] - truth[row, column]
+                        let e = predicted[shared, column] - truth[row, column]
                         errors[k, column] += e * e
                     }
                 }
@@ -133,22 +135,25 @@ struct RidgeCoupling {
         }
 
         // Held-out r, and the same after shuffling photos' texts.
-        let path = try Path(x: xTrain, y: yTrain, penalties: settings.penalties)
-        let heldOutR = Self.correlations(path.predict(xTest, choice: choice), yTest)
+        let trainTexts = SharedRows(xTrain), testTexts = SharedRows(xTest)
+        let path = try Path(x: trainTexts, y: yTrain, penalties: settings.penalties)
+        // Shuffling rows of X commutes with projecting on the eigenvectors: project once.
+        let trainProjected = path.project(trainTexts.values), testProjected = path.project(testTexts.values)
+        let heldOutR = Self.correlations(path.predict(projected: testProjected, choice: choice).rows(testTexts.index), yTest)
         let trainPermutable = Self.equalSizes(trainingPhotos.map { groups[$0]?.count ?? 0 })
         let testPermutable = Self.equalSizes(heldOutPhotos.map { groups[$0]?.count ?? 0 })
         var null = [[Double]](repeating: [], count: y.columns)
-        // Shuffling rows of X commutes with projecting on the eigenvectors: project once.
-        let trainProjected = path.project(xTrain), testProjected = path.project(xTest)
         let centredTrain = yTrain.subtractingFromRows(path.yMean)
         let trainIndex = Dictionary(uniqueKeysWithValues: trainRows.enumerated().map { ($1, $0) })
         let testIndex = Dictionary(uniqueKeysWithValues: testRows.enumerated().map { ($1, $0) })
         for _ in 0..<settings.permutations {
             let trainOrder = Self.permutation(of: trainingPhotos, groups: groups, byPhoto: trainPermutable, using: &rng)
             let testOrder = Self.permutation(of: heldOutPhotos, groups: groups, byPhoto: testPermutable, using: &rng)
-            let shuffled = Matrix.product(trainProjected.rows(trainOrder.compactMap { trainIndex[$0] }), transposed: true, centredTrain)
-            let predicted = path.predict(
-                projected: testProjected.rows(testOrder.compactMap { testIndex[$0] }), choice: choice, using: shuffled)
+            // Vᵀ X_πᵀ Y: each distinct text row meets the activations of the rows it moved to.
+            let moved = trainTexts.sums(of: centredTrain, order: trainOrder.compactMap { trainIndex[$0] })
+            let shuffled = Matrix.product(trainProjected, transposed: true, moved)
+            let predicted = path.predict(projected: testProjected, choice: choice, using: shuffled)
+                .rows(testOrder.compactMap { testIndex[$0] }.map { testTexts.index[$0] })
             let r = Self.correlations(predicted, yTest)
             for column in 0..<y.columns { null[column].append(r[column]) }
         }
@@ -165,7 +170,8 @@ struct RidgeCoupling {
 
         // The adaptor for use: every photo, the chosen penalties.
         let (allMean, allStd, _) = Self.standardisation(y)
-        let final = try Path(x: x, y: y.subtractingFromRows(allMean).scalingColumns(allStd.map { 1 / $0 }), penalties: settings.penalties)
+        let final = try Path(
+            x: SharedRows(x), y: y.subtractingFromRows(allMean).scalingColumns(allStd.map { 1 / $0 }), penalties: settings.penalties)
         self.channels = channels
         weights = final.weights(choice: choice)
         textMean = final.xMean
@@ -236,15 +242,43 @@ struct RidgeCoupling {
         let penalties: [Double]
         let meanEigenvalue: Double
 
+        /// The fit of `y` on the texts `x`.
         init(x: Matrix, y: Matrix, penalties: [Double]) throws {
-            xMean = x.columnMeans
+            try self.init(x: SharedRows(x), y: y, penalties: penalties)
+        }
+
+        /// The fit of `y` on the shared texts `x`, one row of `y` per original row of `x`.
+        ///
+        /// With the distinct rows `u` centred, their counts `c` and the rows of centred `y` summed per
+        /// distinct row `s`: `XᵀX = uᵀ diag(c) u` and `XᵀY = uᵀ s`.
+        init(x: SharedRows, y: Matrix, penalties: [Double]) throws {
+            let n = Double(max(y.rows, 1))
+            var mean = [Double](repeating: 0, count: x.values.columns)
+            for (row, count) in x.counts.enumerated() {
+                for column in 0..<mean.count { mean[column] += count * x.values[row, column] }
+            }
+            xMean = mean.map { $0 / n }
             yMean = y.columnMeans
-            let xc = x.subtractingFromRows(xMean)
-            let (values, vectors) = try Matrix.product(xc, transposed: true, xc).symmetricEigen()
-            eigenvalues = values.map { max($0, 0) }
-            eigenvectors = vectors
-            meanEigenvalue = max(eigenvalues.reduce(0, +) / Double(max(eigenvalues.count, 1)), 1e-12)
-            projected = Matrix.product(Matrix.product(xc, vectors), transposed: true, y.subtractingFromRows(yMean))
+            let xc = x.values.subtractingFromRows(xMean)
+            let dimension = xc.columns
+            if xc.rows < dimension {
+                // Fewer distinct texts than dimensions: with B = diag(√c) u, the nonzero eigenpairs
+                // of BᵀB come from the small B Bᵀ = Q Λ Qᵀ as V = Bᵀ Q Λ^(-1/2). The others meet
+                // only the zero part of XᵀY and of any centred text of the fit, so they are left out.
+                let b = xc.scalingRows(x.counts.map { $0.squareRoot() })
+                let (values, q) = try Matrix.product(b, transposed: false, b, transposed: true).symmetricEigen()
+                let largest = values.max() ?? 0
+                let kept = values.indices.filter { values[$0] > 1e-12 * largest }
+                eigenvalues = kept.map { values[$0] }
+                eigenvectors = Matrix.product(b, transposed: true, q.columns(kept)).scalingColumns(eigenvalues.map { 1 / $0.squareRoot() })
+            } else {
+                let (values, vectors) = try Matrix.product(xc, transposed: true, xc.scalingRows(x.counts)).symmetricEigen()
+                eigenvalues = values.map { max($0, 0) }
+                eigenvectors = vectors
+            }
+            // The mean over every dimension, zero eigenvalues included: the penalties' scale.
+            meanEigenvalue = max(eigenvalues.reduce(0, +) / Double(max(dimension, 1)), 1e-12)
+            projected = Matrix.product(Matrix.product(xc, eigenvectors), transposed: true, x.sums(of: y.subtractingFromRows(yMean)))
             self.penalties = penalties
         }
 
@@ -257,11 +291,6 @@ struct RidgeCoupling {
         func predict(_ x: Matrix, penalty k: Int) -> Matrix {
             let a = Matrix.product(x.subtractingFromRows(xMean), eigenvectors).scalingColumns(shrinkage(k))
             return Matrix.product(a, projected).subtractingFromRows(yMean.map { -$0 })
-        }
-
-        /// Predictions with each column's own penalty.
-        func predict(_ x: Matrix, choice: [Int]) -> Matrix {
-            predict(projected: project(x), choice: choice)
         }
 
         /// `x`, centred, in the eigenvector basis: what predictions start from.
