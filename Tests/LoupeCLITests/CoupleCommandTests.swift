@@ -49,4 +49,79 @@ import Testing
         #expect(describe.status == 2)
         #expect(describe.errors.contains("not a Loupe adaptor"), "\(describe.errors)")
     }
+
+    /// An adaptor `loupe couple --out` wrote is what a notebook's `{couple} :file:` reads: the
+    /// same channels coupled, and `{describe}` ranks the same best text as `loupe describe`; a
+    /// file fitted for another layer fails its cell by name and the rest of the report renders.
+    @Test func aNotebookReadsTheAdaptorThatLoupeCoupleWrote() throws {
+        let scratch = try folder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let adaptor = scratch.appendingPathComponent("blocks15.safetensors")
+        let fit = try runLoupe(
+            [
+                "couple", "--captions", Self.captions.path, "--layer", "_blocks.15", "--crops", "1", "--permutations", "20",
+                "--out", adaptor.path, "--json",
+            ], home: TextCommandTests.home)
+        #expect(fit.status == 0, "\(fit.errors)")
+        let statistics = try #require(try JSONSerialization.jsonObject(with: Data(fit.output.utf8)) as? [String: Any])
+        let channels = try #require(statistics["channels"] as? [[String: Any]])
+        let coupled = channels.filter { channel in
+            let (r, null) = (channel["heldOutR"] as? Double ?? 0, channel["nullP95"] as? Double ?? 1)
+            return channel["dead"] as? Bool == false && r > 0 && r > null
+        }.count
+        #expect(coupled > 0)
+
+        let phrases = ["green leaves and moss in a forest", "a red bus on a street", "a bird with spread wings"]
+        try phrases.joined(separator: "\n").write(to: scratch.appendingPathComponent("phrases.txt"), atomically: true, encoding: .utf8)
+        let described = try runLoupe(
+            [
+                "describe", adaptor.path, "--vocabulary", scratch.appendingPathComponent("phrases.txt").path, "--channels", "0", "--top",
+                "1", "--json",
+            ],
+            home: TextCommandTests.home)
+        #expect(described.status == 0, "\(described.errors)")
+        let description = try #require(try JSONSerialization.jsonObject(with: Data(described.output.utf8)) as? [String: Any])
+        let first = try #require((description["channels"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]])
+        let best = try #require(first.first?["text"] as? String)
+
+        let notebook = scratch.appendingPathComponent("saved.md")
+        try """
+        # A saved adaptor
+
+        ```{model} net
+        :name: efficientnet-lite0
+        ```
+
+        ```{couple} saved
+        :model: net
+        :layer: _blocks.15
+        :file: blocks15.safetensors
+        ```
+
+        ```{embed} phrases
+        \(phrases.joined(separator: "\n"))
+        ```
+
+        ```{describe}
+        :adaptor: saved
+        :texts: phrases
+        :channels: 0
+        :top: 1
+        ```
+
+        ```{couple} elsewhere
+        :model: net
+        :layer: _blocks.10
+        :file: blocks15.safetensors
+        ```
+        """.write(to: notebook, atomically: true, encoding: .utf8)
+        let report = scratch.appendingPathComponent("saved.html")
+        let render = try runLoupe(["render", notebook.path, "-o", report.path, "--no-cache", "--quiet"], home: TextCommandTests.home)
+        #expect(render.status == 1, "one cell fails: \(render.errors)")
+        let html = try String(contentsOf: report, encoding: .utf8)
+        #expect(html.contains("Read from blocks15.safetensors"))
+        #expect(html.contains("<td>\(channels.count)</td>") && html.contains("<td>\(coupled) ("), "the file's statistics")
+        #expect(html.contains(best), "the same best text as loupe describe")
+        #expect(html.contains("fitted for layer _blocks.15, not _blocks.10"))
+    }
 }

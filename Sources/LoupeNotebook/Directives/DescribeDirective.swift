@@ -82,9 +82,9 @@ struct DescribeDirective: Directive {
                 ]
             })
         var outputs: [CellOutput] = [.table(table)]
-        if options.examples > 0, let evidence = adaptor.evidence {
+        if options.examples > 0, let evidence = adaptor.evidence, let probes = fitted.probes {
             for d in described {
-                outputs += try examples(of: d, fitted: fitted, evidence: evidence)
+                outputs += try examples(of: d, fitted: fitted, probes: probes, evidence: evidence)
             }
         }
         return CellRun(
@@ -93,8 +93,9 @@ struct DescribeDirective: Directive {
     }
 
     /// The whole photos that excite the channel most, as the model saw them, small.
-    private func examples(of d: ChannelDescription, fitted: FittedAdaptor, evidence: CouplingEvidence) throws -> [CellOutput] {
-        let probes = fitted.probes
+    private func examples(
+        of d: ChannelDescription, fitted: FittedAdaptor, probes: ProbeSet, evidence: CouplingEvidence
+    ) throws -> [CellOutput] {
         let whole = probes.probes.indices.filter { probes.probes[$0].crop == nil }
         let value = { (probe: Int) in evidence.activations[probe * evidence.channels + d.channel] }
         let best = whole.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(options.examples)

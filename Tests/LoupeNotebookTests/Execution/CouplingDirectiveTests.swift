@@ -64,6 +64,12 @@ import Testing
             :layer: _blocks.99
             :captions: {{ images }}/coupling/captions.json
             ```
+
+            ```{couple} both
+            :layer: _blocks.15
+            :captions: {{ images }}/coupling/captions.json
+            :file: {{ images }}/coupling/captions.json
+            ```
             """)
         let couple = try tests.cell(rendering, "words")
         #expect(couple.status == .ok)
@@ -124,7 +130,8 @@ import Testing
         guard case let .failed(channel) = try tests.cell(rendering, "describe-2").status,
             case let .failed(template) = try tests.cell(rendering, "describe-3").status,
             case let .failed(missing) = try tests.cell(rendering, "nothing").status,
-            case let .failed(layer) = try tests.cell(rendering, "badlayer").status
+            case let .failed(layer) = try tests.cell(rendering, "badlayer").status,
+            case let .failed(both) = try tests.cell(rendering, "both").status
         else {
             Issue.record("bad options must fail their cells")
             return
@@ -133,5 +140,6 @@ import Testing
         #expect(template.contains(":template:") && template.contains("{}"))
         #expect(missing.contains(":captions:") && missing.contains("missing.json"))
         #expect(layer.contains(":layer:") && layer.contains("_blocks.99"))
+        #expect(both.contains("either ':captions:' or ':file:'"))
     }
 }
