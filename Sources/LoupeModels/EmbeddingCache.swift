@@ -34,7 +34,7 @@ public struct EmbeddingCache: Sendable {
         }
         let vectors = try compute()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try? NPY.encode(vectors.flatMap { $0 }, shape: [vectors.count, dimension]).write(to: url, options: .atomic)
+        try? NPY.encode(rows: vectors, shape: [vectors.count, dimension]).write(to: url, options: .atomic)
         return (vectors, false)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 final class Buffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
-    private var conversions: [MemoryDescriptor: Storage] = [:]
+    /// Converted copies, by the layout they were read through and the layout made.
+    private var conversions: [[MemoryDescriptor]: Storage] = [:]
     private let lock = NSLock()
 
     init(byteCount: Int) {
@@ -56,10 +57,12 @@ final class Buffer: @unchecked Sendable {
         return false
     }
 
-    /// A converted copy, made once per target layout (for weights read by many executions).
-    func cachedConversion(_ key: MemoryDescriptor, make: () throws -> Storage) rethrows -> Storage {
+    /// A converted copy, made once per source view and target layout (for weights read by many
+    /// executions): the same bytes seen through another view (a transposed one) are another copy.
+    func cachedConversion(from source: MemoryDescriptor, to target: MemoryDescriptor, make: () throws -> Storage) rethrows -> Storage {
         lock.lock()
         defer { lock.unlock() }
+        let key = [source, target]
         if let hit = conversions[key] { return hit }
         let made = try make()
         conversions[key] = made
@@ -97,7 +100,7 @@ struct Storage: @unchecked Sendable {
     func converted(to target: MemoryDescriptor, cache: Bool = false) throws -> Storage {
         if descriptor == target { return self }
         if cache {
-            return try buffer.cachedConversion(target) { try reorder(to: target) }
+            return try buffer.cachedConversion(from: descriptor, to: target) { try reorder(to: target) }
         }
         return try reorder(to: target)
     }

@@ -56,6 +56,17 @@ extension Tensor {
         self.init(shape: shape, storage: storage)
     }
 
+    /// A tensor of `shape` whose elements `body` writes, every one of them, in row-major order
+    /// (no intermediate array: checkpoint readers fill their tensors this way).
+    ///
+    /// - Throws: ``TensorError`` for an invalid shape; what `body` throws.
+    public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
+        try Tensor.validate(shape: shape, op: "Tensor(shape:initializingWith:)")
+        let storage = Storage(uninitialized: try .plain(shape))
+        try body(UnsafeMutableBufferPointer(start: storage.buffer.floats, count: shape.reduce(1, *)))
+        self.init(shape: shape, storage: storage)
+    }
+
     /// A tensor of the given shape filled by `body`, which writes every element through a
     /// row-major pointer.
     static func plain(_ shape: [Int], fill body: (UnsafeMutablePointer<Float>, Int) throws -> Void) throws -> Tensor {

@@ -135,13 +135,15 @@ struct Attribute: ParsableCommand {
             let resolved = run.target
             let size = (height: input.tensor.shape[2], width: input.tensor.shape[3])
             if let raw {
-                try NPY.encode(attribution.values, shape: attribution.shape).write(
+                try AtomicFile.write(
+                    NPY.encode(attribution.values, shape: attribution.shape),
                     to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
             if let rawUpsampled {
                 let (h, w) = (attribution.shape[attribution.shape.count - 2], attribution.shape[attribution.shape.count - 1])
                 let up = Resampling.bilinear(Array(attribution.values.prefix(h * w)), from: (h, w), to: size)
-                try NPY.encode(up, shape: [1, 1, size.height, size.width]).write(
+                try AtomicFile.write(
+                    NPY.encode(up, shape: [1, 1, size.height, size.width]),
                     to: URL(fileURLWithPath: (rawUpsampled as NSString).expandingTildeInPath))
             }
             if let out {

@@ -70,8 +70,9 @@ struct Embed: ParsableCommand {
                 FileHandle.standardError.write(Data("loupe: embedded \(done)/\(total)\n".utf8))
             }
             if let npy {
-                try NPY.encode(embedding.vectors.flatMap { $0 }, shape: [inputs.count, embedder.dimension])
-                    .write(to: URL(fileURLWithPath: (npy as NSString).expandingTildeInPath), options: .atomic)
+                try AtomicFile.write(to: URL(fileURLWithPath: (npy as NSString).expandingTildeInPath)) { handle in
+                    try NPY.write(rows: embedding.vectors, shape: [inputs.count, embedder.dimension], to: handle)
+                }
             }
             for index in embedding.truncated {
                 FileHandle.standardError.write(

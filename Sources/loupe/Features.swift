@@ -54,8 +54,8 @@ struct Features: ParsableCommand {
             let input = try imageOptions.input(from: image, for: model)
             let features = try model.featureMaps(for: input.tensor, layer: call)
             if let raw {
-                try NPY.encode(features.values, shape: features.shape).write(
-                    to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
+                try AtomicFile.write(
+                    NPY.encode(features.values, shape: features.shape), to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
             let maps =
                 try channels.map { try features.maps(IndexList.parse($0, option: "--channels")) }
@@ -135,13 +135,15 @@ struct Filters: ParsableCommand {
                 let perFilter = grid.weightShape.dropFirst().reduce(1, *)
                 let rows = Self.unique(grid.tiles.map(\.filter))
                 let values = rows.flatMap { weight[($0 * perFilter)..<(($0 + 1) * perFilter)] }
-                try NPY.encode(values, shape: [rows.count] + grid.weightShape.dropFirst())
-                    .write(to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
+                try AtomicFile.write(
+                    NPY.encode(values, shape: [rows.count] + grid.weightShape.dropFirst()),
+                    to: URL(fileURLWithPath: (raw as NSString).expandingTildeInPath))
             }
             if let tiles {
                 let first = grid.tiles.first
                 let shape = [grid.tiles.count, first?.height ?? 0, first?.width ?? 0] + (first?.channels == 3 ? [3] : [])
-                try NPY.encode(grid.tiles.flatMap(\.values), shape: shape).write(
+                try AtomicFile.write(
+                    NPY.encode(grid.tiles.flatMap(\.values), shape: shape),
                     to: URL(fileURLWithPath: (tiles as NSString).expandingTildeInPath))
             }
             if json {

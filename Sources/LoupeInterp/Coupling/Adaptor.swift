@@ -190,12 +190,11 @@ public struct Adaptor: Sendable {
             ], metadata: ["format": "loupe-adaptor-1", "provenance": provenanceJSON])
     }
 
-    /// Writes ``encoded()`` to `url` atomically.
+    /// Writes ``encoded()`` to `url` atomically (``AtomicFile``).
     ///
-    /// - Throws: the file system's errors.
+    /// - Throws: ``LoupeModels/AtomicFileError``; the encoder's errors.
     public func write(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try encoded().write(to: url, options: .atomic)
+        try AtomicFile.write(try encoded(), to: url)
     }
 
     /// Reads an adaptor written by ``write(to:)``.

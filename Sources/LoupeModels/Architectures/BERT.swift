@@ -246,8 +246,12 @@ public final class BERTDense: Module {
     /// `dense`.
     public var children: [(key: String, module: any Module)] { [("dense", dense)] }
 
-    /// `dense(input)`, then GELU when ``activation`` is set.
+    /// `dense(input)`, then GELU when ``activation`` is set (fused into one kernel when no hook
+    /// reads `dense` and no gradient is asked for).
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        if activation, !context.isObserved("dense") {
+            return try input.linearGELU(weight: dense.weight.tensor, bias: dense.bias?.tensor)
+        }
         let x = try context("dense", dense, input)
         return activation ? try x.gelu() : x
     }

@@ -36,16 +36,12 @@ public enum Checkpoint {
             throw ModelError.unreadable(file: name, reason: "no such file")
         }
         guard !isDirectory.boolValue else { throw ModelError.unreadable(file: name, reason: "it is a directory") }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw ModelError.unreadable(file: name, reason: error.localizedDescription)
-        }
+        let mapping = try MappedFile(url)
+        let data = mapping.data
         switch try CheckpointFormat(sniffing: data, file: name) {
         case .torchZip: return try TorchZip.read(url, data: data, file: name)
         case .torchLegacy: return try TorchLegacy.read(data, file: name)
-        case .safetensors: return try Safetensors.read(data, file: name)
+        case .safetensors: return try Safetensors.readWithMetadata(data, file: name, consumed: mapping.release).tensors
         }
     }
 }

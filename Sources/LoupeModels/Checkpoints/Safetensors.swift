@@ -61,7 +61,12 @@ enum Safetensors {
     }
 
     /// The tensors and the header's string metadata; checked as ``read(_:file:)`` says.
-    static func readWithMetadata(_ data: Data, file: String) throws -> (tensors: StateDict, metadata: [String: String]) {
+    ///
+    /// `consumed` is told the byte range of each tensor once it has been copied out (a mapped
+    /// file releases those pages).
+    static func readWithMetadata(
+        _ data: Data, file: String, consumed: ((Range<Int>) -> Void)? = nil
+    ) throws -> (tensors: StateDict, metadata: [String: String]) {
         let (headerLength, dataStart) = try data.withUnsafeBytes { raw in
             var reader = ByteReader(raw, file: file)
             let claimed = try reader.littleEndian(8, "the safetensors header length")
@@ -118,6 +123,7 @@ enum Safetensors {
             result[name] = try bytes.withUnsafeBytes { raw in
                 try layout.tensor(from: raw, type: type, key: name, file: file)
             }
+            consumed?((dataStart + range.lowerBound)..<(dataStart + range.upperBound))
         }
         if !result.tensors.isEmpty, result.tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
             result = result.removingPrefix("module.")

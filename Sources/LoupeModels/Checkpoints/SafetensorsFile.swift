@@ -48,12 +48,7 @@ public enum SafetensorsFile {
     ///
     /// - Throws: ``ModelError`` naming the file for anything malformed, as for checkpoints.
     public static func read(contentsOf url: URL) throws -> (tensors: StateDict, metadata: [String: String]) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw ModelError.unreadable(file: url.path, reason: FileErrorReason.text(for: error))
-        }
-        return try Safetensors.readWithMetadata(data, file: url.path)
+        let mapping = try MappedFile(url)
+        return try Safetensors.readWithMetadata(mapping.data, file: url.path, consumed: mapping.release)
     }
 }

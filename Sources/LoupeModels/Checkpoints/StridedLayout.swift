@@ -131,14 +131,12 @@ extension StridedLayout {
             throw ModelError.truncated(
                 file: file, detail: "tensor \(key) needs \(extent) \(type.name) element(s) but its storage holds \(bytes.count) byte(s)")
         }
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0, let source = bytes.baseAddress, let destination = buffer.baseAddress {
-                fill(destination, from: source, type: type, bigEndian: bigEndian)
-            }
-            initialized = count
-        }
         do {
-            return try Tensor(shape: shape, scalars: values)
+            return try Tensor(shape: shape) { buffer in
+                if count > 0, let source = bytes.baseAddress, let destination = buffer.baseAddress {
+                    fill(destination, from: source, type: type, bigEndian: bigEndian)
+                }
+            }
         } catch {
             throw ModelError.notACheckpoint(file: file, reason: "tensor \(key) of size \(shape): \(error)")
         }

@@ -30,6 +30,41 @@ extension Tensor {
     ///
     /// `x` is `[…, in]`, `weight` `[out, in]` (PyTorch's layout) and `bias` `[out]`.
     public func linear(weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        try checkLinear(weight: weight, bias: bias)
+        try checkNoNaN(op: "linear", name: "input")
+        let features = shape[rank - 1]
+        let rows = try contiguous().reshaped(to: [-1, features]).detached()
+        let w = try weight.contiguous().detached()
+        let b = try bias?.contiguous().detached()
+        let outputShape = Array(shape.dropLast()) + [weight.shape[0]]
+        let out = try Tensor.linearKernel(rows, weight: w, bias: b).reshaped(to: outputShape)
+        let inputShape = shape
+        return Tensor.result("linear", shape: outputShape, storage: out.storage, inputs: [self, weight] + (bias.map { [$0] } ?? [])) {
+            g, needs in
+            let g2 = try g.contiguous().reshaped(to: [-1, w.shape[0]])
+            return [
+                needs[0] ? try Tensor.matmulKernel(g2, transposed: false, w, transposed: false).reshaped(to: inputShape) : nil,
+                needs[1] ? try Tensor.matmulKernel(g2, transposed: true, rows, transposed: false) : nil,
+            ] + (needs.count > 2 ? [needs[2] ? try g2.sum(toShape: [w.shape[0]]) : nil] : [])
+        }
+    }
+
+    /// `GELU(x · weightᵀ + bias)` (GELU with erf, as BERT's feed-forward block): one oneDNN
+    /// matmul with the bias and the GELU fused when no gradient can be asked for, the two ops
+    /// of ``linear(weight:bias:)`` and ``gelu(approximateTanh:)`` otherwise.
+    public func linearGELU(weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)) else {
+            return try linear(weight: weight, bias: bias).gelu()
+        }
+        try checkLinear(weight: weight, bias: bias)
+        try checkNoNaN(op: "linear", name: "input")
+        let rows = try contiguous().reshaped(to: [-1, shape[rank - 1]])
+        return try Tensor.linearKernel(rows, weight: try weight.contiguous(), bias: try bias?.contiguous(), activation: .geluErf)
+            .reshaped(to: Array(shape.dropLast()) + [weight.shape[0]])
+    }
+
+    /// Refuses a weight `[out, in]` and bias `[out]` that do not fit this input `[…, in]`.
+    private func checkLinear(weight: Tensor, bias: Tensor?) throws {
         guard rank >= 1, weight.rank == 2, shape[rank - 1] == weight.shape[1] else {
             throw TensorError.shapeMismatch(op: "linear", shapes: [shape, weight.shape], expected: "[…, in] with a weight [out, in]")
         }
@@ -37,24 +72,44 @@ extension Tensor {
             throw TensorError.shapeMismatch(
                 op: "linear", shapes: [weight.shape, bias.shape], expected: "the bias must be [\(weight.shape[0])]")
         }
-        try checkNoNaN(op: "linear", name: "input")
-        let features = shape[rank - 1]
-        let rows = try contiguous().reshaped(to: [-1, features]).detached()
-        let w = try weight.contiguous().detached()
-        // x · Wᵀ with W read through transposed strides: no copy of the weight.
-        var out = try Tensor.matmulKernel(rows, transposed: false, w, transposed: true)
-        let outputShape = Array(shape.dropLast()) + [weight.shape[0]]
-        out = try out.reshaped(to: outputShape)
-        let inputShape = shape
-        let product = Tensor.result("linear", shape: outputShape, storage: out.storage, inputs: [self, weight]) { g, needs in
-            let g2 = try g.contiguous().reshaped(to: [-1, w.shape[0]])
-            return [
-                needs[0] ? try Tensor.matmulKernel(g2, transposed: false, w, transposed: false).reshaped(to: inputShape) : nil,
-                needs[1] ? try Tensor.matmulKernel(g2, transposed: true, rows, transposed: false) : nil,
-            ]
+    }
+
+    /// `x · Wᵀ + b` for `x` `[M, K]` and `W` `[N, K]` (both dense), as one oneDNN matmul with the
+    /// bias fused, and, with `activation`, that function applied on the way out.
+    ///
+    /// The weight is read through transposed strides, no copy; if oneDNN offered no JIT kernel
+    /// for that view, the plain layout is asked for and the transposed weight is made once per
+    /// weight buffer and kept with it.
+    static func linearKernel(_ x: Tensor, weight w: Tensor, bias: Tensor?, activation: EltwiseFunction? = nil) throws -> Tensor {
+        let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
+        let src = try MemoryDescriptor.plain([m, k])
+        // Wᵀ through transposed strides.
+        let weightView = try MemoryDescriptor.strided([k, n], strides: [1, k])
+        let dst = try MemoryDescriptor.plain([m, n])
+        let biasView = try bias.map { _ in try MemoryDescriptor.plain([1, n]) }
+        let primitive = try PrimitiveCache.primitive(
+            "linear", src, weightView, biasView, activation, layouts: [.given, .plain]
+        ) { engine, choice in
+            try withEltwisePostOp(activation) { attributes in
+                var op = dnnl_matmul_desc_t()
+                var s = src.raw, wd = try choice.descriptor(for: weightView).raw, d = dst.raw
+                if var b = biasView?.raw {
+                    try check(dnnl_matmul_desc_init(&op, &s, &wd, &b, &d), op: "linear")
+                } else {
+                    try check(dnnl_matmul_desc_init(&op, &s, &wd, nil, &d), op: "linear")
+                }
+                return try makeDescriptor(&op, engine: engine, attributes: attributes, kind: "linear")
+            }
         }
-        guard let bias else { return product }
-        return try product + bias
+        let weights = try Storage(descriptor: weightView, buffer: w.storage.buffer)
+            .converted(to: primitive.memory(dnnl_query_weights_md), cache: true)
+        let out = Storage(uninitialized: dst)
+        var arguments = [
+            (DNNL_ARG_SRC, Storage(descriptor: src, buffer: x.storage.buffer)), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, out),
+        ]
+        if let bias, let biasView { arguments.append((DNNL_ARG_BIAS, Storage(descriptor: biasView, buffer: bias.storage.buffer))) }
+        try primitive.execute(arguments)
+        return Tensor(shape: [m, n], storage: out)
     }
 
     /// `a × b` on oneDNN, either operand optionally transposed through its strides.
@@ -88,4 +143,20 @@ extension Tensor {
         ])
         return Tensor(shape: outShape, storage: out)
     }
+}
+
+/// Primitive attributes holding one eltwise post-op, alive during `body` (`nil` without one).
+func withEltwisePostOp<R>(_ function: EltwiseFunction?, _ body: (dnnl_primitive_attr_t?) throws -> R) throws -> R {
+    guard let function else { return try body(nil) }
+    var attributes: dnnl_primitive_attr_t?
+    var postOps: dnnl_post_ops_t?
+    try check(dnnl_primitive_attr_create(&attributes), op: "eltwise post-op")
+    defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
+    try check(dnnl_post_ops_create(&postOps), op: "eltwise post-op")
+    defer { if let postOps { dnnl_post_ops_destroy(postOps) } }
+    guard let attributes, let postOps else { throw TensorError.dnnl(op: "eltwise post-op", status: "no attributes") }
+    let (algorithm, alpha, beta) = function.algorithm
+    try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "eltwise post-op")
+    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: "eltwise post-op")
+    return try body(attributes)
 }

@@ -1,0 +1,32 @@
+import Testing
+
+@testable import LoupeTensor
+
+/// The fused linear kernels (bias in the matmul; bias and GELU for BERT's feed-forward block)
+/// against the separate ops, with and without a gradient.
+@Suite struct LinearFusionTests {
+    @Test func linearGELUEqualsLinearThenGELU() throws {
+        var rng = SplitMix64(seed: 3)
+        let x = try Tensor.randomNormal([2, 5, 24], standardDeviation: 1, using: &rng)
+        let w = try Tensor.randomNormal([40, 24], standardDeviation: 0.3, using: &rng)
+        let b = try Tensor.randomNormal([40], standardDeviation: 0.2, using: &rng)
+        // Reference: matmul, then bias and GELU as separate ops.
+        let separate = try (try x.reshaped(to: [10, 24]).matmul(try w.transposed()) + b).gelu().reshaped(to: [2, 5, 40])
+        let fused = try GradMode.withoutGrad { try x.linearGELU(weight: w, bias: b) }
+        #expect(fused.shape == [2, 5, 40])
+        let worst = zip(try fused.scalars, try separate.scalars).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "max |fused − separate| = \(worst)")
+
+        // With a gradient asked for, the same values and a bias gradient of Σ over rows of GELU′.
+        let bias = b.requiringGrad()
+        let y = try x.linearGELU(weight: w, bias: bias)
+        let again = zip(try y.scalars, try separate.scalars).map { abs($0 - $1) }.max() ?? 1
+        #expect(again < 1e-5)
+        let plain = try x.linear(weight: w, bias: bias)
+        let (gFused, gPlain) = (try grad(of: y.sum(), wrt: [bias])[0], try grad(of: plain.sum(), wrt: [bias])[0])
+        #expect(gPlain.shape == [40])
+        // d/db Σ (xWᵀ + b) = the number of rows, for every output.
+        #expect(try gPlain.scalars.allSatisfy { abs($0 - 10) < 1e-5 })
+        #expect(try gFused.scalars.allSatisfy { $0.isFinite } && (try gFused.scalars) != (try gPlain.scalars))
+    }
+}
