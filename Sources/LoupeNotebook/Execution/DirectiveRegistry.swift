@@ -30,6 +30,7 @@ public struct DirectiveRegistry: Sendable {
         CoupleDirective.self,
         DescribeDirective.self,
         ConsolidateDirective.self,
+        SteerDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.
