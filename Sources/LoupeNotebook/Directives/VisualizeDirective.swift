@@ -29,9 +29,16 @@ struct VisualizeDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(
             help:
-                "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel)."
+                "What to maximise: a class index (`130`), a class label (`flamingo`), `layer:channel` (mean activation), `layer:channel:y:x` or `layer:channel:center` (one neuron), or `layer:w0,w1,…` (a direction, one weight per channel). Leave out to give `sentence`."
         )
-        var target: String
+        var target: String?
+        @CellOption(
+            help:
+                "Instead of `target`: a sentence, mapped by `adaptor` onto its layer; the objective is the mean over positions of the dot product of the layer's activations with the sentence's pattern (its predicted activation of each coupled channel, times the channel's σ) — the network's picture of the sentence."
+        )
+        var sentence: String?
+        @CellOption(help: "With `sentence`: the `{couple}` cell whose adaptor maps it onto its layer.")
+        var adaptor: CellName<FittedAdaptor>?
         @CellOption(range: 1...10_000, help: "Adam steps.")
         var steps = 100
         @CellOption(range: 1e-6...100, help: "Adam's learning rate (betas 0.9, 0.999, eps 1e-8, as PyTorch).")
@@ -69,15 +76,31 @@ struct VisualizeDirective: Directive {
         var caption: String?
     }
 
+    /// What the cell maximises.
+    private enum Goal {
+        case target(String)
+        case sentence(String, adaptor: CellName<FittedAdaptor>)
+    }
+
     private let modelName: CellName<LoadedModel>
-    private let target: String
+    private let goal: Goal
     private let settings: VisualizationSettings
     private let caption: String?
 
     init(_ cell: DirectiveCell<Options>) throws {
         let options = cell.options
         modelName = options.model
-        target = options.target.trimmingCharacters(in: .whitespaces)
+        switch (options.target?.trimmingCharacters(in: .whitespaces), options.sentence, options.adaptor) {
+        case let (target?, nil, nil): goal = .target(target)
+        case let (nil, sentence?, adaptor?):
+            guard !sentence.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw CellError.badOption(option: "sentence", reason: "it is empty")
+            }
+            goal = .sentence(sentence, adaptor: adaptor)
+        case (nil, _?, nil): throw CellError.invalid("':sentence:' needs ':adaptor:', the `{couple}` cell that maps it onto a layer")
+        case (nil, nil, _): throw CellError.invalid("'{visualize}' needs ':target:' or ':sentence:' with ':adaptor:'")
+        case (_?, _, _): throw CellError.invalid("set either ':target:' or ':sentence:' (with ':adaptor:'), not both")
+        }
         var settings = VisualizationSettings()
         settings.steps = options.steps
         settings.learningRate = options.lr
@@ -100,20 +123,47 @@ struct VisualizeDirective: Directive {
     func run(_ context: CellContext) throws -> CellRun {
         let loaded = try context.value(modelName)
         let model = loaded.model
-        let objective = try VisualizationObjective(parsing: target, model: model)
+        let (objective, name) = try self.objective(model: loaded, context: context)
         let result = try model.visualize(objective, settings: settings)
         let isLogit = objective.needsLogits && objective.terms.count == 1
         let quantity = isLogit ? "logit" : "objective"
         let text =
             caption
-            ?? "\(method) of \(objective) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
-        let image = try ImageOutput(result.image, caption: text, alt: "Generated image maximising \(objective) in \(loaded.caption)")
+            ?? "\(method) of \(name) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
+        let image = try ImageOutput(result.image, caption: text, alt: "Generated image maximising \(name) in \(loaded.caption)")
         let chart = Chart(
             caption:
-                "\(quantity.prefix(1).uppercased() + quantity.dropFirst()) per Adam step: \(objective), \(loaded.caption), \(settings.parameterization) parameterisation, seed \(settings.seed)",
+                "\(quantity.prefix(1).uppercased() + quantity.dropFirst()) per Adam step: \(name), \(loaded.caption), \(settings.parameterization) parameterisation, seed \(settings.seed)",
             xLabel: "step", yLabel: quantity,
-            series: [Chart.Series(label: "\(objective)", values: result.values.map(Double.init))])
+            series: [Chart.Series(label: name, values: result.values.map(Double.init))])
         return CellRun(outputs: [.image(image), .chart(chart)])
+    }
+
+    /// The objective and how captions name it.
+    private func objective(model loaded: LoadedModel, context: CellContext) throws -> (VisualizationObjective, String) {
+        switch goal {
+        case .target(let target):
+            let objective = try VisualizationObjective(parsing: target, model: loaded.model)
+            return (objective, "\(objective)")
+        case let .sentence(sentence, adaptorName):
+            let fitted = try context.value(adaptorName)
+            let adaptor = fitted.adaptor
+            let layer = adaptor.provenance.layer
+            let pattern: SentencePattern
+            do {
+                try adaptor.check(model: loaded.model, layer: layer, encoder: fitted.embedder, file: "the adaptor \(adaptorName.name)")
+                pattern = try SentencePattern(
+                    sentence: sentence, vector: try fitted.embedder.embed([sentence]).vectors[0], adaptor: adaptor)
+            } catch let error as CouplingError {
+                throw CellError.badOption(option: "adaptor", reason: "\(error)")
+            } catch let error as InterpError {
+                throw CellError.badOption(option: "adaptor", reason: "\(error)")
+            }
+            return (
+                VisualizationObjective(.direction(layer: layer, weights: pattern.values)),
+                "“\(sentence)” through \(layer) (\(pattern.channels.count) coupled channels)"
+            )
+        }
     }
 
     private var method: String {

@@ -63,6 +63,24 @@ import Testing
             :adaptor: words
             :sentence: a tiger
             ```
+
+            ```{visualize}
+            :sentence: a striped tiger in the grass
+            :adaptor: words
+            :parameterization: fourier
+            :steps: 12
+            :size: 128
+            ```
+
+            ```{visualize}
+            :sentence: a tiger
+            ```
+
+            ```{visualize}
+            :target: flamingo
+            :sentence: a tiger
+            :adaptor: words
+            ```
             """)
         let predicted = try tests.cell(rendering, "predict-1")
         guard case let .table(top)? = predicted.outputs.first else {
@@ -104,6 +122,27 @@ import Testing
             return
         }
         #expect(alpha.contains(":alphas:") && alpha.contains("'lots'"))
+
+        // The network's picture of a sentence: the objective (the layer's dot product with the
+        // sentence's pattern) rises over the steps.
+        let picture = try tests.cell(rendering, "visualize-1")
+        #expect(picture.status == .ok)
+        guard picture.outputs.count == 2, case let .image(image) = picture.outputs[0], case let .chart(chart) = picture.outputs[1],
+            let values = chart.series.first?.y, let first = values.first, let last = values.last
+        else {
+            Issue.record("expected an image and a chart, found \(picture.outputs)")
+            return
+        }
+        #expect(image.caption.contains("“a striped tiger in the grass” through _blocks.15") && image.caption.contains("coupled channels"))
+        #expect(last > first, "the objective went from \(first) to \(last)")
+        guard case let .failed(noAdaptor) = try tests.cell(rendering, "visualize-2").status,
+            case let .failed(both) = try tests.cell(rendering, "visualize-3").status
+        else {
+            Issue.record("a sentence without an adaptor, or with a target, must fail its cell")
+            return
+        }
+        #expect(noAdaptor.contains("':sentence:' needs ':adaptor:'"))
+        #expect(both.contains("either ':target:' or ':sentence:'"))
         #expect(model.contains(":adaptor:") && model.contains("other weights"), "\(model)")
     }
 }
