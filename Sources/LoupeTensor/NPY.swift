@@ -12,14 +12,17 @@ public enum NPY {
     public static func encode(rows: [[Float]], shape: [Int]) -> Data {
         var data = header(descr: "<f4", shape: shape)
         data.reserveCapacity(data.count + rows.reduce(0) { $0 + $1.count } * 4)
-        for row in rows {
-            #if _endian(big)
-                row.map { $0.bitPattern.littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
-            #else
-                row.withUnsafeBytes { data.append(contentsOf: $0) }
-            #endif
-        }
+        for row in rows { appendLittleEndian(row, to: &data) }
         return data
+    }
+
+    /// Appends `row`'s float32 values, little-endian.
+    private static func appendLittleEndian(_ row: [Float], to data: inout Data) {
+        #if _endian(big)
+            row.map { $0.bitPattern.littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
+        #else
+            row.withUnsafeBytes { data.append(contentsOf: $0) }
+        #endif
     }
 
     /// Writes float32 `rows`, concatenated, of `shape` as a `.npy` file to `handle`, a
@@ -30,11 +33,7 @@ public enum NPY {
         try handle.write(contentsOf: header(descr: "<f4", shape: shape))
         var chunk = Data()
         for row in rows {
-            #if _endian(big)
-                row.map { $0.bitPattern.littleEndian }.withUnsafeBytes { chunk.append(contentsOf: $0) }
-            #else
-                row.withUnsafeBytes { chunk.append(contentsOf: $0) }
-            #endif
+            appendLittleEndian(row, to: &chunk)
             if chunk.count >= 1 << 20 {
                 try handle.write(contentsOf: chunk)
                 chunk.removeAll(keepingCapacity: true)

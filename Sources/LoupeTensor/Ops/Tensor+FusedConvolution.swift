@@ -78,23 +78,33 @@ func withConvolutionPostOps<R>(channels: Int, affine: Bool, activation: FusedAct
     throws -> R
 {
     guard affine || activation != nil else { return try body(nil) }
+    return try withPostOps(op: "conv2d post-op") { postOps in
+        if affine {
+            var perChannel = try MemoryDescriptor.plain([1, channels, 1, 1]).raw
+            try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_mul, &perChannel), op: "conv2d post-op")
+            try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &perChannel), op: "conv2d post-op")
+        }
+        if let activation {
+            let (algorithm, alpha, beta) = activation.function.algorithm
+            try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "conv2d post-op")
+        }
+    } body: {
+        try body($0)
+    }
+}
+
+/// Primitive attributes holding the post-ops `append` adds, alive during `body`; `op` names the
+/// operation in errors.
+func withPostOps<R>(op: String, append: (dnnl_post_ops_t) throws -> Void, body: (dnnl_primitive_attr_t) throws -> R) throws -> R {
     var attributes: dnnl_primitive_attr_t?
     var postOps: dnnl_post_ops_t?
-    try check(dnnl_primitive_attr_create(&attributes), op: "conv2d post-op")
+    try check(dnnl_primitive_attr_create(&attributes), op: op)
     defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
-    try check(dnnl_post_ops_create(&postOps), op: "conv2d post-op")
+    try check(dnnl_post_ops_create(&postOps), op: op)
     defer { if let postOps { dnnl_post_ops_destroy(postOps) } }
-    guard let attributes, let postOps else { throw TensorError.dnnl(op: "conv2d post-op", status: "no attributes") }
-    if affine {
-        var perChannel = try MemoryDescriptor.plain([1, channels, 1, 1]).raw
-        try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_mul, &perChannel), op: "conv2d post-op")
-        try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &perChannel), op: "conv2d post-op")
-    }
-    if let activation {
-        let (algorithm, alpha, beta) = activation.function.algorithm
-        try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "conv2d post-op")
-    }
-    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: "conv2d post-op")
+    guard let attributes, let postOps else { throw TensorError.dnnl(op: op, status: "no attributes") }
+    try append(postOps)
+    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: op)
     return try body(attributes)
 }
 

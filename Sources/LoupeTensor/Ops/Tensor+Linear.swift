@@ -148,15 +148,10 @@ extension Tensor {
 /// Primitive attributes holding one eltwise post-op, alive during `body` (`nil` without one).
 func withEltwisePostOp<R>(_ function: EltwiseFunction?, _ body: (dnnl_primitive_attr_t?) throws -> R) throws -> R {
     guard let function else { return try body(nil) }
-    var attributes: dnnl_primitive_attr_t?
-    var postOps: dnnl_post_ops_t?
-    try check(dnnl_primitive_attr_create(&attributes), op: "eltwise post-op")
-    defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
-    try check(dnnl_post_ops_create(&postOps), op: "eltwise post-op")
-    defer { if let postOps { dnnl_post_ops_destroy(postOps) } }
-    guard let attributes, let postOps else { throw TensorError.dnnl(op: "eltwise post-op", status: "no attributes") }
-    let (algorithm, alpha, beta) = function.algorithm
-    try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "eltwise post-op")
-    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), op: "eltwise post-op")
-    return try body(attributes)
+    return try withPostOps(op: "eltwise post-op") { postOps in
+        let (algorithm, alpha, beta) = function.algorithm
+        try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "eltwise post-op")
+    } body: {
+        try body($0)
+    }
 }
