@@ -25,11 +25,12 @@ import Testing
         #expect(try leftovers(in: target.deletingLastPathComponent()).isEmpty)
     }
 
-    @Test func failedRenameLeavesTheOldContentAndNoTemporaryFile() throws {
+    @Test func aDirectoryInTheWayIsRefusedAndKeptWithNoTemporaryFile() throws {
         let root = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        // The target is a non-empty directory, so renaming a file over it fails (EISDIR); this
-        // does not depend on permissions, which root ignores.
+        // The target is a non-empty directory: the writer refuses it before writing anything
+        // (renaming a file over it would fail with EISDIR); this does not depend on permissions,
+        // which root ignores.
         let target = root.appendingPathComponent("report.html")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         let old = target.appendingPathComponent("old.txt")
@@ -43,7 +44,7 @@ import Testing
             return
         }
         #expect(path == target.standardizedFileURL.path)
-        #expect(reason.hasPrefix("renaming the temporary file over it"))
+        #expect(reason == "it is a directory")
         #expect(try String(contentsOf: old, encoding: .utf8) == "old")
         #expect(try leftovers(in: root).isEmpty)
     }
