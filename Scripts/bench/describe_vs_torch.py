@@ -53,11 +53,14 @@ reports the first ten adaptor labels, which are compared by default; `--full-che
 `loupe couple` + `loupe describe` on every layer (about a minute more) to compare every channel's
 top-1 word and held-out r.
 
-Workload differences left: none in the amount of work, except that PyTorch computes the SoftWPMI
-probabilities (1,984 x 20,000 cosines and softmax) once per pass for the three layers, whereas
-Loupe's CouplingEvidence.dissect recomputes them per layer; both compute them per probe, not per
-photo, and both recompute each permutation's projection (X_perm - mean) V rather than permuting the
-rows of X V.
+Workload differences left: both compute the SoftWPMI probabilities (cosines and softmax) once per
+pass for the three layers. The arithmetic differs where Loupe exploits what repeats (the same
+results up to rounding): Loupe computes the probabilities once per distinct annotator vector (a
+photo and its crops share one) where PyTorch computes them per probe (1,984 x 20,000); Loupe's
+ridge fit stores each distinct text row once, so a permutation draw costs the number of photos and
+the eigenpairs come from the Gram matrix of the distinct rows, where PyTorch recomputes each
+permutation's projection (X_perm - mean) V over every probe; Loupe multiplies runs of SoftWPMI's
+factors before one logarithm where PyTorch takes one per factor.
 """
 
 import argparse
@@ -647,7 +650,7 @@ def compare(args, folder):
     print("ratio = Loupe / PyTorch (goal <= 0.3); warm: Loupe reads its activation and embedding caches, PyTorch keeps them in memory")
     print(f"PyTorch's dissect includes {torch_side['cold']['dissect_probabilities']:.2f} s cold / "
           f"{torch_side['warm']['dissect_probabilities']:.2f} s warm for the probe x word probabilities, computed once for the "
-          f"{len(LAYERS)} layers (Loupe computes them per layer)")
+          f"{len(LAYERS)} layers (Loupe too, once per distinct annotator vector)")
     c = checks["first_labels"]
     print(f"top-1 adaptor word, first {c['of']} channels of {LAYERS[0]} (what bench describe reports): {c['agree']}/{c['of']} agree")
     if "fingerprint" in checks:
