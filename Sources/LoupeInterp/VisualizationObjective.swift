@@ -187,9 +187,12 @@ public struct VisualizationObjective: Sendable, Equatable, CustomStringConvertib
                 throw InterpError.invalidParameter(
                     "direction for layer '\(layer)' has \(weights.count) weights; the layer has \(channels) channels")
             }
-            let w = try Tensor(shape: [1, channels, 1, 1], scalars: weights)
-            let weighted = try (activation * w).sum(axes: [1])
-            return height * width == 1 ? try weighted.reshaped(to: []) : try weighted.mean()
+            // The mean over positions of the weighted sum is the weighted sum of the channels'
+            // means: reducing the positions first keeps oneDNN on its JIT reductions (a sum over
+            // the channel axis of a plain map has only a reference kernel on AVX2).
+            let means = height * width == 1 ? activation : try activation.mean(axes: [2, 3], keepingDimensions: true)
+            let w = try Tensor(shape: [1, channels], scalars: weights)
+            return try (means.reshaped(to: [1, channels]) * w).sum()
         }
     }
 }

@@ -149,4 +149,15 @@ import Testing
         #expect(smoothed < 0.7 * rough, "TV \(rough) → \(smoothed)")
         #expect(smooth.finalValue > smooth.startValue + 5)
     }
+
+    /// A direction's value is the mean over positions of the weighted channel sum, including on
+    /// a 1 × 1 map.
+    @Test func aDirectionIsTheWeightedSumOfTheChannelMeans() throws {
+        let values: [Float] = [1, 2, 3, 4, -1, 0, 1, 2, 5, 5, 5, 9]  // channels of 2 × 2
+        let objective = VisualizationObjective(.direction(layer: "x", weights: [1, -2, 0.5]))
+        let value = try objective.value(logits: nil, activations: ["x": try Tensor(shape: [1, 3, 2, 2], scalars: values)]).item
+        #expect(abs(value - (2.5 - 2 * 0.5 + 0.5 * 6)) < 1e-6)
+        let point = try objective.value(logits: nil, activations: ["x": try Tensor(shape: [1, 3, 1, 1], scalars: [1, 2, 4])]).item
+        #expect(abs(point - (1 - 4 + 2)) < 1e-6)
+    }
 }
