@@ -139,14 +139,8 @@ public struct ChannelAblator: Sendable {
         guard input.rank == 4, input.shape[0] == 1 else {
             throw InterpError.invalidParameter("ablation takes one image, [1, 3, H, W]; got shape \(input.shape)")
         }
-        var runs = 0
-        var shape: [Int] = []
-        let logits = try GradMode.withoutGrad {
-            try model(input, observing: [layer]) { name, output in
-                if name == layer { runs += 1; shape = output.shape }
-                return output
-            }
-        }
+        let (logits, runs, output) = try LayerIntervention(model: model, layer: layer).observe(input)
+        let shape = output?.shape ?? []
         guard runs > 0, shape.count == 4 else { throw InterpError.notAFeatureMap(layer: layer, shape: shape) }
         return Probe(logits: try logits.scalars, runs: runs, shape: shape)
     }
@@ -165,14 +159,7 @@ public struct ChannelAblator: Sendable {
             }
             let maskTensor = try Tensor(shape: [chunk.count, probe.channels, 1, 1], scalars: mask)
             let batch = chunk.count == 1 ? input : try Tensor.concatenate(Array(repeating: input, count: chunk.count), axis: 0)
-            var run = 0
-            let logits = try GradMode.withoutGrad {
-                try model(batch, observing: [layer]) { name, output in
-                    guard name == layer else { return output }
-                    run += 1
-                    return run == probe.runs ? try output * maskTensor : output
-                }
-            }
+            let logits = try LayerIntervention(model: model, layer: layer).logits(batch, runs: probe.runs) { try $0 * maskTensor }
             let values = try logits.scalars
             let classes = logits.shape[1]
             rows += (0..<chunk.count).map { Array(values[($0 * classes)..<(($0 + 1) * classes)]) }

@@ -84,9 +84,8 @@ public struct SteeringRun: Sendable {
 /// Steers a model without training: adds `α ×` a sentence's pattern to a layer's output during
 /// the forward pass and reports what the model then predicts.
 ///
-/// The pattern is added by the forward hook at the layer's last run in a pass (a layer that runs
-/// twice, as EfficientNet-Lite's shared `_relu`, is steered where ``Model/forward(_:capturing:)``
-/// captures it); everything after the layer sees the change, nothing before it does.
+/// The pattern is added at the layer's last run in a pass, as ablation zeroes channels there
+/// (``LayerIntervention``): everything after the layer sees the change, nothing before it does.
 public struct Steering: Sendable {
     /// The model.
     public let model: Model
@@ -115,17 +114,8 @@ public struct Steering: Sendable {
             throw InterpError.invalidParameter("steering takes one image [1, 3, H, W], got \(input.shape)")
         }
         // One clean pass: how often the layer runs, and its output where it is steered.
-        var runs = 0
-        var clean: Tensor?
-        let logits = try GradMode.withoutGrad {
-            try model(input, observing: [layer]) { name, output in
-                if name == layer {
-                    runs += 1
-                    clean = output
-                }
-                return output
-            }
-        }
+        let intervention = LayerIntervention(model: model, layer: layer)
+        let (logits, runs, clean) = try intervention.observe(input)
         guard let clean, clean.rank == 4 || clean.rank == 2 else {
             throw InterpError.notAFeatureMap(layer: layer, shape: clean?.shape ?? [])
         }
@@ -156,14 +146,7 @@ public struct Steering: Sendable {
         }
         let delta = try shape.map { try coefficients * $0 } ?? coefficients
         let repeated = batch == 1 ? input : try Tensor.concatenate(Array(repeating: input, count: batch), axis: 0)
-        var run = 0
-        let steered = try GradMode.withoutGrad {
-            try model(repeated, observing: [layer]) { name, output in
-                guard name == layer else { return output }
-                run += 1
-                return run == runs ? try output + delta : output
-            }
-        }
+        let steered = try intervention.logits(repeated, runs: runs) { try $0 + delta }
         let values = try steered.scalars
         let classes = steered.shape[1]
         let steps = try alphas.enumerated().map { row, alpha in
