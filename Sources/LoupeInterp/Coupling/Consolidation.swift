@@ -97,7 +97,7 @@ extension Adaptor {
         let scores = try Dissection.softWPMI(probabilities, activations: joined, neurons: m + clusters.count, settings: settings)
 
         // Training-only predictions for every corpus text and channel.
-        let trainingPredictions = Matrix.product(Matrix(vectors, subtracting: evidence.trainingTextMean), evidence.trainingWeights)
+        let trainingPredictions = evidence.trainingPredictions(vectors)
         let heldOut = evidence.heldOutProbes
         var rng = SplitMix64(seed: evidence.seed &+ 1)
         var groups: [ChannelGroup] = []

@@ -264,6 +264,13 @@ public struct DissectionLabel: Sendable, Hashable {
 }
 
 extension CouplingEvidence {
+    /// What the fit on the training photos alone predicts for each of `vectors` (of the
+    /// annotator's dimension), `[texts × channels]`: for choices that must not see the held-out
+    /// photos.
+    func trainingPredictions(_ vectors: [[Float]]) -> Matrix {
+        Matrix.product(Matrix(vectors, subtracting: trainingTextMean), trainingWeights)
+    }
+
     /// Dissects `selected` channels against `concepts` (texts with vectors from the same
     /// encoder): each probe's concept probabilities are the softmax of 10 × the cosines between
     /// its annotator vector and the concepts (CLIP-Dissect's recipe with the sentence encoder in

@@ -74,7 +74,7 @@ extension Adaptor {
         }
 
         // Labels chosen without the held-out photos.
-        let predicted = Matrix.product(Matrix(vectors, subtracting: evidence.trainingTextMean), evidence.trainingWeights)
+        let predicted = evidence.trainingPredictions(vectors)
         let adaptorLabels = (0..<m).map { channel in (0..<corpus.count).max { predicted[$0, channel] < predicted[$1, channel] } ?? 0 }
         var settings = Dissection.Settings()
         settings.topK = min(settings.topK, max(1, training.count / 5))
