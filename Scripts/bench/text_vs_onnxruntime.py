@@ -25,7 +25,9 @@ runs the BERT, mean-pools over the mask and normalises:
   PyTorch       the same plain BERT in Debian's torch 1.13, torch.set_num_threads(2), no_grad
 
 Each Python side runs in its own process too, timed the same way (one untimed pass, median of
---reps), and reports its process's peak RSS; the ratio is Loupe / other (below 1: Loupe is
+--reps), and reports its process's peak RSS. Loupe and ONNX Runtime take --rounds turns on each
+workload and each side keeps its median round, so that the machine's drift over minutes does not
+favour one of them; the ratio is Loupe / other (below 1: Loupe is
 faster). Peak RSS of a whole `loupe embed --file vocabulary.txt --no-cache` process is compared
 with the ONNX Runtime process's. The reference packages are installed with pip --no-deps into
 .parity/ and run with Debian's /usr/bin/python3; they are never Loupe's dependencies.
@@ -142,6 +144,13 @@ def child(engine, path, reps, onnx_path):
                       "first_seconds": first, "load_seconds": load, "peak_rss_mib": rss}))
 
 
+def median_round(rounds):
+    """The round with the median time (the upper one of an even count), with every round's time."""
+    chosen = dict(sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2])
+    chosen["round_seconds"] = [r["seconds"] for r in rounds]
+    return chosen
+
+
 def peak_rss_mib():
     """This process's peak RSS from /proc (VmHWM): getrusage's ru_maxrss survives exec, so a child of
     this driver (which has PyTorch loaded) would report the driver's peak as its own."""
@@ -179,6 +188,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--loupe", default=os.path.join(ROOT, ".build", "release", "loupe"))
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=3, help="turns Loupe and ONNX Runtime take on each workload")
     p.add_argument("--json", metavar="OUT")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
@@ -195,15 +205,22 @@ def main():
     files = workloads(args.loupe, folder)
     rows = []
     for name, path in files.items():
-        loupe = json.loads(subprocess.run([args.loupe, "bench", "text", path, "--reps", str(args.reps), "--json"], capture_output=True,
-                                          text=True, check=True).stdout.strip().splitlines()[-1])
-        ort = python_side("onnxruntime", path, args.reps, onnx_path)
+        # Loupe and ONNX Runtime take turns, --rounds times, and each side's time is the median of
+        # its rounds' medians: this machine's speed drifts over minutes, and taking turns spreads the
+        # drift over both sides instead of handing it to whichever ran second.
+        loupe_rounds, ort_rounds = [], []
+        for _ in range(args.rounds):
+            loupe_rounds.append(json.loads(subprocess.run([args.loupe, "bench", "text", path, "--reps", str(args.reps), "--json"],
+                                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]))
+            ort_rounds.append(python_side("onnxruntime", path, args.reps, onnx_path))
+        loupe, ort = median_round(loupe_rounds), median_round(ort_rounds)
         torch = python_side("torch", path, args.reps, onnx_path)
         rows.append({"workload": name, "loupe": loupe, "onnxruntime": ort, "torch": torch})
-        print(f"{name}: loupe {loupe['seconds']:.3f} s, onnxruntime {ort['seconds']:.3f} s, torch {torch['seconds']:.3f} s", file=sys.stderr)
+        print(f"{name}: loupe {loupe['round_seconds']} s, onnxruntime {ort['round_seconds']} s, torch {torch['seconds']:.3f} s",
+              file=sys.stderr)
     loupe_rss, loupe_wall = process_rss([args.loupe, "embed", "--file", files["vocabulary"], "--no-cache", "--npy", os.devnull])
 
-    print(f"\nall-MiniLM-L6-v2, warm medians of {args.reps}, batches of {BATCH} sorted by length; ratio = Loupe / other")
+    print(f"\nall-MiniLM-L6-v2, warm medians of {args.reps} passes (Loupe and ONNX Runtime: the median of {args.rounds} alternating rounds), batches of {BATCH} sorted by length; ratio = Loupe / other")
     print(f"{'workload':11} {'texts':>6} {'tokens':>7} {'Loupe s':>9} {'ORT s':>9} {'torch s':>9} {'/ORT':>6} {'/torch':>7}"
           f" {'Loupe MiB':>9} {'ORT MiB':>8} {'torch MiB':>9}")
     for r in rows:

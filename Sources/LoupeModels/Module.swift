@@ -195,7 +195,7 @@ extension ForwardContext {
     }
 
     /// Whether any of `parameters` is a tensor whose gradient could be asked for.
-    private static func recordsHistory(_ parameters: [Parameter]) -> Bool {
+    static func recordsHistory(_ parameters: [Parameter]) -> Bool {
         parameters.contains { $0.value?.requiresGrad == true }
     }
 }

@@ -76,10 +76,14 @@ final class Buffer: @unchecked Sendable {
 struct Storage: @unchecked Sendable {
     let descriptor: MemoryDescriptor
     let buffer: Buffer
+    /// Where the memory starts in ``buffer``, in bytes: non-zero only for views handed to one
+    /// primitive (the key and value columns of packed attention projections), never for a tensor's.
+    let byteOffset: Int
 
     /// New zero-filled memory in the given layout.
     init(zeroed descriptor: MemoryDescriptor) {
         self.descriptor = descriptor
+        byteOffset = 0
         let bytes = descriptor.byteCount
         buffer = Buffer(byteCount: bytes)
         memset(buffer.pointer, 0, bytes)
@@ -88,12 +92,14 @@ struct Storage: @unchecked Sendable {
     /// New uninitialised memory in the given layout (the caller fills every byte).
     init(uninitialized descriptor: MemoryDescriptor) {
         self.descriptor = descriptor
+        byteOffset = 0
         buffer = Buffer(byteCount: descriptor.byteCount)
     }
 
-    init(descriptor: MemoryDescriptor, buffer: Buffer) {
+    init(descriptor: MemoryDescriptor, buffer: Buffer, byteOffset: Int = 0) {
         self.descriptor = descriptor
         self.buffer = buffer
+        self.byteOffset = byteOffset
     }
 
     /// This memory reordered into `target` layout; `self` when it already has that layout.

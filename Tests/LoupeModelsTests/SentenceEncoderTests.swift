@@ -48,6 +48,31 @@ import Testing
         #expect(abs(norm - 1) < 1e-5)
     }
 
+    /// The stacked projections and packed attention (what runs when nothing observes them) give
+    /// the hidden states of the separate query, key and value layers, which run when a hook reads one.
+    @Test func packedAttentionEqualsTheObservedLayers() throws {
+        let encoder = try Self.encoder.get()
+        let ids = try Tensor(shape: [2, 6], scalars: [101, 1037, 3899, 2006, 1037, 102, 101, 1037, 4171, 102, 0, 0].map(Float.init))
+        let mask = try Tensor(shape: [2, 1, 1, 6], scalars: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1e30, -1e30])
+        var seen: [String] = []
+        func run(observing: Set<String>?) throws -> [Float] {
+            try GradMode.withoutGrad {
+                var context = ForwardContext(
+                    hook: { name, output in
+                        seen.append(name)
+                        return output
+                    }, observing: observing)
+                context.attentionMask = mask
+                return try encoder.network.forward(ids, context: &context).scalars
+            }
+        }
+        let packed = try run(observing: [])
+        let layers = try run(observing: Set((0..<6).map { "encoder.layer.\($0).attention.self.key" }))
+        #expect(seen.filter { $0.hasSuffix("self.key") }.count == 6)
+        let worst = zip(packed, layers).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "max |packed − layer by layer| = \(worst)")
+    }
+
     /// The store's files for the text model, and a scratch folder.
     static func files() throws -> (weights: URL, vocabulary: URL, configuration: BERTConfiguration, scratch: URL) {
         let entry = try ModelStore.entry(named: ModelStore.defaultTextModel)

@@ -197,6 +197,7 @@ public final class MultiHeadSelfAttention: Module {
     public let key: Linear
     /// `value`: the projection to values, `width` to `width`.
     public let value: Linear
+    private let stacked = DerivedParameterCache<Int, (weight: Tensor, bias: Tensor?)>()
 
     /// Attention over `heads` heads for hidden states `width` wide; the forward pass throws unless `heads` divides `width`.
     public init(_ width: Int, heads: Int) {
@@ -210,10 +211,24 @@ public final class MultiHeadSelfAttention: Module {
     public var children: [(key: String, module: any Module)] { [("query", query), ("key", key), ("value", value)] }
 
     /// `input` is `[B, T, width]`; so is the result.
+    ///
+    /// When no hook reads the projections and no gradient is asked for, the three projections
+    /// are one matmul with the weights stacked, and attention reads its result in place
+    /// (``LoupeTensor/Tensor/packedAttention(heads:mask:)``).
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        guard input.rank == 3 else {
+            throw TensorError.invalidArgument(op: "attention", message: "expected hidden states [B, T, width], found shape \(input.shape)")
+        }
         let (batch, length, width) = (input.shape[0], input.shape[1], input.shape[2])
         guard width % heads == 0 else {
             throw TensorError.invalidArgument(op: "attention", message: "width \(width) does not divide into \(heads) heads")
+        }
+        let projections = [query, key, value]
+        if !["query", "key", "value"].contains(where: context.isObserved),
+            !(GradMode.isRecording && ForwardContext.recordsHistory(projections.flatMap(\.parameters)))
+        {
+            let stacked = try stackedProjection()
+            return try input.linear(weight: stacked.weight, bias: stacked.bias).packedAttention(heads: heads, mask: context.attentionMask)
         }
         let size = width / heads
         // [B, T, width] → [B, heads, T, size]
@@ -225,6 +240,18 @@ public final class MultiHeadSelfAttention: Module {
         if let mask = context.attentionMask { scores = try scores + mask }
         let mixed = try scores.softmax(axis: -1).matmul(v)
         return try mixed.permuted([0, 2, 1, 3]).contiguous().reshaped(to: [batch, length, width])
+    }
+
+    /// The query, key and value weights stacked into one `[3·width, width]` weight and their
+    /// biases into one `[3·width]` bias, kept until one of them is loaded again.
+    private func stackedProjection() throws -> (weight: Tensor, bias: Tensor?) {
+        let projections = [query, key, value]
+        let generations = projections.flatMap(\.parameters).map(\.generation)
+        return try stacked.value(for: generations, 0) {
+            let weight = try Tensor.concatenate(projections.map { try $0.weight.tensor }, axis: 0)
+            let biases = try projections.compactMap { try $0.bias?.tensor }
+            return (weight, biases.count == 3 ? try Tensor.concatenate(biases, axis: 0) : nil)
+        }
     }
 
     /// Hugging Face's class name with the head count, as `BertSelfAttention(heads=12)`.

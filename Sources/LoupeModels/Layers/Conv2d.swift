@@ -31,7 +31,7 @@ public final class Conv2d: Module {
     public let weight: Parameter
     /// The per-filter bias, `[C_out]` (`bias`), or `nil` for `bias=False`.
     public let bias: Parameter?
-    private let folds = FoldCache()
+    private let folds = DerivedParameterCache<ObjectIdentifier, ChannelAffine>()
 
     /// A convolution with a square kernel and equal strides and dilations, its parameters not yet loaded.
     public init(
@@ -141,28 +141,5 @@ public final class Conv2d: Module {
         if groups != 1 { text += ", groups=\(groups)" }
         if bias == nil { text += ", bias=False" }
         return text + ")"
-    }
-}
-
-/// The batch norm that follows one convolution as a per-channel affine map, valid while the
-/// parameters' generations are unchanged.
-///
-/// Models are shared between threads, hence the lock.
-private final class FoldCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [ObjectIdentifier: (key: [Int], value: ChannelAffine)] = [:]
-
-    func value(for key: [Int], _ norm: ObjectIdentifier, make: () throws -> ChannelAffine) rethrows -> ChannelAffine {
-        lock.lock()
-        if let entry = entries[norm], entry.key == key {
-            lock.unlock()
-            return entry.value
-        }
-        lock.unlock()
-        let value = try make()
-        lock.lock()
-        entries[norm] = (key, value)
-        lock.unlock()
-        return value
     }
 }

@@ -50,7 +50,7 @@ final class Primitive: @unchecked Sendable {
         for (index, storage) in arguments {
             var memory: dnnl_memory_t?
             var raw = storage.descriptor.raw
-            try check(dnnl_memory_create(&memory, &raw, dnnl.engine, storage.buffer.pointer), op: kind)
+            try check(dnnl_memory_create(&memory, &raw, dnnl.engine, storage.buffer.pointer + storage.byteOffset), op: kind)
             memories.append(memory)
             args.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }

@@ -110,7 +110,7 @@ func withPostOps<R>(op: String, append: (dnnl_post_ops_t) throws -> Void, body: 
 
 /// oneDNN's argument index for the second source of the post-op at `index`
 /// (`DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1`).
-private func postOpSource(_ index: Int32) -> Int32 {
+func postOpSource(_ index: Int32) -> Int32 {
     DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | DNNL_ARG_SRC_1
 }
 
