@@ -29,17 +29,19 @@ struct LayerIntervention {
     }
 
     /// The logits of `input` with the layer's output at run `runs` (the last, as ``observe(_:)``
-    /// counted) replaced by `change` of it.
-    func logits(_ input: Tensor, runs: Int, change: (Tensor) throws -> Tensor) throws -> Tensor {
+    /// counted) replaced by `change` of it; with `recordingGradients`, in a pass that records
+    /// the history of whatever requires a gradient (trained parameters).
+    func logits(_ input: Tensor, runs: Int, recordingGradients: Bool = false, change: (Tensor) throws -> Tensor) throws -> Tensor {
         var run = 0
         return try withoutActuallyEscaping(change) { change in
-            try GradMode.withoutGrad {
+            let pass = {
                 try model(input, observing: [layer]) { name, output in
                     guard name == layer else { return output }
                     run += 1
                     return run == runs ? try change(output) : output
                 }
             }
+            return try recordingGradients ? pass() : GradMode.withoutGrad(pass)
         }
     }
 }

@@ -120,3 +120,39 @@ public enum ImageNet {
         return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }()
 }
+
+extension Model {
+    /// Every loaded parameter and buffer as a safetensors file under its PyTorch key, so that
+    /// `torchvision`/`timm` code loads it (`model.load_state_dict(safetensors.torch.load_file(…))`)
+    /// and Loupe reads it back with `--arch … --weights …`; values in `replacing` take the
+    /// place of the loaded ones (an edited model written without changing this one).
+    ///
+    /// PyTorch's integer buffer `num_batches_tracked` is written as a float like the rest;
+    /// `load_state_dict` converts it.
+    ///
+    /// - Parameters:
+    ///   - replacing: values by key, each of its parameter's shape.
+    ///   - metadata: strings for the header's `__metadata__` (what was edited, from what).
+    /// - Returns: the file's bytes.
+    /// - Throws: ``ModelError/unexpectedKeys(model:keys:)`` for a replacement key the model does
+    ///   not have, ``ModelError/shapeMismatch(model:key:expected:found:)`` for a wrong shape,
+    ///   ``ModelError/missingKeys(model:keys:)`` before the weights are loaded.
+    public func encodedWeights(replacing: [String: Tensor] = [:], metadata: [String: String]) throws -> Data {
+        let named = network.namedParameters
+        let known = Set(named.map(\.key))
+        let unknown = replacing.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty { throw ModelError.unexpectedKeys(model: name, keys: unknown) }
+        var entries: [SafetensorsFile.Entry] = []
+        for (key, parameter) in named {
+            guard let value = replacing[key] ?? parameter.value else {
+                if parameter.isOptional { continue }
+                throw ModelError.missingKeys(model: name, keys: [key])
+            }
+            guard value.shape == parameter.shape || (parameter.shape.isEmpty && value.count == 1) else {
+                throw ModelError.shapeMismatch(model: name, key: key, expected: parameter.shape, found: value.shape)
+            }
+            entries.append(.init(name: key, shape: parameter.shape, values: try value.scalars))
+        }
+        return try SafetensorsFile.encode(entries, metadata: metadata)
+    }
+}

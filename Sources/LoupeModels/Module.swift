@@ -98,6 +98,19 @@ public final class Parameter: @unchecked Sendable {
         self.isOptional = optional
     }
 
+    /// Replaces the value with `tensor` of the same shape (a training step, or the original
+    /// weights restored): derived values such as folded batch norms are remade on next use.
+    ///
+    /// - Throws: ``ModelError/shapeMismatch(model:key:expected:found:)`` for another shape,
+    ///   ``ModelError/notANumber(model:what:)`` when `tensor` holds a NaN; the value is unchanged then.
+    public func assign(_ tensor: Tensor) throws {
+        guard tensor.shape == shape || (shape.isEmpty && tensor.count == 1) else {
+            throw ModelError.shapeMismatch(model: "module", key: key, expected: shape, found: tensor.shape)
+        }
+        if tensor.containsNaN { throw ModelError.notANumber(model: "module", what: "the new value of \(key)") }
+        value = tensor
+    }
+
     /// The loaded value.
     ///
     /// - Throws: ``ModelError/missingKeys(model:keys:)`` before the weights are loaded.

@@ -31,6 +31,7 @@ public struct DirectiveRegistry: Sendable {
         DescribeDirective.self,
         ConsolidateDirective.self,
         SteerDirective.self,
+        GuideDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.
