@@ -131,17 +131,17 @@ struct GuideDirective: Directive {
     static func curve(_ run: GuideRun) -> Chart {
         Chart(
             caption:
-                "Fine-tuning \(run.keys.count) tensors after \(run.layer) on \(run.trainingPhotos) photos: the mean log-probability of "
+                "Fine-tuning \(run.keys.count) tensors after \(run.layer) on \(run.trainingPhotos) photos, a batch of \(run.settings.batchSize) per step: log p(class) is the batch's mean log-probability of "
                 + "\(run.target.description) with “\(run.sentence)” added, lowered until each photo is at \(run.settings.goal) of its "
-                + "original probability (the target term: how far above that it still is), and the KL divergence from the original model "
-                + "without it (kept small, weight λ = \(run.settings.retention)); \(run.settings.update), learning rate "
+                + "original probability (above goal: how far above that the batch still is, the target term), and KL the divergence from "
+                + "the original model without the sentence (the retention term, weight λ = \(run.settings.retention)); \(run.settings.update), learning rate "
                 + "\(run.settings.learningRate), seed \(run.settings.seed)",
             xLabel: "step", yLabel: "loss term",
             series: [
                 Chart.Series(
-                    label: "mean log p(class) with the sentence", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.logProbability)),
-                Chart.Series(label: "target term (above the goal)", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.target)),
-                Chart.Series(label: "KL to the original", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.retention)),
+                    label: "log p(class)", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.logProbability)),
+                Chart.Series(label: "above goal", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.target)),
+                Chart.Series(label: "KL", x: run.steps.map { Double($0.step) }, y: run.steps.map(\.retention)),
             ])
     }
 
@@ -149,7 +149,7 @@ struct GuideDirective: Directive {
     static func effects(_ run: GuideRun, subject: String) -> Table {
         func row(_ label: String, _ effect: GuideEffect, photos: String) -> [String] {
             [
-                label, photos, String(format: "%.4f", effect.before), String(format: "%.4f", effect.after),
+                label, photos, String(format: "%.3g", effect.before), String(format: "%.3g", effect.after),
                 effect.ratio.isFinite ? String(format: "%.2f×", effect.ratio) : "–",
             ]
         }
