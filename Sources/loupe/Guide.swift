@@ -33,8 +33,20 @@ struct Guide: ParsableCommand {
     @Option(help: "The sentence whose effect on the class is lowered.")
     var sentence: String
 
-    @Option(name: .customLong("class"), help: "The class, by label or index.")
-    var className: String
+    @Option(help: "suppress (lower a class's response to the sentence) or sensitise (teach --channels the sentence).")
+    var mode = "suppress"
+
+    @Option(name: .customLong("class"), help: "suppress: the class, by label or index.")
+    var className: String?
+
+    @Option(help: "sensitise: channels of the adaptor's layer, comma-separated.")
+    var channels: String?
+
+    @Option(help: "sensitise: the σ the channels rise on the described training photos.")
+    var raise = 1.0
+
+    @Option(help: "sensitise: the share of the captioned photos the sentence describes.")
+    var described = 0.25
 
     @Option(name: .customLong("control"), help: "A control sentence (repeat for more).")
     var controls: [String] = []
@@ -77,6 +89,11 @@ struct Guide: ParsableCommand {
 
     func validate() throws {
         if (photos == nil) == (captions == nil) { throw ValidationError("give --photos FOLDER or --captions FILE (one of them)") }
+        guard ["suppress", "sensitise"].contains(mode) else { throw ValidationError("--mode must be suppress or sensitise, not \(mode)") }
+        if mode == "suppress", className == nil { throw ValidationError("--mode suppress needs --class") }
+        if mode == "sensitise", channels == nil || captions == nil {
+            throw ValidationError("--mode sensitise needs --channels and --captions (the captions say which photos the sentence describes)")
+        }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd, not \(optimizer)") }
     }
 
@@ -89,6 +106,11 @@ struct Guide: ParsableCommand {
             let layer = fitted.provenance.layer
             let embedder = try TextEmbedder(progress: say)
             try fitted.check(model: model, layer: layer, encoder: embedder, file: adaptor)
+            if mode == "sensitise" {
+                try sensitise(model: model, adaptor: fitted, embedder: embedder)
+                return
+            }
+            let className = self.className ?? ""
             let target = try model.resolve(AttributionTarget(parsing: className, model: model), for: try Tensor.zeros([1, 3, 8, 8]))
             guard target.classIndex != nil else { throw ValidationError("--class \(className) is not a class of \(model.name)") }
             let files = try captions.map { try CouplingSet(contentsOf: expand($0)).photos } ?? ProbeSet(folder: expand(photos ?? ".")).files
@@ -138,6 +160,39 @@ struct Guide: ParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+
+    /// `--mode sensitise`: teach the channels the sentence and print the held-out effect.
+    func sensitise(model: Model, adaptor fitted: Adaptor, embedder: TextEmbedder) throws {
+        let expand = { (path: String) in URL(fileURLWithPath: (path as NSString).expandingTildeInPath) }
+        let chosen = try (channels ?? "").split(separator: ",").map { entry in
+            let text = entry.trimmingCharacters(in: .whitespaces)
+            guard let channel = Int(text) else { throw ValidationError("--channels: '\(text)' is not a channel number") }
+            return channel
+        }
+        let set = try CouplingSet(contentsOf: expand(captions ?? ""))
+        let relevance = try set.relevance(of: sentence, embedder: embedder)
+        let inputs = try SentenceGuide.inputs(set.photos, preprocessing: model.preprocessing)
+        let settings = GuideSettings(
+            steps: steps, learningRate: learningRate, update: optimizer == "adam" ? .adam : .sgd(momentum: 0.9), retention: retention,
+            seed: seed, batchSize: batch, goal: raise)
+        let run = try SentenceGuide(model: model, layer: fitted.provenance.layer).sensitise(
+            channels: chosen, sentence: sentence, relevance: relevance, adaptor: fitted, photos: inputs, describedFraction: described,
+            settings: settings)
+        if let out {
+            try AtomicFile.write(try model.encodedWeights(replacing: run.edited, metadata: try run.metadata(model: model)), to: expand(out))
+        }
+        print("\(model.name): teaching channels \(chosen.map(String.init).joined(separator: ", ")) of \(run.layer) “\(sentence)”")
+        print(
+            "trained \(run.keys.count) tensors of \(run.layer) for \(run.steps.count) steps on \(run.training.described) described and \(run.training.others) other photos"
+        )
+        print("held-out photos        count  before (σ)  after (σ)")
+        print(String(format: "  described           %5d  %+9.2f  %+9.2f", run.heldOut.described, run.described.before, run.described.after))
+        print(String(format: "  others              %5d  %+9.2f  %+9.2f", run.heldOut.others, run.others.before, run.others.after))
+        print(
+            String(
+                format: "AUC described vs others %.3f -> %.3f; top-1 agreement %.1f %%", run.aucBefore, run.aucAfter, 100 * run.agreement))
+        if let out { print("edited model written to \(out)") }
     }
 
     struct GuideReport: Encodable {

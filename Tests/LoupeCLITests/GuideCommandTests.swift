@@ -46,6 +46,8 @@ import Testing
         let badRate = try runLoupe(
             common + ["--class", "lion", "--learning-rate", "0", "--out", unknown.path], home: TextCommandTests.home)
         #expect(badRate.status == 2 && badRate.errors.contains("learning rate"), "\(badRate.errors)")
+        let noChannels = try runLoupe(common + ["--mode", "sensitise", "--out", unknown.path], home: TextCommandTests.home)
+        #expect(noChannels.status != 0 && noChannels.errors.contains("--channels"), "\(noChannels.errors)")
         #expect(!FileManager.default.fileExists(atPath: unknown.path), "a failed guide writes no model")
     }
 }

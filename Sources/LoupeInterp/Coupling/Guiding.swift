@@ -22,9 +22,12 @@ public struct GuideSettings: Sendable, Equatable {
     public var seed: UInt64
     /// Photos per step; each runs twice, with the pattern and without.
     public var batchSize: Int
-    /// The fraction of its original probability (with the sentence) the class is lowered to on
-    /// each training photo; a photo already there adds nothing to the loss, so training stops
-    /// pushing once the goal is met instead of erasing the class.
+    /// What counts as done, per training photo.
+    ///
+    /// Suppressing: the fraction of its original probability (with the sentence) the class is
+    /// lowered to on each training photo. Sensitising: how many σ the channels rise on the photos
+    /// the sentence describes. A photo already at its goal adds nothing to the loss, so training
+    /// stops pushing once the goal is met instead of going further than asked.
     public var goal: Double
 
     /// Settings with the defaults unless given.
@@ -53,7 +56,7 @@ public struct GuideSettings: Sendable, Equatable {
         guard heldOutFraction > 0, heldOutFraction < 1 else {
             throw InterpError.invalidParameter("the held-out share must be between 0 and 1, got \(heldOutFraction)")
         }
-        guard goal > 0, goal < 1 else { throw InterpError.invalidParameter("the goal must be between 0 and 1, got \(goal)") }
+        guard goal.isFinite, goal > 0 else { throw InterpError.invalidParameter("the goal must be a positive number, got \(goal)") }
         guard batchSize >= 1 else { throw InterpError.invalidParameter("the batch size must be at least 1, got \(batchSize)") }
     }
 }
@@ -162,6 +165,9 @@ public struct SentenceGuide {
         _ target: ResolvedTarget, pattern: SentencePattern, controls: [SentencePattern], photos: [Tensor], settings: GuideSettings
     ) throws -> GuideRun {
         try settings.validate()
+        guard settings.goal < 1 else {
+            throw InterpError.invalidParameter("suppressing lowers the class to a fraction of its probability: the goal must be below 1")
+        }
         guard let classIndex = target.classIndex else {
             throw InterpError.invalidParameter("suppressing needs a class, not \(target)")
         }
@@ -322,7 +328,7 @@ public struct SentenceGuide {
     }
 
     /// Training and held-out photo indices, split by the seed.
-    private func split(_ count: Int, settings: GuideSettings) -> (training: [Int], heldOut: [Int]) {
+    func split(_ count: Int, settings: GuideSettings) -> (training: [Int], heldOut: [Int]) {
         var rng = SplitMix64(seed: settings.seed)
         let order = Self.shuffled(Array(0..<count), using: &rng)
         let held = min(count - 2, max(2, Int((Double(count) * settings.heldOutFraction).rounded())))

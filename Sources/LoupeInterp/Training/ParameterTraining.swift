@@ -101,6 +101,23 @@ public final class ParameterTraining {
         return keys
     }
 
+    /// The keys of the weights and biases of `layer` itself and of every module inside it:
+    /// what teaching the layer's channels trains.
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when no layer is called `layer`, or when it
+    ///   has no parameters.
+    public static func keys(inside layer: String, in network: any Module) throws -> [String] {
+        let modules = network.namedModules
+        guard modules.contains(where: { $0.name == layer && !layer.isEmpty }) else {
+            throw InterpError.invalidParameter("the network has no layer \(layer)")
+        }
+        let keys = modules.filter { $0.name == layer || $0.name.hasPrefix(layer + ".") }.flatMap { name, module in
+            module.parameters.filter { $0.key == "weight" || $0.key == "bias" }.map { name + "." + $0.key }
+        }
+        guard !keys.isEmpty else { throw InterpError.invalidParameter("\(layer) has no parameters to train") }
+        return keys
+    }
+
     /// The trained values, each recording its gradient: pass them to `grad(of:wrt:)`.
     public var tensors: [Tensor] {
         get throws { try parameters.map { try $0.tensor } }

@@ -19,6 +19,8 @@ public struct FittedAdaptor: NotebookValue {
     /// The probes it was fitted on; `nil` for an adaptor read from a file, which keeps its
     /// channels' statistics but not the probes' activations.
     public let probes: ProbeSet?
+    /// The captioned photos it was fitted on; `nil` for an adaptor read from a file.
+    public var captions: CouplingSet? = nil
     /// The explained model's preprocessing (to show probes as the model saw them).
     public let preprocessing: Preprocessing
 }
@@ -128,6 +130,7 @@ struct CoupleDirective: Directive {
         let embedder = try TextEmbedder(named: options.encoder, progress: context.log)
         let adaptor: Adaptor
         let probes: ProbeSet?
+        var set: CouplingSet?
         switch source {
         case .file(let file):
             do {
@@ -138,11 +141,13 @@ struct CoupleDirective: Directive {
             }
             probes = nil
         case .captions(let captions):
+            set = try couplingSet(captions)
             (adaptor, probes) = try fit(captions, model: loaded, layer: layer, embedder: embedder, context: context)
         }
         return CellRun(
             outputs: tables(adaptor, model: loaded, layer: layer, embedder: embedder, fromFile: probes == nil),
-            value: FittedAdaptor(adaptor: adaptor, embedder: embedder, probes: probes, preprocessing: loaded.model.preprocessing),
+            value: FittedAdaptor(
+                adaptor: adaptor, embedder: embedder, probes: probes, captions: set, preprocessing: loaded.model.preprocessing),
             provenance: CellProvenance(
                 models: [
                     Provenance.Model(name: loaded.caption, sha256: loaded.sha256),

@@ -13,13 +13,24 @@ enum GuideOptimizer: String, CaseIterable, ChoiceOption {
     var update: ParameterUpdate { self == .adam ? .adam : .sgd(momentum: 0.9) }
 }
 
-/// `{guide}`: fine-tune the layers after a coupled layer so that a class responds less to a
-/// sentence (the proposal's *suppress*), keeping the rest of the model with a retention term,
-/// and measure the effect on held-out photos next to control sentences.
+/// The two forms of guiding.
+enum GuideMode: String, CaseIterable, ChoiceOption {
+    /// Lower a class's response to the sentence (train the layers after the adaptor's layer).
+    case suppress
+    /// Make channels of the adaptor's layer respond to the sentence (train the layer itself).
+    case sensitise
+}
+
+/// `{guide}`: fine-tune a model with a sentence through a coupling adaptor.
+///
+/// The proposal's two forms: *suppress* trains the layers after the adaptor's layer so that a class responds
+/// less to the sentence; *sensitise* trains the layer so that chosen channels respond to the
+/// photos the sentence describes. Both keep the rest of the model with a retention term and
+/// measure the effect on held-out photos.
 struct GuideDirective: Directive {
     static let name = "guide"
     static let summary =
-        "Fine-tunes the layers after the adaptor's layer so that a class responds less to a sentence (its pattern added to the layer, as `{steer}` adds it), with a KL retention term; shows the loss per step and the class's probability on held-out photos with the sentence, with control sentences and with none, before and after."
+        "Fine-tunes the model with a sentence, with a KL retention term: `suppress` trains the layers after the adaptor's layer so that a class responds less to the sentence (its pattern added to the layer, as `{steer}` adds it), and shows the class's probability on held-out photos with the sentence, with control sentences and with none; `sensitise` trains the layer so that chosen channels rise on the photos whose captions the sentence matches, and shows their activation and AUC on held-out photos. Both show the loss per step."
     static let example = """
         ```{guide}
         :model: net
@@ -36,10 +47,14 @@ struct GuideDirective: Directive {
         var model: CellName<LoadedModel>
         @CellOption(help: "The `{couple}` cell: its layer gets the pattern, and the layers after it are trained.")
         var adaptor: CellName<FittedAdaptor>
-        @CellOption(help: "The sentence whose effect on the class is lowered.")
+        @CellOption(help: "`suppress` (lower a class's response to the sentence) or `sensitise` (teach channels the sentence).")
+        var mode = GuideMode.suppress
+        @CellOption(help: "The sentence.")
         var sentence: String
-        @CellOption(help: "The class, by its label (`flamingo`) or index.")
-        var `class`: String
+        @CellOption(help: "Suppress: the class, by its label (`flamingo`) or index.")
+        var `class`: String?
+        @CellOption(help: "Sensitise: the channels of the adaptor's layer to teach, comma-separated.")
+        var channels: String?
         @CellOption(help: "Control sentences, separated by `;`: their effect on the class should move much less.")
         var controls: String?
         @CellOption(
@@ -52,6 +67,12 @@ struct GuideDirective: Directive {
             range: 0.01...0.99,
             help: "Lower the class's probability with the sentence to this fraction of the original on each training photo.")
         var goal = 0.5
+        @CellOption(range: 0.01...100, help: "Sensitise: raise the channels by this many σ on the training photos the sentence describes.")
+        var raise = 1.0
+        @CellOption(
+            range: 0.05...0.95,
+            help: "Sensitise: the share of the captioned photos the sentence describes (those whose best caption is closest to it).")
+        var described = 0.25
         @CellOption(range: 1...500, help: "Optimiser steps.")
         var steps = 30
         @CellOption("learning-rate", range: 1e-7...1, help: "The optimiser's step size.")
@@ -87,14 +108,29 @@ struct GuideDirective: Directive {
         } catch let error as CouplingError {
             throw CellError.badOption(option: "adaptor", reason: "\(error)")
         }
+        let guide = try SentenceGuide(model: loaded.model, layer: layer)
+        var settings = GuideSettings(
+            alpha: options.alpha, steps: options.steps, learningRate: Float(options.learningRate), update: options.optimizer.update,
+            retention: Float(options.retention), seed: UInt64(options.seed), batchSize: options.batch, goal: options.goal)
+        switch options.mode {
+        case .suppress:
+            return try suppress(guide, loaded: loaded, fitted: fitted, settings: settings)
+        case .sensitise:
+            settings.goal = options.raise
+            return try sensitise(guide, loaded: loaded, fitted: fitted, settings: settings)
+        }
+    }
+
+    private func suppress(_ guide: SentenceGuide, loaded: LoadedModel, fitted: FittedAdaptor, settings: GuideSettings) throws -> CellRun {
+        guard let label = options.class else { throw CellError.badOption(option: "class", reason: "suppressing needs the class to lower") }
         let target: ResolvedTarget
         do {
             let probe = try Tensor.zeros([1, 3, 8, 8])
-            target = try loaded.model.resolve(AttributionTarget(parsing: options.class, model: loaded.model), for: probe)
+            target = try loaded.model.resolve(AttributionTarget(parsing: label, model: loaded.model), for: probe)
         } catch let error as InterpError {
             throw CellError.badOption(option: "class", reason: "\(error)")
         }
-        guard target.classIndex != nil else { throw CellError.badOption(option: "class", reason: "'\(options.class)' is not a class") }
+        guard target.classIndex != nil else { throw CellError.badOption(option: "class", reason: "'\(label)' is not a class") }
         let files: [URL]
         if let folder = options.photos {
             do {
@@ -113,18 +149,87 @@ struct GuideDirective: Directive {
         let patterns: [SentencePattern]
         do {
             patterns = try zip([options.sentence] + controls, vectors).map {
-                try SentencePattern(sentence: $0, vector: $1, adaptor: adaptor)
+                try SentencePattern(sentence: $0, vector: $1, adaptor: fitted.adaptor)
             }
         } catch let error as InterpError {
             throw CellError.badOption(option: "adaptor", reason: "\(error)")
         }
-        let settings = GuideSettings(
-            alpha: options.alpha, steps: options.steps, learningRate: Float(options.learningRate), update: options.optimizer.update,
-            retention: Float(options.retention), seed: UInt64(options.seed), batchSize: options.batch,
-            goal: options.goal)
-        let run = try SentenceGuide(model: loaded.model, layer: layer).suppress(
+        let run = try guide.suppress(
             target, pattern: patterns[0], controls: Array(patterns.dropFirst()), photos: photos, settings: settings)
         return CellRun(outputs: [.chart(Self.curve(run)), .table(Self.effects(run, subject: loaded.caption))])
+    }
+
+    private func sensitise(_ guide: SentenceGuide, loaded: LoadedModel, fitted: FittedAdaptor, settings: GuideSettings) throws
+        -> CellRun
+    {
+        guard let list = options.channels else {
+            throw CellError.badOption(option: "channels", reason: "sensitising needs the channels to teach, such as `12, 40`")
+        }
+        let channels = try list.split(separator: ",").map { entry in
+            let text = entry.trimmingCharacters(in: .whitespaces)
+            guard let channel = Int(text) else {
+                throw CellError.badOption(option: "channels", reason: "'\(text)' is not a channel number")
+            }
+            return channel
+        }
+        guard let captions = fitted.captions else {
+            throw CellError.badOption(
+                option: "adaptor", reason: "sensitising needs the captioned photos the adaptor was fitted on; this one was read from a file"
+            )
+        }
+        if options.photos != nil {
+            throw CellError.badOption(
+                option: "photos", reason: "sensitising uses the adaptor's captioned photos, which say what each shows")
+        }
+        let relevance = try captions.relevance(of: options.sentence, embedder: fitted.embedder)
+        let photos = try SentenceGuide.inputs(captions.photos, preprocessing: loaded.model.preprocessing)
+        let run: SensitiseRun
+        do {
+            run = try guide.sensitise(
+                channels: channels, sentence: options.sentence, relevance: relevance, adaptor: fitted.adaptor, photos: photos,
+                describedFraction: options.described, settings: settings)
+        } catch let InterpError.invalidParameter(message) where message.hasPrefix("choose channels") {
+            throw CellError.badOption(option: "channels", reason: message)
+        }
+        let x = run.steps.map { Double($0.step) }
+        let chart = Chart(
+            caption:
+                "Teaching channel\(run.channels.count == 1 ? "" : "s") \(run.channels.map(String.init).joined(separator: ", ")) of \(run.layer) "
+                + "“\(run.sentence)”: \(run.keys.count) tensors of \(run.layer) trained on \(run.training.described) photos the sentence "
+                + "describes and \(run.training.others) others, a batch of \(settings.batchSize) per step. Described: the batch's mean "
+                + "activation of the channels (σ) on its described photos; below goal: how far the batch still is from rising "
+                + "\(settings.goal) σ on them and not rising on the others (the target term); KL: the divergence from the original "
+                + "model's class probabilities (weight λ = \(settings.retention)); \(settings.update), learning rate \(settings.learningRate), "
+                + "seed \(settings.seed)",
+            xLabel: "step", yLabel: "value",
+            series: [
+                Chart.Series(label: "described (σ)", x: x, y: run.steps.map(\.logProbability)),
+                Chart.Series(label: "below goal", x: x, y: run.steps.map(\.target)),
+                Chart.Series(label: "KL", x: x, y: run.steps.map(\.retention)),
+            ])
+        func format(_ value: Double) -> String { String(format: "%+.2f", value) }
+        let share = Int((100 * options.described).rounded())
+        let auc = String(format: "(%.3f before, %.3f after; 0.5 is chance). ", run.aucBefore, run.aucAfter)
+        let agreement = String(format: "%.1f", 100 * run.agreement)
+        let caption: String =
+            "The channels' mean activation (in σ over the coupling probes) on held-out photos, before and after, under "
+            + "\(loaded.caption). A photo is described when its best caption is among the closest \(share) % to “\(run.sentence)”. "
+            + "AUC: how well the channels' activation tells the described photos from the others " + auc
+            + "The held-out photos' top class agrees with the original model's on \(agreement) % of them."
+        let table = Table(
+            caption: caption,
+            columns: ["Held-out photos", "Count", "Before (σ)", "After (σ)", "Change (σ)"],
+            rows: [
+                [
+                    "described by the sentence", "\(run.heldOut.described)", format(run.described.before), format(run.described.after),
+                    format(run.described.after - run.described.before),
+                ],
+                [
+                    "the others", "\(run.heldOut.others)", format(run.others.before), format(run.others.after),
+                    format(run.others.after - run.others.before),
+                ],
+            ])
+        return CellRun(outputs: [.chart(chart), .table(table)])
     }
 
     /// The loss terms per step.

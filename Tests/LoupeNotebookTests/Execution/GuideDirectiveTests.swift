@@ -91,4 +91,64 @@ import Testing
         #expect(unknown.contains(":class:") && unknown.contains("unicorn"), "\(unknown)")
         #expect(other.contains(":adaptor:") && other.contains("other weights"), "\(other)")
     }
+
+    @Test func channelsLearnTheSentenceOnHeldOutPhotos() throws {
+        let rendering = try tests.render(
+            """
+            ```{model} net
+            :name: efficientnet-lite0
+            ```
+
+            ```{couple} words
+            :layer: _blocks.15
+            :captions: {{ images }}/coupling/captions.json
+            :crops: 1
+            :permutations: 50
+            ```
+
+            ```{guide}
+            :mode: sensitise
+            :adaptor: words
+            :sentence: a bird with spread wings
+            :channels: 0, 1, 2
+            :steps: 60
+            :learning-rate: 3e-4
+            :retention: 10
+            ```
+
+            ```{guide}
+            :mode: sensitise
+            :adaptor: words
+            :sentence: a bird with spread wings
+            :channels: 0, 999
+            ```
+
+            ```{guide}
+            :mode: sensitise
+            :adaptor: words
+            :sentence: a bird with spread wings
+            ```
+            """)
+        let taught = try tests.cell(rendering, "guide-1")
+        #expect(taught.status == .ok)
+        guard taught.outputs.count == 2, case let .chart(curve) = taught.outputs[0], case let .table(table) = taught.outputs[1] else {
+            Issue.record("expected a chart and a table, found \(taught.outputs)")
+            return
+        }
+        #expect(curve.series.count == 3 && !(curve.series.first?.y.isEmpty ?? true))
+        #expect(table.rows.map { $0[0] } == ["described by the sentence", "the others"])
+        let change = table.rows.map { Double($0[4]) ?? .nan }
+        // The held-out photos the sentence describes gain more than the others.
+        #expect(change[0] > change[1], "\(table.rows)")
+        #expect(table.caption.contains("AUC"))
+
+        guard case let .failed(range) = try tests.cell(rendering, "guide-2").status,
+            case let .failed(missing) = try tests.cell(rendering, "guide-3").status
+        else {
+            Issue.record("channels out of range, or none, must fail their cells")
+            return
+        }
+        #expect(range.contains(":channels:") && range.contains("[0, 999]"), "\(range)")
+        #expect(missing.contains(":channels:"), "\(missing)")
+    }
 }

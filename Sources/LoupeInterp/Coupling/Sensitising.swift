@@ -1,0 +1,249 @@
+import Foundation
+import LoupeModels
+import LoupeTensor
+
+/// One group of photos' activation of the chosen channels, before and after fine-tuning.
+public struct ChannelResponse: Sendable, Equatable {
+    /// The mean over the photos of the channels' mean standardised activation (in σ over the
+    /// coupling probes), before.
+    public let before: Double
+    /// The same after.
+    public let after: Double
+}
+
+/// What sensitising did, measured on photos it did not train on.
+public struct SensitiseRun: Sendable {
+    /// The sentence the channels were taught.
+    public let sentence: String
+    /// The layer and the channels taught.
+    public let layer: String, channels: [Int]
+    /// The parameters trained (the layer's own).
+    public let keys: [String]
+    /// Each step's loss terms: `target` is how far the batch still is from its goals (its
+    /// described photos `goal` σ above where they started, the others not above), and
+    /// `logProbability` is the batch's mean standardised activation of the channels on the photos
+    /// the sentence describes.
+    public let steps: [GuideStep]
+    /// On held-out photos the sentence describes.
+    public let described: ChannelResponse
+    /// On the other held-out photos.
+    public let others: ChannelResponse
+    /// How well the channels' activation tells the held-out described photos from the others
+    /// (ROC AUC: 0.5 is chance), before and after.
+    public let aucBefore: Double, aucAfter: Double
+    /// The share of held-out photos whose top class is the original model's.
+    public let agreement: Double
+    /// Photos trained on (described, others) and held out (described, others).
+    public let training: (described: Int, others: Int), heldOut: (described: Int, others: Int)
+    /// The settings.
+    public let settings: GuideSettings
+    /// The trained values, by key.
+    public let edited: [String: Tensor]
+}
+
+extension SentenceGuide {
+    /// Teaches `channels` of ``layer`` to respond to a sentence (the proposal's *sensitise*:
+    /// "require that some filters respond strongly to the mapped sentence"): the layer's own
+    /// parameters are trained so that the channels' mean standardised activation rises by
+    /// `settings.goal` σ on the photos the sentence describes and does not rise on the others,
+    /// with the retention term on the model's class probabilities.
+    ///
+    /// A photo is *described* when `relevance` (one score per photo: how well its annotation
+    /// matches the sentence, as ``CouplingSet/relevance(of:embedder:)`` gives) is in the top
+    /// `describedFraction` of the photos. The adaptor gives each channel's mean and σ.
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for bad settings, channels out of range,
+    ///   too few photos of either kind, or a step that diverges; the original weights are kept.
+    public func sensitise(
+        channels: [Int], sentence: String, relevance: [Double], adaptor: Adaptor, photos: [Tensor], describedFraction: Double = 0.25,
+        settings: GuideSettings
+    ) throws -> SensitiseRun {
+        try settings.validate()
+        guard relevance.count == photos.count else {
+            throw InterpError.invalidParameter("\(relevance.count) relevance scores for \(photos.count) photos")
+        }
+        let count = adaptor.activationMean.count
+        guard !channels.isEmpty, channels.allSatisfy({ (0..<count).contains($0) }) else {
+            throw InterpError.invalidParameter("choose channels of \(layer) between 0 and \(count - 1), got \(channels)")
+        }
+        guard describedFraction > 0, describedFraction < 1 else {
+            throw InterpError.invalidParameter("the described share must be between 0 and 1, got \(describedFraction)")
+        }
+        let threshold = relevance.sorted(by: >)[max(0, Int((Double(photos.count) * describedFraction).rounded()) - 1)]
+        let isDescribed = relevance.map { $0 >= threshold }
+        let (training, heldOut) = split(photos.count, settings: settings)
+        for (part, indices) in [("training", training), ("held-out", heldOut)] {
+            let described = indices.filter { isDescribed[$0] }.count
+            guard described >= 1, described < indices.count else {
+                throw InterpError.invalidParameter(
+                    "the \(part) photos need some the sentence describes and some it does not; found \(described) of \(indices.count)")
+            }
+        }
+        let keys = try ParameterTraining.keys(inside: layer, in: model.network)
+
+        // z(x): the chosen channels' mean of (spatial mean − μ) / σ.
+        let weights = (0..<count).map {
+            channels.contains($0) ? Float(1 / (Double(channels.count) * max(adaptor.activationStd[$0], 1e-12))) : 0
+        }
+        let offset = channels.reduce(0) { $0 + adaptor.activationMean[$1] / max(adaptor.activationStd[$1], 1e-12) } / Double(channels.count)
+        let layerName = layer
+        func pass(_ input: Tensor) throws -> (z: Tensor, logits: Tensor) {
+            var captured: Tensor?
+            let logits = try model(input, observing: [layerName]) { name, output in
+                if name == layerName { captured = output }
+                return output
+            }
+            guard let activation = captured, activation.rank == 4 || activation.rank == 2, activation.shape[1] == count else {
+                throw InterpError.notAFeatureMap(layer: layerName, shape: captured?.shape ?? [])
+            }
+            let means = activation.rank == 4 ? try activation.mean(axes: [2, 3]) : activation
+            let z = try (means * Tensor(shape: [1, count], scalars: weights)).sum(axes: [1]) - Float(offset)
+            return (z, logits)
+        }
+        func batched(_ indices: [Int]) throws -> Tensor { try Tensor.concatenate(indices.map { photos[$0] }, axis: 0) }
+        func measure(_ indices: [Int]) throws -> (z: [Double], top: [Int]) {
+            var z: [Double] = [], top: [Int] = []
+            for start in stride(from: 0, to: indices.count, by: 16) {
+                let chunk = Array(indices[start..<min(start + 16, indices.count)])
+                let (values, logits) = try GradMode.withoutGrad { try pass(try batched(chunk)) }
+                z += try values.scalars.map(Double.init)
+                top += try logits.argmax(axis: 1)
+            }
+            return (z, top)
+        }
+
+        let before = try measure(heldOut)
+        let start = try measure(training)
+        var startZ: [Int: Float] = [:], originalLogP: [Int: [Float]] = [:]
+        for (index, value) in zip(training, start.z) { startZ[index] = Float(value) }
+        for index in training {
+            originalLogP[index] = try GradMode.withoutGrad { try model(photos[index]).logSoftmax(axis: 1).scalars }
+        }
+
+        let trainer = try ParameterTraining(
+            network: model.network, keys: keys, update: settings.update, learningRate: settings.learningRate)
+        var steps: [GuideStep] = []
+        var rng = SplitMix64(seed: settings.seed &+ 1)
+        var order: [Int] = []
+        var atGoal = 0
+        do {
+            for step in 1...settings.steps {
+                if order.count < min(settings.batchSize, training.count) { order += Self.shuffled(training, using: &rng) }
+                let batch = Array(order.prefix(min(settings.batchSize, training.count)))
+                order.removeFirst(batch.count)
+                let n = batch.count
+                let started = Date()
+                let (z, logits) = try pass(try batched(batch))
+                // Described photos: how far below start + goal; the others: how far above start.
+                let sign = batch.map { isDescribed[$0] ? Float(-1) : 1 }
+                let goals = batch.map { (startZ[$0] ?? 0) + (isDescribed[$0] ? Float(settings.goal) : 0) }
+                let gaps = try ((z - Tensor(shape: [n], scalars: goals)) * Tensor(shape: [n], scalars: sign)).relu()
+                let described = batch.filter { isDescribed[$0] }.count
+                let perRow = batch.map { isDescribed[$0] ? 1 / Float(max(described, 1)) : 1 / Float(max(n - described, 1)) }
+                let targetTerm = try (gaps * Tensor(shape: [n], scalars: perRow)).sum()
+                let original = batch.flatMap { originalLogP[$0] ?? [] }
+                let classes = logits.shape[1]
+                let p0 = try Tensor(shape: [n, classes], scalars: original.map { Foundation.exp($0) / Float(n) })
+                let retentionTerm = try (p0 * (Tensor(shape: [n, classes], scalars: original) - logits.logSoftmax(axis: 1))).sum()
+                let loss = try targetTerm + retentionTerm * settings.retention
+                let (t, r, l) = (Double(try targetTerm.scalars[0]), Double(try retentionTerm.scalars[0]), Double(try loss.scalars[0]))
+                guard l.isFinite else {
+                    throw InterpError.invalidParameter(
+                        "the loss is not finite at step \(step): training diverged (lower the learning rate)")
+                }
+                let zValues = try z.scalars
+                let describedMean =
+                    batch.indices.filter { isDescribed[batch[$0]] }.reduce(0) { $0 + Double(zValues[$1]) } / Double(max(described, 1))
+                atGoal = t == 0 ? atGoal + n : 0
+                if atGoal >= training.count {
+                    steps.append(GuideStep(step: step, logProbability: describedMean, target: t, retention: r, loss: l, seconds: 0))
+                    break
+                }
+                try trainer.step(gradients: try grad(of: loss, wrt: try trainer.tensors))
+                steps.append(
+                    GuideStep(
+                        step: step, logProbability: describedMean, target: t, retention: r, loss: l,
+                        seconds: Date().timeIntervalSince(started)))
+            }
+            try trainer.finish()
+        } catch {
+            try trainer.restore()
+            throw error
+        }
+        let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
+        let after: (z: [Double], top: [Int])
+        do {
+            after = try measure(heldOut)
+        } catch {
+            try trainer.restore()
+            throw error
+        }
+        try trainer.restore()
+        let heldDescribed = heldOut.map { isDescribed[$0] }
+        func mean(_ values: [Double], _ keep: Bool) -> Double {
+            let chosen = zip(values, heldDescribed).filter { $0.1 == keep }.map(\.0)
+            return chosen.reduce(0, +) / Double(max(chosen.count, 1))
+        }
+        return SensitiseRun(
+            sentence: sentence, layer: layer, channels: channels, keys: keys, steps: steps,
+            described: ChannelResponse(before: mean(before.z, true), after: mean(after.z, true)),
+            others: ChannelResponse(before: mean(before.z, false), after: mean(after.z, false)),
+            aucBefore: Self.auc(before.z, positive: heldDescribed), aucAfter: Self.auc(after.z, positive: heldDescribed),
+            agreement: Double(zip(before.top, after.top).filter { $0 == $1 }.count) / Double(max(heldOut.count, 1)),
+            training: (training.filter { isDescribed[$0] }.count, training.filter { !isDescribed[$0] }.count),
+            heldOut: (heldDescribed.filter { $0 }.count, heldDescribed.filter { !$0 }.count), settings: settings, edited: edited)
+    }
+
+    /// ROC AUC of `scores` for `positive` against the rest (ties count a half).
+    static func auc(_ scores: [Double], positive: [Bool]) -> Double {
+        let pos = zip(scores, positive).filter(\.1).map(\.0), neg = zip(scores, positive).filter { !$0.1 }.map(\.0)
+        guard !pos.isEmpty, !neg.isEmpty else { return .nan }
+        var wins = 0.0
+        for p in pos { for n in neg { wins += p > n ? 1 : p == n ? 0.5 : 0 } }
+        return wins / Double(pos.count * neg.count)
+    }
+}
+
+extension SensitiseRun {
+    /// What the edit was, for the edited model's safetensors metadata (as
+    /// ``GuideRun/metadata(model:)``).
+    ///
+    /// - Parameter model: the model that was guided (with its original weights loaded).
+    /// - Returns: string keys and values, all prefixed `loupe_`.
+    /// - Throws: when the model's weights cannot be read.
+    public func metadata(model: Model) throws -> [String: String] {
+        [
+            "loupe_edit": "sensitise", "loupe_base_model": model.name, "loupe_base_architecture": model.architecture.rawValue,
+            "loupe_base_fingerprint": try ModelFingerprint.of(model), "loupe_sentence": sentence, "loupe_layer": layer,
+            "loupe_channels": channels.map(String.init).joined(separator: ","), "loupe_trained": keys.joined(separator: ","),
+            "loupe_steps": "\(steps.count)", "loupe_optimizer": settings.update.description,
+            "loupe_learning_rate": "\(settings.learningRate)", "loupe_raise": "\(settings.goal)",
+            "loupe_retention": "\(settings.retention)",
+            "loupe_seed": "\(settings.seed)",
+            "loupe_effect": String(
+                format: "described %+.3f -> %+.3f, others %+.3f -> %+.3f sigma; AUC %.3f -> %.3f", described.before, described.after,
+                others.before, others.after, aucBefore, aucAfter),
+            "loupe_agreement": String(format: "%.4f", agreement),
+        ]
+    }
+}
+
+extension CouplingSet {
+    /// How well each photo's captions match `sentence`: the largest cosine between the
+    /// sentence's vector and the photo's captions' vectors, one score per photo of ``photos``.
+    ///
+    /// - Throws: the encoder's errors.
+    public func relevance(of sentence: String, embedder: TextEmbedder) throws -> [Double] {
+        let all = captions.flatMap { $0 }
+        let vectors = try embedder.embed([sentence] + all).vectors
+        let query = vectors[0]
+        var scores: [Double] = []
+        var next = 1
+        for photo in captions {
+            let cosines = vectors[next..<(next + photo.count)].map { v in zip(query, v).reduce(0) { $0 + Double($1.0 * $1.1) } }
+            scores.append(cosines.max() ?? -1)
+            next += photo.count
+        }
+        return scores
+    }
+}
