@@ -101,6 +101,7 @@ struct Guide: ParsableCommand {
         do {
             let say = { (message: String) in FileHandle.standardError.write(Data("loupe: \(message)\n".utf8)) }
             let expand = { (path: String) in URL(fileURLWithPath: (path as NSString).expandingTildeInPath) }
+            if let out { try checkWritable(expand(out)) }
             let model = try modelOptions.load()
             let fitted = try Adaptor(contentsOf: expand(adaptor))
             let layer = fitted.provenance.layer
@@ -159,6 +160,21 @@ struct Guide: ParsableCommand {
             throw error
         } catch {
             throw fail(error)
+        }
+    }
+
+    /// Refuses an output path whose folder is missing or not writable before any training runs.
+    func checkWritable(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        let folder = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--out \(url.path): the folder \(folder.path) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--out \(url.path) is a directory")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw ValidationError("--out \(url.path): the folder \(folder.path) is not writable")
         }
     }
 

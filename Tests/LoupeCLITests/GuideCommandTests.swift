@@ -48,6 +48,10 @@ import Testing
         #expect(badRate.status == 2 && badRate.errors.contains("learning rate"), "\(badRate.errors)")
         let noChannels = try runLoupe(common + ["--mode", "sensitise", "--out", unknown.path], home: TextCommandTests.home)
         #expect(noChannels.status != 0 && noChannels.errors.contains("--channels"), "\(noChannels.errors)")
+        let nowhere = try runLoupe(
+            common + ["--class", "lion", "--out", scratch.appendingPathComponent("missing/edited.safetensors").path],
+            home: TextCommandTests.home)
+        #expect(nowhere.status != 0 && nowhere.errors.contains("does not exist"), "\(nowhere.errors)")
         #expect(!FileManager.default.fileExists(atPath: unknown.path), "a failed guide writes no model")
     }
 }
