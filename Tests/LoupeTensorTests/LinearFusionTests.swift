@@ -29,4 +29,25 @@ import Testing
         #expect(try gPlain.scalars.allSatisfy { abs($0 - 10) < 1e-5 })
         #expect(try gFused.scalars.allSatisfy { $0.isFinite } && (try gFused.scalars) != (try gPlain.scalars))
     }
+
+    /// The residual added inside the matmul equals linear-then-add, with and without GELU-free
+    /// bias, and falls back to the two ops (with gradients) when one is asked for.
+    @Test(arguments: [true, false])
+    func linearAddingTheResidualEqualsLinearThenAdd(withBias: Bool) throws {
+        var rng = SplitMix64(seed: 5)
+        let x = try Tensor.randomNormal([3, 4, 16], standardDeviation: 1, using: &rng)
+        let w = try Tensor.randomNormal([24, 16], standardDeviation: 0.3, using: &rng)
+        let b = withBias ? try Tensor.randomNormal([24], standardDeviation: 0.2, using: &rng) : nil
+        let residual = try Tensor.randomNormal([3, 4, 24], standardDeviation: 1, using: &rng)
+        let separate = try x.linear(weight: w, bias: b) + residual
+        let fused = try GradMode.withoutGrad { try x.linear(weight: w, bias: b, adding: residual) }
+        #expect(fused.shape == [3, 4, 24])
+        let worst = zip(try fused.scalars, try separate.scalars).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "max |fused − separate| = \(worst)")
+        // With a gradient asked for: d/dresidual Σ y = 1 everywhere.
+        let r = residual.requiringGrad()
+        let y = try x.linear(weight: w, bias: b, adding: r)
+        #expect(try grad(of: y.sum(), wrt: [r])[0].scalars.allSatisfy { $0 == 1 })
+        #expect(throws: TensorError.self) { try x.linear(weight: w, bias: b, adding: try Tensor.zeros([3, 4, 23])) }
+    }
 }

@@ -329,6 +329,11 @@ private final class ResidualStep: Module {
     }
     var children: [(key: String, module: any Module)] { output.children }
     func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        // Without a hook on `dense` or a gradient for its parameters, the residual is added by the matmul.
+        if !context.isObserved("dense"), !(GradMode.isRecording && ForwardContext.recordsHistory(output.dense.parameters)) {
+            let summed = try input.linear(weight: output.dense.weight.tensor, bias: output.dense.bias?.tensor, adding: residual)
+            return try context("LayerNorm", output.norm, summed)
+        }
         let projected = try context("dense", output.dense, input)
         return try context("LayerNorm", output.norm, projected + residual)
     }

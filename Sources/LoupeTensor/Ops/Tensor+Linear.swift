@@ -63,6 +63,29 @@ extension Tensor {
             .reshaped(to: Array(shape.dropLast()) + [weight.shape[0]])
     }
 
+    /// `x · weightᵀ + bias + residual` (the projection at the end of a transformer block, with
+    /// its residual connection): one oneDNN matmul with the bias and the sum fused when no
+    /// gradient can be asked for, ``linear(weight:bias:)`` and an addition otherwise.
+    ///
+    /// - Parameter residual: of the output's shape, `[…, out]`.
+    /// - Throws: ``TensorError/shapeMismatch(op:shapes:expected:)`` when the residual does not
+    ///   have the output's shape; as ``linear(weight:bias:)``.
+    public func linear(weight: Tensor, bias: Tensor? = nil, adding residual: Tensor) throws -> Tensor {
+        try checkLinear(weight: weight, bias: bias)
+        let outputShape = Array(shape.dropLast()) + [weight.shape[0]]
+        guard residual.shape == outputShape else {
+            throw TensorError.shapeMismatch(op: "linear", shapes: [outputShape, residual.shape], expected: "a residual of the output's shape")
+        }
+        guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil || residual.record != nil)) else {
+            return try linear(weight: weight, bias: bias) + residual
+        }
+        try checkNoNaN(op: "linear", name: "input")
+        let rows = try contiguous().reshaped(to: [-1, shape[rank - 1]])
+        let addend = try residual.contiguous().reshaped(to: [rows.shape[0], weight.shape[0]])
+        return try Tensor.linearKernel(rows, weight: try weight.contiguous(), bias: try bias?.contiguous(), addend: addend)
+            .reshaped(to: outputShape)
+    }
+
     /// Refuses a weight `[out, in]` and bias `[out]` that do not fit this input `[…, in]`.
     private func checkLinear(weight: Tensor, bias: Tensor?) throws {
         guard rank >= 1, weight.rank == 2, shape[rank - 1] == weight.shape[1] else {
@@ -80,7 +103,9 @@ extension Tensor {
     /// The weight is read through transposed strides, no copy; if oneDNN offered no JIT kernel
     /// for that view, the plain layout is asked for and the transposed weight is made once per
     /// weight buffer and kept with it.
-    static func linearKernel(_ x: Tensor, weight w: Tensor, bias: Tensor?, activation: EltwiseFunction? = nil) throws -> Tensor {
+    static func linearKernel(
+        _ x: Tensor, weight w: Tensor, bias: Tensor?, activation: EltwiseFunction? = nil, addend: Tensor? = nil
+    ) throws -> Tensor {
         let (m, k, n) = (x.shape[0], x.shape[1], w.shape[0])
         let src = try MemoryDescriptor.plain([m, k])
         // Wᵀ through transposed strides.
@@ -88,9 +113,9 @@ extension Tensor {
         let dst = try MemoryDescriptor.plain([m, n])
         let biasView = try bias.map { _ in try MemoryDescriptor.plain([1, n]) }
         let primitive = try PrimitiveCache.primitive(
-            "linear", src, weightView, biasView, activation, layouts: [.given, .plain]
+            "linear", src, weightView, biasView, activation, addend != nil, layouts: [.given, .plain]
         ) { engine, choice in
-            try withEltwisePostOp(activation) { attributes in
+            try withLinearPostOps(activation, adding: addend == nil ? nil : dst) { attributes in
                 var op = dnnl_matmul_desc_t()
                 var s = src.raw, wd = try choice.descriptor(for: weightView).raw, d = dst.raw
                 if var b = biasView?.raw {
@@ -108,6 +133,7 @@ extension Tensor {
             (DNNL_ARG_SRC, Storage(descriptor: src, buffer: x.storage.buffer)), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, out),
         ]
         if let bias, let biasView { arguments.append((DNNL_ARG_BIAS, Storage(descriptor: biasView, buffer: bias.storage.buffer))) }
+        if let addend { arguments.append((postOpSource(activation == nil ? 0 : 1), Storage(descriptor: dst, buffer: addend.storage.buffer))) }
         try primitive.execute(arguments)
         return Tensor(shape: [m, n], storage: out)
     }
@@ -142,6 +168,24 @@ extension Tensor {
             (DNNL_ARG_WEIGHTS, Storage(descriptor: right, buffer: b.storage.buffer)), (DNNL_ARG_DST, out),
         ])
         return Tensor(shape: outShape, storage: out)
+    }
+}
+
+/// Primitive attributes for a linear layer's post-ops, alive during `body` (`nil` without any):
+/// the activation, then the addition of a tensor laid out as `addend` (the residual).
+func withLinearPostOps<R>(_ function: EltwiseFunction?, adding addend: MemoryDescriptor?, _ body: (dnnl_primitive_attr_t?) throws -> R)
+    throws -> R
+{
+    guard let addend else { return try withEltwisePostOp(function, body) }
+    return try withPostOps(op: "linear post-op") { postOps in
+        if let function {
+            let (algorithm, alpha, beta) = function.algorithm
+            try check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, alpha, beta), op: "linear post-op")
+        }
+        var raw = addend.raw
+        try check(dnnl_post_ops_append_binary(postOps, dnnl_binary_add, &raw), op: "linear post-op")
+    } body: {
+        try body($0)
     }
 }
 
