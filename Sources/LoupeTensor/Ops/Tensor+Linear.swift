@@ -67,14 +67,19 @@ extension Tensor {
     /// its residual connection): one oneDNN matmul with the bias and the sum fused when no
     /// gradient can be asked for, ``linear(weight:bias:)`` and an addition otherwise.
     ///
-    /// - Parameter residual: of the output's shape, `[…, out]`.
+    /// - Parameters:
+    ///   - weight: `[out, in]`.
+    ///   - bias: `[out]`, or none.
+    ///   - residual: of the output's shape, `[…, out]`.
+    /// - Returns: `[…, out]`.
     /// - Throws: ``TensorError/shapeMismatch(op:shapes:expected:)`` when the residual does not
     ///   have the output's shape; as ``linear(weight:bias:)``.
     public func linear(weight: Tensor, bias: Tensor? = nil, adding residual: Tensor) throws -> Tensor {
         try checkLinear(weight: weight, bias: bias)
         let outputShape = Array(shape.dropLast()) + [weight.shape[0]]
         guard residual.shape == outputShape else {
-            throw TensorError.shapeMismatch(op: "linear", shapes: [outputShape, residual.shape], expected: "a residual of the output's shape")
+            throw TensorError.shapeMismatch(
+                op: "linear", shapes: [outputShape, residual.shape], expected: "a residual of the output's shape")
         }
         guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil || residual.record != nil)) else {
             return try linear(weight: weight, bias: bias) + residual
@@ -133,7 +138,9 @@ extension Tensor {
             (DNNL_ARG_SRC, Storage(descriptor: src, buffer: x.storage.buffer)), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, out),
         ]
         if let bias, let biasView { arguments.append((DNNL_ARG_BIAS, Storage(descriptor: biasView, buffer: bias.storage.buffer))) }
-        if let addend { arguments.append((postOpSource(activation == nil ? 0 : 1), Storage(descriptor: dst, buffer: addend.storage.buffer))) }
+        if let addend {
+            arguments.append((postOpSource(activation == nil ? 0 : 1), Storage(descriptor: dst, buffer: addend.storage.buffer)))
+        }
         try primitive.execute(arguments)
         return Tensor(shape: [m, n], storage: out)
     }
