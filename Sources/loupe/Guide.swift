@@ -76,7 +76,7 @@ struct Guide: ParsableCommand {
     var retention: Float = 1
 
     @Option(help: "Training photos per step.")
-    var batch = 16
+    var batch = 32
 
     @Option(help: "The seed of the held-out split and the batches.")
     var seed: UInt64 = 0
@@ -155,6 +155,9 @@ struct Guide: ParsableCommand {
                         effect.after, effect.ratio))
             }
             print(String(format: "top-1 agreement with the original model on held-out photos: %.1f %%", 100 * run.agreement))
+            for margin in run.changedMargins {
+                print(String(format: "  a photo that changed had its top two classes %.3f apart before", margin))
+            }
             if let out { print("edited model written to \(out)") }
         } catch let error as ValidationError {
             throw error
@@ -230,6 +233,7 @@ struct Guide: ParsableCommand {
         let trainingEffect: Effect
         let controls: [Effect]
         let agreement: Double
+        let changedMargins: [Double]
         let trainingPhotos: Int
         let heldOutPhotos: Int
         let seconds: Double
@@ -249,6 +253,7 @@ struct Guide: ParsableCommand {
             trainingEffect = effect(run.trainingEffect)
             controls = run.controls.map(effect)
             agreement = run.agreement
+            changedMargins = run.changedMargins
             trainingPhotos = run.trainingPhotos
             heldOutPhotos = run.heldOutPhotos
             self.seconds = seconds

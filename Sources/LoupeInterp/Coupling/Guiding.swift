@@ -33,7 +33,7 @@ public struct GuideSettings: Sendable, Equatable {
     /// Settings with the defaults unless given.
     public init(
         alpha: Double = 8, steps: Int = 40, learningRate: Float = 3e-5, update: ParameterUpdate = .adam, retention: Float = 1,
-        heldOutFraction: Double = 0.5, seed: UInt64 = 0, batchSize: Int = 16, goal: Double = 0.5
+        heldOutFraction: Double = 0.5, seed: UInt64 = 0, batchSize: Int = 32, goal: Double = 0.5
     ) {
         self.goal = goal
         self.alpha = alpha
@@ -119,6 +119,10 @@ public struct GuideRun: Sendable {
     public let controls: [GuideEffect]
     /// The share of held-out photos whose top class is the original model's.
     public let agreement: Double
+    /// For each held-out photo whose top class changed: how far ahead of its second class the
+    /// original top class was (probability), so a flip between near-ties can be told apart from a
+    /// damaged class.
+    public let changedMargins: [Double]
     /// Photos trained on, and held out.
     public let trainingPhotos: Int, heldOutPhotos: Int
     /// The settings.
@@ -211,12 +215,7 @@ public struct SentenceGuide {
             }
             return total / Double(indices.count)
         }
-        func topClasses(_ indices: [Int]) throws -> [Int] {
-            try stride(from: 0, to: indices.count, by: 16).flatMap { start in
-                let chunk = Array(indices[start..<min(start + 16, indices.count)])
-                return try GradMode.withoutGrad { try model(try batched(chunk)).argmax(axis: 1) }
-            }
-        }
+        func topClasses(_ indices: [Int]) throws -> [TopClass] { try self.topClasses(indices.map { photos[$0] }) }
 
         let before = (
             target: try probability(pattern, heldOut), training: try probability(pattern, training),
@@ -289,7 +288,7 @@ public struct SentenceGuide {
             throw error
         }
         let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
-        let after: (target: Double, training: Double, controls: [Double], top: [Int])
+        let after: (target: Double, training: Double, controls: [Double], top: [TopClass])
         do {
             after = (
                 target: try probability(pattern, heldOut), training: try probability(pattern, training),
@@ -300,7 +299,7 @@ public struct SentenceGuide {
             throw error
         }
         try trainer.restore()
-        let agreeing = zip(before.top, after.top).filter { $0 == $1 }.count
+        let retained = Retention(before: before.top, after: after.top)
         return GuideRun(
             target: target, sentence: pattern.sentence, layer: layer, keys: keys, steps: steps,
             effect: GuideEffect(sentence: pattern.sentence, before: before.target, after: after.target),
@@ -308,8 +307,24 @@ public struct SentenceGuide {
             controls: zip([nil] + controls, zip(before.controls, after.controls)).map {
                 GuideEffect(sentence: $0?.sentence, before: $1.0, after: $1.1)
             },
-            agreement: Double(agreeing) / Double(max(heldOut.count, 1)), trainingPhotos: training.count, heldOutPhotos: heldOut.count,
-            settings: settings, edited: edited)
+            agreement: retained.agreement, changedMargins: retained.changedMargins, trainingPhotos: training.count,
+            heldOutPhotos: heldOut.count, settings: settings, edited: edited)
+    }
+
+    /// Each photo's top class under the model as it is now, and how far ahead of the second it was.
+    func topClasses(_ photos: [Tensor]) throws -> [TopClass] {
+        try stride(from: 0, to: photos.count, by: 16).flatMap { start in
+            let chunk = Array(photos[start..<min(start + 16, photos.count)])
+            let p = try GradMode.withoutGrad { try model(try Tensor.concatenate(chunk, axis: 0)).softmax(axis: 1) }
+            let classes = p.shape[1]
+            let values = try p.scalars
+            return (0..<chunk.count).map { row in
+                let probabilities = values[(row * classes)..<((row + 1) * classes)]
+                let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? row * classes
+                let second = probabilities.indices.filter { $0 != best }.map { probabilities[$0] }.max() ?? 0
+                return TopClass(index: best - row * classes, margin: Double(probabilities[best] - second))
+            }
+        }
     }
 
     /// Every photo in `files` as a model input `[1, 3, H, W]`, fitted as the model fits photos.
@@ -346,6 +361,25 @@ public struct SentenceGuide {
         }
         return out
     }
+}
+
+/// A photo's top class and its lead over the second, in probability.
+struct TopClass: Equatable {
+    let index: Int
+    let margin: Double
+}
+
+/// How many photos keep their top class after an edit, and how close the ones that changed were.
+struct Retention {
+    let agreement: Double
+    let changedMargins: [Double]
+
+    init(before: [TopClass], after: [TopClass]) {
+        let pairs = zip(before, after)
+        agreement = Double(pairs.filter { $0.index == $1.index }.count) / Double(max(before.count, 1))
+        changedMargins = pairs.filter { $0.index != $1.index }.map(\.0.margin)
+    }
+
 }
 
 extension GuideRun {

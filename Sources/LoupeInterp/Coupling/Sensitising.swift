@@ -33,6 +33,8 @@ public struct SensitiseRun: Sendable {
     public let aucBefore: Double, aucAfter: Double
     /// The share of held-out photos whose top class is the original model's.
     public let agreement: Double
+    /// For each held-out photo whose top class changed, the original top class's lead over the second.
+    public let changedMargins: [Double]
     /// Photos trained on (described, others) and held out (described, others).
     public let training: (described: Int, others: Int), heldOut: (described: Int, others: Int)
     /// The settings.
@@ -101,15 +103,14 @@ extension SentenceGuide {
             return (z, logits)
         }
         func batched(_ indices: [Int]) throws -> Tensor { try Tensor.concatenate(indices.map { photos[$0] }, axis: 0) }
-        func measure(_ indices: [Int]) throws -> (z: [Double], top: [Int]) {
-            var z: [Double] = [], top: [Int] = []
+        func measure(_ indices: [Int]) throws -> (z: [Double], top: [TopClass]) {
+            var z: [Double] = []
             for start in stride(from: 0, to: indices.count, by: 16) {
                 let chunk = Array(indices[start..<min(start + 16, indices.count)])
-                let (values, logits) = try GradMode.withoutGrad { try pass(try batched(chunk)) }
+                let (values, _) = try GradMode.withoutGrad { try pass(try batched(chunk)) }
                 z += try values.scalars.map(Double.init)
-                top += try logits.argmax(axis: 1)
             }
-            return (z, top)
+            return (z, try topClasses(indices.map { photos[$0] }))
         }
 
         let before = try measure(heldOut)
@@ -171,7 +172,7 @@ extension SentenceGuide {
             throw error
         }
         let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
-        let after: (z: [Double], top: [Int])
+        let after: (z: [Double], top: [TopClass])
         do {
             after = try measure(heldOut)
         } catch {
@@ -189,7 +190,8 @@ extension SentenceGuide {
             described: ChannelResponse(before: mean(before.z, true), after: mean(after.z, true)),
             others: ChannelResponse(before: mean(before.z, false), after: mean(after.z, false)),
             aucBefore: Self.auc(before.z, positive: heldDescribed), aucAfter: Self.auc(after.z, positive: heldDescribed),
-            agreement: Double(zip(before.top, after.top).filter { $0 == $1 }.count) / Double(max(heldOut.count, 1)),
+            agreement: Retention(before: before.top, after: after.top).agreement,
+            changedMargins: Retention(before: before.top, after: after.top).changedMargins,
             training: (training.filter { isDescribed[$0] }.count, training.filter { !isDescribed[$0] }.count),
             heldOut: (heldDescribed.filter { $0 }.count, heldDescribed.filter { !$0 }.count), settings: settings, edited: edited)
     }

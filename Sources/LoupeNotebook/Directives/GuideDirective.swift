@@ -82,7 +82,7 @@ struct GuideDirective: Directive {
         @CellOption(range: 0...1000, help: "λ, the weight of the KL divergence to the original model's probabilities without the sentence.")
         var retention = 1.0
         @CellOption(range: 1...64, help: "Training photos per step (each runs with the pattern and without).")
-        var batch = 16
+        var batch = 32
         @CellOption(range: 0...1_000_000, help: "The seed of the held-out split and of the batches.")
         var seed = 0
     }
@@ -215,7 +215,7 @@ struct GuideDirective: Directive {
             "The channels' mean activation (in σ over the coupling probes) on held-out photos, before and after, under "
             + "\(loaded.caption). A photo is described when its best caption is among the closest \(share) % to “\(run.sentence)”. "
             + "AUC: how well the channels' activation tells the described photos from the others " + auc
-            + "The held-out photos' top class agrees with the original model's on \(agreement) % of them."
+            + "The held-out photos' top class agrees with the original model's on \(agreement) % of them\(Self.changed(run.changedMargins))."
         let table = Table(
             caption: caption,
             columns: ["Held-out photos", "Count", "Before (σ)", "After (σ)", "Change (σ)"],
@@ -230,6 +230,15 @@ struct GuideDirective: Directive {
                 ],
             ])
         return CellRun(outputs: [.chart(chart), .table(table)])
+    }
+
+    /// "; the photo that changed had its top two classes 0.001 apart", or "" when none changed.
+    static func changed(_ margins: [Double]) -> String {
+        guard !margins.isEmpty else { return "" }
+        let gaps = margins.map { String(format: "%.3f", $0) }.joined(separator: ", ")
+        return margins.count == 1
+            ? "; the photo that changed had its top two classes \(gaps) apart before"
+            : "; the \(margins.count) photos that changed had their top two classes \(gaps) apart before"
     }
 
     /// The loss terms per step.
@@ -269,7 +278,7 @@ struct GuideDirective: Directive {
             caption:
                 "Mean probability of \(run.target.description) under \(subject) with each sentence's pattern added to \(run.layer) "
                 + "(α = \(run.settings.alpha)), before and after fine-tuning. The held-out photos' top class agrees with the original "
-                + "model's on \(String(format: "%.1f", 100 * run.agreement)) % of them.",
+                + "model's on \(String(format: "%.1f", 100 * run.agreement)) % of them\(Self.changed(run.changedMargins)).",
             columns: ["Sentence", "Photos", "Before", "After", "After / before"], rows: rows)
     }
 }
