@@ -63,8 +63,16 @@ extension Tensor {
                 try check(dnnl_reduction_desc_init(&op, algorithm, &s, &d, 0, 0), op: name)
                 return try makeDescriptor(&op, engine: engine, kind: name)
             }
-            out = Storage(uninitialized: dstDescriptor)
-            try primitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, out)])
+            let leading = reduced.enumerated().prefix { $0.offset == $0.element }.count
+            if primitive.isReference, leading > 0 {
+                // oneDNN 2.6 reduces leading axes (a bias gradient's batch axis) with its
+                // reference kernel only, on AVX2 and older: reduce the other axes, then sum the
+                // leading ones as a product with a row of ones (or of 1/n for a mean).
+                out = try reducingLeadingAxes(leading, of: reduced, mean: algorithm == dnnl_reduction_mean)
+            } else {
+                out = Storage(uninitialized: dstDescriptor)
+                try primitive.execute([(DNNL_ARG_SRC, src), (DNNL_ARG_DST, out)])
+            }
         }
         let inputShape = shape
         let divisor = Float(reduced.reduce(1) { $0 * shape[$1] })
@@ -74,6 +82,22 @@ extension Tensor {
             let expanded = try g.reshaped(to: kept).broadcast(to: inputShape)
             return [algorithm == dnnl_reduction_mean ? try expanded * (1 / Swift.max(divisor, 1)) : expanded]
         }
+    }
+
+    /// The sum, or with `mean` the mean, over `reduced` (sorted axes whose first `leading` are `0..<leading`) as
+    /// plain memory of the kept shape, with the leading axes summed by a matmul.
+    func reducingLeadingAxes(_ leading: Int, of reduced: [Int], mean: Bool) throws -> Storage {
+        let rest = Array(reduced.dropFirst(leading))
+        var partial = try contiguous().detached()
+        if !rest.isEmpty {
+            partial = try (mean ? partial.mean(axes: rest, keepingDimensions: true) : partial.sum(axes: rest, keepingDimensions: true))
+                .detached()
+        }
+        let outer = shape.prefix(leading).reduce(1, *)
+        let inner = partial.count / Swift.max(outer, 1)
+        let weight: Float = mean ? 1 / Float(outer) : 1
+        let ones = try Tensor.full([1, outer], value: weight)
+        return try Tensor.matmulKernel(ones, transposed: false, try partial.reshaped(to: [outer, inner]), transposed: false).storage
     }
 
     /// The maximum along `axis` and where it is, as `torch.max(x, dim, keepdim)`.

@@ -25,6 +25,7 @@ extension Tensor {
         }
         let dst = Storage(uninitialized: data)
         try forward.execute([(DNNL_ARG_SRC, source.storage), (DNNL_ARG_DST, dst)])
+        let outputShape = shape
         return Tensor.result(name, shape: shape, storage: dst, inputs: [self]) { g, _ in
             let primitive = try PrimitiveCache.primitive("softmax_bwd", algorithm.rawValue, a, data) { engine in
                 var op = dnnl_softmax_v2_desc_t()
@@ -32,10 +33,26 @@ extension Tensor {
                 try check(dnnl_softmax_v2_backward_desc_init(&op, algorithm, &diffSrc, &diffDst, &d, Int32(a)), op: name)
                 return try makeDescriptor(&op, engine: engine, hint: forward.descriptor, kind: name)
             }
+            if primitive.isReference {
+                // oneDNN 2.6 has only its reference kernel for some softmax backward passes on
+                // AVX2 and older (log-softmax along the last axis): the same formula in JIT ops.
+                return [
+                    try Tensor.softmaxGradient(
+                        g, output: Tensor(shape: outputShape, storage: dst), axis: a, log: algorithm == dnnl_softmax_log)
+                ]
+            }
             let diffDst = try g.contiguous().storage
             let diffSrc = Storage(uninitialized: data)
             try primitive.execute([(DNNL_ARG_DST, dst), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_SRC, diffSrc)])
             return [Tensor(shape: source.shape, storage: diffSrc)]
         }
+    }
+
+    /// The input gradient of softmax (or log-softmax, `log`) along `axis` from its output `y` and
+    /// the output gradient `g`, in elementwise ops and a sum: `y · (g − Σ g·y)`, or `g − exp(y) · Σ g`.
+    static func softmaxGradient(_ g: Tensor, output y: Tensor, axis: Int, log: Bool) throws -> Tensor {
+        let g = try g.contiguous().detached()
+        if log { return try g - y.exp() * g.sum(axes: [axis], keepingDimensions: true) }
+        return try y * (g - (g * y).sum(axes: [axis], keepingDimensions: true))
     }
 }
