@@ -2,8 +2,8 @@
 
 Subcommands:
 
-  write     write Tests/LoupeTextTests/Fixtures/clip_tokens.json (below) and the generated
-            Swift tables Sources/LoupeText/CLIPTables+Generated.swift
+  write     write Tests/LoupeTextTests/Fixtures/clip_tokens.json and clip_scalar_sweep.json
+            (below) and the generated Swift tables Sources/LoupeText/CLIPTables+Generated.swift
   tables    write only the Swift tables
   check     rewrite both and say whether anything changed (git diff --stat)
 
@@ -31,13 +31,19 @@ the whole corpus of Scripts/parity/text.py (accents, CJK, emoji, controls, white
 punctuation, numbers, URLs, HTML, long words, seeded random mixes) and 100 seeded random mixes of
 entities, markup and odd scalars.
 
+clip_scalar_sweep.json puts every scalar of planes 0-3 and 14 through open_clip's tokenizer with
+ftfy's fix_encoding turned off (what Loupe reproduces): for each block of 256 scalars, the ids of
+the scalars separated by spaces and of the scalars side by side, as a count and an FNV-1a hash.
+
 CLIPTables+Generated.swift holds the tables that must be Python's to give Python's ids (each
 derived here from the library that open_clip calls, never typed by hand):
   - the class of every scalar for the pre-tokenizer regex (regex's \\p{L}, \\p{N}, \\s with
     IGNORECASE, which drops U+0345), as runs;
   - str.lower() of every scalar it changes (Unicode 14.0) and the scalars of str.isspace();
   - html.entities.html5 and html's invalid character references and code points;
-  - ftfy's all-caps entity names (`&EACUTE;`) and its width map (NFKC of U+FF01-U+FFEF, U+3000).
+  - ftfy's all-caps entity names (`&EACUTE;`) and its width map (NFKC of U+FF01-U+FFEF, U+3000);
+  - unicodedata's NFC as tables (decompositions, compositions, combining classes): Foundation's
+    NFC is another Unicode version and drops scalars from long runs of combining marks.
 
     /usr/bin/python3 Scripts/parity/clip_tokenizer.py write
 """
@@ -303,6 +309,55 @@ def write_fixture(tokenizer_module):
           f"ftfy's fix_encoding changes {len(fixes)}: {fixes}")
 
 
+# ---------------------------------------------------------------- every scalar
+
+SWEEP = os.path.join(ROOT, "Tests", "LoupeTextTests", "Fixtures", "clip_scalar_sweep.json")
+SWEEP_PLANES = [0, 1, 2, 3, 14]
+
+
+def fnv1a(ids):
+    """FNV-1a (64-bit) over the ids, each taken as one value: CLIPTokenizerTests computes the same."""
+    h = 0xCBF29CE484222325
+    for i in ids:
+        h = ((h ^ i) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def sweep_blocks():
+    """The blocks of 256 scalars of planes 0-3 and 14, surrogates left out."""
+    for plane in SWEEP_PLANES:
+        for start in range(plane << 16, (plane + 1) << 16, 256):
+            if 0xD800 <= start < 0xE000:
+                continue
+            yield start
+
+
+def write_sweep(tokenizer_module):
+    """Every scalar of the swept planes through open_clip's tokenizer with fix_encoding off.
+
+    For each block of 256 scalars, two texts: the scalars separated by spaces (each one cleaned,
+    classed and merged alone) and the scalars side by side (runs, composition, final sigma). Only
+    the id count and an FNV-1a hash of the ids are kept, so the fixture stays small.
+    """
+    real = tokenizer_module.ftfy
+    tokenizer_module.ftfy = WithoutEncodingFix(real)
+    try:
+        tokenizer = tokenizer_module.SimpleTokenizer(context_length=CONTEXT)
+        blocks = []
+        for start in sweep_blocks():
+            scalars = [chr(c) for c in range(start, start + 256)]
+            spaced = tokenizer.encode(" ".join(scalars))
+            joined = tokenizer.encode("".join(scalars))
+            blocks.append([start, len(spaced), f"{fnv1a(spaced):016x}", len(joined), f"{fnv1a(joined):016x}"])
+    finally:
+        tokenizer_module.ftfy = real
+    with open(SWEEP, "w", encoding="utf-8") as f:
+        json.dump({"generator": GENERATOR + " write", "open_clip": "open_clip_torch 3.3.0", "ftfy": "6.3.1 without fix_encoding",
+                   "hash": "FNV-1a 64 over the ids", "blocks": blocks}, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {SWEEP}: {len(blocks)} blocks of 256 scalars")
+
+
 # ---------------------------------------------------------------- generated Swift tables
 
 def scalar_classes():
@@ -334,6 +389,33 @@ def swift_lines(lines):
     return "\n".join(lines)
 
 
+def normalization_tables():
+    """Python's NFC as tables: full canonical decompositions, primary composites, combining classes.
+
+    Hangul syllables (U+AC00-U+D7A3) are left to the algorithm. A pair composes when NFC of the
+    two scalars is the scalar that canonically decomposes into them, which leaves out the
+    composition exclusions, singletons and non-starter decompositions.
+    """
+    decompositions, compositions, classes = [], [], []
+    for c in range(0x110000):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        ch = chr(c)
+        if unicodedata.combining(ch):
+            classes.append(f"{c:X} {unicodedata.combining(ch)}")
+        if 0xAC00 <= c <= 0xD7A3:
+            continue
+        nfd = unicodedata.normalize("NFD", ch)
+        if nfd != ch:
+            decompositions.append(f"{c:X} {hexes(nfd)}")
+        mapping = unicodedata.decomposition(ch)
+        if mapping and not mapping.startswith("<"):
+            parts = [chr(int(x, 16)) for x in mapping.split()]
+            if len(parts) == 2 and unicodedata.normalize("NFC", "".join(parts)) == ch:
+                compositions.append(f"{hexes(parts[0])} {hexes(parts[1])} {c:X}")
+    return decompositions, compositions, classes
+
+
 def write_tables():
     import regex
     import ftfy.chardata
@@ -350,6 +432,7 @@ def write_tables():
     caps = [f"{key[1:]} {hexes(value)}" for key, value in sorted(ftfy.chardata.HTML_ENTITIES.items()) if key not in base]
     assert all(ftfy.chardata.HTML_ENTITIES["&" + n] == html.entities.html5[n] for n in html.entities.html5 if n.endswith(";"))
     width = [f"{c:X} {hexes(value)}" for c, value in sorted(ftfy.chardata.WIDTH_MAP.items())]
+    decompositions, compositions, classes = normalization_tables()
 
     def block(name, summary, lines):
         return (f"    /// {summary}\n    static let {name} = \"\"\"\n" + "\n".join("        " + line for line in lines)
@@ -376,7 +459,10 @@ extension CLIPTables {{
 {block("invalidReferenceData", "`html._invalid_charrefs`: a numeric reference, then what `html.unescape` puts for it.", invalid_refs)}
 {block("invalidCodePointData", "`html._invalid_codepoints`: numeric references that `html.unescape` deletes.", invalid_points)}
 {block("capitalEntityData", "ftfy's all-caps entity names (`EACUTE;`), beyond html5's, with their scalars.", caps)}
-{block("widthData", "ftfy's width map: fullwidth and halfwidth forms (and U+3000) and what they become.", width)}}}
+{block("widthData", "ftfy's width map: fullwidth and halfwidth forms (and U+3000) and what they become.", width)}
+{block("decompositionData", "`unicodedata`'s full canonical decompositions (NFD of one scalar), Hangul syllables aside.", decompositions)}
+{block("compositionData", "The primary composites: two scalars, then the scalar NFC makes of them, Hangul aside.", compositions)}
+{block("combiningClassData", "The scalars whose canonical combining class is not 0, with the class (decimal).", classes)}}}
 """
     with open(TABLES, "w", encoding="utf-8") as f:
         f.write(text)
@@ -392,8 +478,9 @@ def main():
     write_tables()
     if args.command in ("write", "check"):
         write_fixture(module)
+        write_sweep(module)
     if args.command == "check":
-        diff = subprocess.run(["git", "diff", "--stat", "--", FIXTURE, TABLES], cwd=ROOT, capture_output=True, text=True)
+        diff = subprocess.run(["git", "diff", "--stat", "--", FIXTURE, SWEEP, TABLES], cwd=ROOT, capture_output=True, text=True)
         print(diff.stdout or "no changes")
         return 1 if diff.stdout else 0
     return 0

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The part of ftfy's `fix_text` (ftfy 6.3.1, default settings) that Loupe reproduces.
 ///
 /// `fix_text` cuts the text after each newline and fixes each piece until a pass changes nothing;
@@ -44,7 +42,7 @@ extension CLIPTextCleaner {
             text = unixLineBreaks(text)
             text = withoutTerminalEscapes(text)
             text.removeAll(where: isRemovedControl)
-            text = nfc(text)
+            text = CLIPNormalization.nfc(text)
             if text == original { return text }
         }
     }
@@ -125,12 +123,5 @@ extension CLIPTextCleaner {
         case 0x00...0x08, 0x0B, 0x0E...0x1F, 0x7F, 0x206A...0x206F, 0xFEFF, 0xFFF9...0xFFFC: return true
         default: return false
         }
-    }
-
-    /// Unicode's canonical composition (NFC), Foundation's.
-    static func nfc(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        // Below U+0300 every scalar is a starter that composes with nothing below U+0300.
-        guard !text.allSatisfy({ $0.value < 0x300 }) else { return text }
-        return Array(CLIPTables.string(text).precomposedStringWithCanonicalMapping.unicodeScalars)
     }
 }

@@ -9,7 +9,8 @@
 /// 3. Python's `str.lower()`: full lowercase mappings (`İ` → `i̇`) and a final capital sigma
 ///    becomes `ς`.
 ///
-/// The Unicode tables are Python 3.11's (Unicode 14.0), not the Swift toolchain's; NFC is Foundation's.
+/// The Unicode tables are Python 3.11's (Unicode 14.0), not the Swift toolchain's (``CLIPTables``),
+/// NFC included (``CLIPNormalization``).
 public struct CLIPTextCleaner: Sendable {
     /// A cleaner; it has no settings.
     public init() {}
