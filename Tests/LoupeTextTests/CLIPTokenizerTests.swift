@@ -34,9 +34,10 @@ import Testing
         let cases: [Case]
     }
 
-    /// The texts whose ids differ from open_clip's, all because ftfy's `fix_encoding` repairs
-    /// mojibake in them and Loupe does not: `cafÃ©` stays `cafÃ©` rather than becoming `café`.
-    /// Their ids equal open_clip's with that one fix turned off.
+    /// The texts whose ids differ from open_clip's: ftfy's `fix_encoding` repairs mojibake in them.
+    ///
+    /// Loupe does not repair mojibake: `cafÃ©` stays `cafÃ©` rather than becoming `café`. Their
+    /// ids equal open_clip's with that one fix turned off.
     static let mojibakeCases: Set<String> = [
         "mojibake cafe", "mojibake check mark", "mojibake quotes", "mojibake shrug", "mojibake voila",
         "latin-1 text that is fine", "text.py random 88", "text.py random 139", "text.py random 148", "text.py random 153",
@@ -74,6 +75,53 @@ import Testing
         #expect(flagged == Self.mojibakeCases, "the fixture's encoding_fix flags are the documented cases")
         #expect(batch.ids.allSatisfy { $0.count == 77 })
         #expect(cases.contains { $0.ids.count + 2 > 77 })
+    }
+
+    /// The layout of `clip_scalar_sweep.json`: per block of 256 scalars, its first scalar, then the
+    /// count and FNV-1a hash of the ids of the scalars separated by spaces, then of them side by side.
+    struct Sweep: Decodable {
+        let blocks: [[Sweep.Field]]
+
+        enum Field: Decodable, Equatable {
+            case number(Int)
+            case text(String)
+
+            init(from decoder: Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let number = try? container.decode(Int.self) {
+                    self = .number(number)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
+            }
+        }
+    }
+
+    /// FNV-1a (64-bit) over the ids, as `clip_tokenizer.py` computes it, in hexadecimal.
+    static func hash(_ ids: [Int]) -> Sweep.Field {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for id in ids { hash = (hash ^ UInt64(id)) &* 0x100_0000_01B3 }
+        let digits = String(hash, radix: 16)
+        return .text(String(repeating: "0", count: 16 - digits.count) + digits)
+    }
+
+    /// Every scalar of planes 0–3 and 14, alone and side by side, gives open_clip's ids with ftfy's
+    /// `fix_encoding` off (the one fix Loupe leaves out): the Python tables, Foundation's NFC and
+    /// Swift's cased and case-ignorable properties agree with Python's everywhere there.
+    @Test func everyScalarGivesOpenCLIPsIDsWithoutTheMojibakeRepair() throws {
+        let tokenizer = try Self.tokenizer.get()
+        let blocks = try Fixtures.load("clip_scalar_sweep.json", as: Sweep.self).blocks
+        #expect(blocks.count == 1272)
+        var differing: [String] = []
+        for block in blocks {
+            guard case let .number(start) = block.first else { throw FixtureMissing(name: "clip_scalar_sweep.json blocks") }
+            let scalars = (start..<(start + 256)).compactMap { Unicode.Scalar(UInt32($0)) }.map(String.init)
+            let spaced = tokenizer.pieceIDs(scalars.joined(separator: " "))
+            let joined = tokenizer.pieceIDs(scalars.joined())
+            let ours: [Sweep.Field] = [.number(start), .number(spaced.count), Self.hash(spaced), .number(joined.count), Self.hash(joined)]
+            if ours != block { differing.append("U+" + String(start, radix: 16, uppercase: true)) }
+        }
+        #expect(differing.isEmpty, "\(differing.count) blocks differ: \(differing.prefix(40))")
     }
 
     @Test func vocabularyIsOpenCLIPs() throws {
