@@ -87,7 +87,7 @@ let package = Package(
             dependencies: ["LoupeModels", "LoupeTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "LoupeTextTests", dependencies: ["LoupeText"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LoupeTextTests", dependencies: ["LoupeText", "LoupeModels"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LoupeTensorTests",
             dependencies: ["LoupeTensor", "LoupeTestSupport"],

@@ -1,8 +1,8 @@
-/// An error from loading a WordPiece vocabulary or configuring a tokenizer.
+/// An error from loading a WordPiece vocabulary or CLIP's BPE merges, or configuring a tokenizer.
 ///
-/// Vocabulary errors name the file (or the name passed with the data) and the line, and say what
+/// File errors name the file (or the name passed with the data) and the line, and say what
 /// was expected and what was found. Tokenizing itself never fails: any text, however odd, becomes
-/// ids (unknown words become `[UNK]`).
+/// ids (unknown words become `[UNK]` in BERT; CLIP's byte-level BPE has no unknown words).
 public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file could not be read from disk.
     case unreadable(file: String, reason: String)
@@ -20,6 +20,14 @@ public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidMaximumLength(Int)
     /// A batch size below one.
     case invalidBatchSize(Int)
+    /// A CLIP merges file with fewer merges than the vocabulary needs (a header line, then one merge a line).
+    case tooFewMerges(file: String, found: Int, expected: Int)
+    /// A line of a CLIP merges file (counting from 1, the header being line 1) that is not a merge.
+    case invalidMerge(file: String, line: Int, reason: String)
+    /// A compressed file (CLIP's `bpe_simple_vocab_16e6.txt.gz`) that is not valid gzip data.
+    case invalidGzip(file: String, reason: String)
+    /// A CLIP context length too short to hold `<start_of_text>` and `<end_of_text>`.
+    case invalidContextLength(Int)
 
     /// The message shown to the user, naming the file and line where there is one.
     public var description: String {
@@ -40,6 +48,14 @@ public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
             return "a maximum sequence length of \(length) cannot hold [CLS] and [SEP]; use 2 or more"
         case let .invalidBatchSize(size):
             return "a batch size of \(size) is not allowed; use 1 or more"
+        case let .tooFewMerges(file, found, expected):
+            return "\(file): \(found) BPE merges after the header line; CLIP's tokenizer needs the first \(expected)"
+        case let .invalidMerge(file, line, reason):
+            return "\(file):\(line): not a BPE merge: \(reason)"
+        case let .invalidGzip(file, reason):
+            return "\(file): not a gzip-compressed merges file: \(reason)"
+        case let .invalidContextLength(length):
+            return "a context length of \(length) cannot hold <start_of_text> and <end_of_text>; use 2 or more"
         }
     }
 

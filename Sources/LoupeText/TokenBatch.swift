@@ -15,7 +15,8 @@ public struct TokenBatch: Sendable, Equatable {
     public let truncated: [Bool]
     /// For each row, the position of its text in the array the caller tokenized.
     public let indices: [Int]
-    /// The length of every row: the longest text's length, or 0 for an empty batch.
+    /// The length of every row: the longest text's length (or the minimum length asked for, if
+    /// longer), or 0 for an empty batch.
     public let paddedLength: Int
 
     /// A batch of `texts`, padded with `padID`.
@@ -24,8 +25,10 @@ public struct TokenBatch: Sendable, Equatable {
     ///   - texts: tokenized texts.
     ///   - indices: each text's position in the caller's array; `0..<texts.count` when `nil`.
     ///   - padID: the `[PAD]` id (0 in BERT vocabularies).
-    public init(_ texts: [TokenizedText], indices: [Int]? = nil, padID: Int = 0) {
-        let length = texts.map(\.count).max() ?? 0
+    ///   - minimumLength: rows are padded to at least this length (CLIP pads every row to its
+    ///     context length, 77).
+    public init(_ texts: [TokenizedText], indices: [Int]? = nil, padID: Int = 0, minimumLength: Int = 0) {
+        let length = max(texts.map(\.count).max() ?? 0, minimumLength)
         ids = texts.map { $0.ids + Array(repeating: padID, count: length - $0.count) }
         attentionMask = texts.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: length - $0.count) }
         lengths = texts.map(\.count)

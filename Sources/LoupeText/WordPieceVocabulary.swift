@@ -141,7 +141,7 @@ public struct WordPieceVocabulary: Sendable {
     public var maskID: Int { specialID("[MASK]") }
 
     /// The offset, within the whole file, of the first byte of `line` that does not decode.
-    private static func firstInvalidByte(in line: ArraySlice<UInt8>) -> Int {
+    static func firstInvalidByte(in line: ArraySlice<UInt8>) -> Int {
         var decoder = UTF8()
         var iterator = line.makeIterator()
         var offset = line.startIndex
