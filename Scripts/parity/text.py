@@ -211,6 +211,9 @@ CORPUS = [
     "MiXeD cAsE tExT: iPhone, eBay, McDonald's, GitHub, PyTorch",
     "texture of fur, feathers, scales, bark and woven fabric",
     # accents and other Latin-script diacritics
+    # every combining mark of U+0300-U+036F in one run (some normalise to others: U+0340 to U+0300)
+    "x" + "".join(chr(c) for c in range(0x300, 0x370)) + "y",
+    "a\u0340 e\u0341 o\u0343 u\u0344 i\u0301\u0300\u0302",
     "café naïve résumé façade coöperate jalapeño piñata",
     "Ångström, Dvořák, Łódź, Škoda, Gdańsk, Zürich, São Paulo",
     "Crème brûlée à la française, s'il vous plaît.",
