@@ -48,6 +48,9 @@ struct Guide: ParsableCommand {
     @Option(help: "sensitise: the share of the captioned photos the sentence describes.")
     var described = 0.25
 
+    @Option(help: "sensitise: seeded crops of each training photo trained on with it.")
+    var crops = 7
+
     @Option(name: .customLong("control"), help: "A control sentence (repeat for more).")
     var controls: [String] = []
 
@@ -191,7 +194,7 @@ struct Guide: ParsableCommand {
         }
         let set = try CouplingSet(contentsOf: expand(captions ?? ""))
         let relevance = try set.relevance(of: sentence, embedder: embedder)
-        let inputs = try SentenceGuide.inputs(set.photos, preprocessing: model.preprocessing)
+        let inputs = try SentenceGuide.inputs(set.photos, preprocessing: model.preprocessing, crops: crops, seed: seed)
         let settings = GuideSettings(
             steps: steps, learningRate: learningRate, update: optimizer == "adam" ? .adam : .sgd(momentum: 0.9), retention: retention,
             seed: seed, batchSize: batch, goal: raise)

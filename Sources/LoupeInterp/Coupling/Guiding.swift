@@ -331,13 +331,24 @@ public struct SentenceGuide {
     ///
     /// - Throws: ``InterpError/invalidParameter(_:)`` for a file that is not a photo; the decoders' errors.
     public static func inputs(_ files: [URL], preprocessing: Preprocessing) throws -> [Tensor] {
-        var inputs: [Tensor] = []
-        let set = try ProbeSet(files: files)
+        try inputs(files, preprocessing: preprocessing, crops: 0, seed: 0).map { $0[0] }
+    }
+
+    /// Every photo in `files` with `crops` seeded crops of it (as ``ProbeSet`` crops them), each
+    /// as a model input `[1, 3, H, W]`: `result[i][0]` is photo `i` fitted as the model fits
+    /// photos, the rest its crops resized to the input.
+    ///
+    /// - Throws: ``InterpError/invalidParameter(_:)`` for a file that is not a photo; the decoders' errors.
+    public static func inputs(_ files: [URL], preprocessing: Preprocessing, crops: Int, seed: UInt64) throws -> [[Tensor]] {
+        var inputs = [[Tensor]](repeating: [], count: files.count)
+        let set = try ProbeSet(files: files, cropsPerPhoto: crops, seed: seed)
         if let skipped = set.skipped.first {
             throw InterpError.invalidParameter("\(skipped.file.path) cannot be used: \(skipped.reason)")
         }
-        try set.forEachBatch(preprocessing: preprocessing, batchSize: 16) { _, batch in
-            for row in 0..<batch.shape[0] { inputs.append(try batch.slice(axis: 0, row..<(row + 1))) }
+        try set.forEachBatch(preprocessing: preprocessing, batchSize: 16) { indices, batch in
+            for (row, probe) in indices.enumerated() {
+                inputs[set.probes[probe].photo].append(try batch.slice(axis: 0, row..<(row + 1)))
+            }
         }
         return inputs
     }

@@ -52,16 +52,19 @@ extension SentenceGuide {
     ///
     /// A photo is *described* when `relevance` (one score per photo: how well its annotation
     /// matches the sentence, as ``CouplingSet/relevance(of:embedder:)`` gives) is in the top
-    /// `describedFraction` of the photos. The adaptor gives each channel's mean and σ.
+    /// `describedFraction` of the photos. The adaptor gives each channel's mean and σ. Each
+    /// photo comes with its variants (`photos[i][0]` the whole photo, then seeded crops of it, as
+    /// ``SentenceGuide/inputs(_:preprocessing:crops:seed:)`` makes them): training uses every
+    /// variant of the training photos, and effects are measured on the whole held-out photos.
     ///
     /// - Throws: ``InterpError/invalidParameter(_:)`` for bad settings, channels out of range,
     ///   too few photos of either kind, or a step that diverges; the original weights are kept.
     public func sensitise(
-        channels: [Int], sentence: String, relevance: [Double], adaptor: Adaptor, photos: [Tensor], describedFraction: Double = 0.25,
+        channels: [Int], sentence: String, relevance: [Double], adaptor: Adaptor, photos: [[Tensor]], describedFraction: Double = 0.25,
         settings: GuideSettings
     ) throws -> SensitiseRun {
         try settings.validate()
-        guard relevance.count == photos.count else {
+        guard relevance.count == photos.count, photos.allSatisfy({ !$0.isEmpty }) else {
             throw InterpError.invalidParameter("\(relevance.count) relevance scores for \(photos.count) photos")
         }
         let count = adaptor.activationMean.count
@@ -102,23 +105,30 @@ extension SentenceGuide {
             let z = try (means * Tensor(shape: [1, count], scalars: weights)).sum(axes: [1]) - Float(offset)
             return (z, logits)
         }
-        func batched(_ indices: [Int]) throws -> Tensor { try Tensor.concatenate(indices.map { photos[$0] }, axis: 0) }
-        func measure(_ indices: [Int]) throws -> (z: [Double], top: [TopClass]) {
+        // Training units: every variant of every training photo; unit u shows photo unitPhoto[u].
+        let units = training.flatMap { photo in photos[photo].map { (photo: photo, input: $0) } }
+        let unitPhoto = units.map(\.photo)
+        func batched(_ inputs: [Tensor]) throws -> Tensor { try Tensor.concatenate(inputs, axis: 0) }
+        func zValues(_ inputs: [Tensor]) throws -> [Double] {
             var z: [Double] = []
-            for start in stride(from: 0, to: indices.count, by: 16) {
-                let chunk = Array(indices[start..<min(start + 16, indices.count)])
+            for start in stride(from: 0, to: inputs.count, by: 16) {
+                let chunk = Array(inputs[start..<min(start + 16, inputs.count)])
                 let (values, _) = try GradMode.withoutGrad { try pass(try batched(chunk)) }
                 z += try values.scalars.map(Double.init)
             }
-            return (z, try topClasses(indices.map { photos[$0] }))
+            return z
         }
+        let wholeHeldOut = heldOut.map { photos[$0][0] }
+        func measure() throws -> (z: [Double], top: [TopClass]) { (try zValues(wholeHeldOut), try topClasses(wholeHeldOut)) }
 
-        let before = try measure(heldOut)
-        let start = try measure(training)
-        var startZ: [Int: Float] = [:], originalLogP: [Int: [Float]] = [:]
-        for (index, value) in zip(training, start.z) { startZ[index] = Float(value) }
-        for index in training {
-            originalLogP[index] = try GradMode.withoutGrad { try model(photos[index]).logSoftmax(axis: 1).scalars }
+        let before = try measure()
+        let startZ = try zValues(units.map(\.input)).map(Float.init)
+        var originalLogP: [[Float]] = []
+        for start in stride(from: 0, to: units.count, by: 16) {
+            let chunk = units[start..<min(start + 16, units.count)].map(\.input)
+            let logP = try GradMode.withoutGrad { try model(try batched(chunk)).logSoftmax(axis: 1) }
+            let classes = logP.shape[1], values = try logP.scalars
+            originalLogP += (0..<chunk.count).map { Array(values[($0 * classes)..<(($0 + 1) * classes)]) }
         }
 
         let trainer = try ParameterTraining(
@@ -129,20 +139,22 @@ extension SentenceGuide {
         var atGoal = 0
         do {
             for step in 1...settings.steps {
-                if order.count < min(settings.batchSize, training.count) { order += Self.shuffled(training, using: &rng) }
-                let batch = Array(order.prefix(min(settings.batchSize, training.count)))
+                let size = min(settings.batchSize, units.count)
+                if order.count < size { order += Self.shuffled(Array(units.indices), using: &rng) }
+                let batch = Array(order.prefix(size))
                 order.removeFirst(batch.count)
                 let n = batch.count
                 let started = Date()
-                let (z, logits) = try pass(try batched(batch))
+                let (z, logits) = try pass(try batched(batch.map { units[$0].input }))
                 // Described photos: how far below start + goal; the others: how far above start.
-                let sign = batch.map { isDescribed[$0] ? Float(-1) : 1 }
-                let goals = batch.map { (startZ[$0] ?? 0) + (isDescribed[$0] ? Float(settings.goal) : 0) }
+                let isDescribed = { (unit: Int) in isDescribed[unitPhoto[unit]] }
+                let sign = batch.map { isDescribed($0) ? Float(-1) : 1 }
+                let goals = batch.map { startZ[$0] + (isDescribed($0) ? Float(settings.goal) : 0) }
                 let gaps = try ((z - Tensor(shape: [n], scalars: goals)) * Tensor(shape: [n], scalars: sign)).relu()
-                let described = batch.filter { isDescribed[$0] }.count
-                let perRow = batch.map { isDescribed[$0] ? 1 / Float(max(described, 1)) : 1 / Float(max(n - described, 1)) }
+                let described = batch.filter { isDescribed($0) }.count
+                let perRow = batch.map { isDescribed($0) ? 1 / Float(max(described, 1)) : 1 / Float(max(n - described, 1)) }
                 let targetTerm = try (gaps * Tensor(shape: [n], scalars: perRow)).sum()
-                let original = batch.flatMap { originalLogP[$0] ?? [] }
+                let original = batch.flatMap { originalLogP[$0] }
                 let classes = logits.shape[1]
                 let p0 = try Tensor(shape: [n, classes], scalars: original.map { Foundation.exp($0) / Float(n) })
                 let retentionTerm = try (p0 * (Tensor(shape: [n, classes], scalars: original) - logits.logSoftmax(axis: 1))).sum()
@@ -154,9 +166,9 @@ extension SentenceGuide {
                 }
                 let zValues = try z.scalars
                 let describedMean =
-                    batch.indices.filter { isDescribed[batch[$0]] }.reduce(0) { $0 + Double(zValues[$1]) } / Double(max(described, 1))
+                    batch.indices.filter { isDescribed(batch[$0]) }.reduce(0) { $0 + Double(zValues[$1]) } / Double(max(described, 1))
                 atGoal = t == 0 ? atGoal + n : 0
-                if atGoal >= training.count {
+                if atGoal >= units.count {
                     steps.append(GuideStep(step: step, logProbability: describedMean, target: t, retention: r, loss: l, seconds: 0))
                     break
                 }
@@ -174,7 +186,7 @@ extension SentenceGuide {
         let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
         let after: (z: [Double], top: [TopClass])
         do {
-            after = try measure(heldOut)
+            after = try measure()
         } catch {
             try trainer.restore()
             throw error

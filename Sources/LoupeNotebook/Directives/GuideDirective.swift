@@ -73,6 +73,10 @@ struct GuideDirective: Directive {
             range: 0.05...0.95,
             help: "Sensitise: the share of the captioned photos the sentence describes (those whose best caption is closest to it).")
         var described = 0.25
+        @CellOption(
+            range: 0...32,
+            help: "Sensitise: seeded crops of each training photo trained on with it (the held-out photos are measured whole).")
+        var crops = 7
         @CellOption(range: 1...500, help: "Optimiser steps.")
         var steps = 30
         @CellOption("learning-rate", range: 1e-7...1, help: "The optimiser's step size.")
@@ -182,7 +186,8 @@ struct GuideDirective: Directive {
                 option: "photos", reason: "sensitising uses the adaptor's captioned photos, which say what each shows")
         }
         let relevance = try captions.relevance(of: options.sentence, embedder: fitted.embedder)
-        let photos = try SentenceGuide.inputs(captions.photos, preprocessing: loaded.model.preprocessing)
+        let photos = try SentenceGuide.inputs(
+            captions.photos, preprocessing: loaded.model.preprocessing, crops: options.crops, seed: UInt64(options.seed))
         let run: SensitiseRun
         do {
             run = try guide.sensitise(
@@ -196,7 +201,8 @@ struct GuideDirective: Directive {
             caption:
                 "Teaching channel\(run.channels.count == 1 ? "" : "s") \(run.channels.map(String.init).joined(separator: ", ")) of \(run.layer) "
                 + "“\(run.sentence)”: \(run.keys.count) tensors of \(run.layer) trained on \(run.training.described) photos the sentence "
-                + "describes and \(run.training.others) others, a batch of \(settings.batchSize) per step. Described: the batch's mean "
+                + "describes and \(run.training.others) others, each with \(options.crops) seeded crops, a batch of \(settings.batchSize) per step. "
+                + "Described: the batch's mean "
                 + "activation of the channels (σ) on its described photos; below goal: how far the batch still is from rising "
                 + "\(settings.goal) σ on them and not rising on the others (the target term); KL: the divergence from the original "
                 + "model's class probabilities (weight λ = \(settings.retention)); \(settings.update), learning rate \(settings.learningRate), "

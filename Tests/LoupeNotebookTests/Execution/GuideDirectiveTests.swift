@@ -111,7 +111,8 @@ import Testing
             :adaptor: words
             :sentence: a bird with spread wings
             :channels: 0, 1, 2
-            :steps: 60
+            :crops: 1
+            :steps: 30
             :learning-rate: 3e-4
             :retention: 10
             ```
