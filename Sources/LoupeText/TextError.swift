@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error from loading a WordPiece vocabulary or CLIP's BPE merges, or configuring a tokenizer.
 ///
 /// File errors name the file (or the name passed with the data) and the line, and say what
@@ -69,5 +71,20 @@ public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
             text += visible || scalar == " " ? String(scalar) : "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
         }
         return text + "\""
+    }
+}
+
+extension TextError {
+    /// The bytes of the file at `url`.
+    ///
+    /// - Throws: ``TextError/unreadable(file:reason:)`` naming the file: "no such file", or why it
+    ///   cannot be read.
+    public static func contents(of url: URL) throws(TextError) -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file"
+            throw .unreadable(file: url.path, reason: reason)
+        }
     }
 }

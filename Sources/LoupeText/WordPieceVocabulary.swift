@@ -30,13 +30,7 @@ public struct WordPieceVocabulary: Sendable {
     /// - Throws: ``TextError/unreadable(file:reason:)`` when the file cannot be read, and the
     ///   errors of ``init(data:name:)``.
     public init(contentsOf url: URL) throws(TextError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file"
-            throw .unreadable(file: url.path, reason: reason)
-        }
+        let data = try TextError.contents(of: url)
         try self.init(data: data, name: url.path)
     }
 

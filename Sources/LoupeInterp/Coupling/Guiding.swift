@@ -234,58 +234,24 @@ public struct SentenceGuide {
 
         let trainer = try ParameterTraining(
             network: model.network, keys: keys, update: settings.update, learningRate: settings.learningRate)
-        var steps: [GuideStep] = []
-        var rng = SplitMix64(seed: settings.seed &+ 1)
-        var order: [Int] = []
-        var atGoal = 0
-        do {
-            for step in 1...settings.steps {
-                if order.count < min(settings.batchSize, training.count) { order += Self.shuffled(training, using: &rng) }
-                let batch = Array(order.prefix(min(settings.batchSize, training.count)))
-                order.removeFirst(batch.count)
-                let n = batch.count
-                let started = Date()
-                let input = try batched(batch + batch)
-                let change = try delta(pattern, rows: n, plainRows: n)
-                let logits = try intervention.logits(input, runs: runs, recordingGradients: true) { try $0 + change }
-                let classes = logits.shape[1]
-                let logP = try logits.logSoftmax(axis: 1)
-                // Target: mean over the rows with the pattern of how far log p(class) is above the goal.
-                let pick = try Tensor(
-                    shape: [2 * n, classes],
-                    scalars: (0..<(2 * n)).flatMap { row in (0..<classes).map { row < n && $0 == classIndex ? 1 : 0 } })
-                let classLogP = try (logP * pick).sum(axes: [1]).slice(axis: 0, 0..<n)
-                let goals = try Tensor(shape: [n], scalars: batch.map { goalLogP[$0] ?? 0 })
-                let targetTerm = try (classLogP - goals).relu().mean()
-                // Retention: mean KL(original ‖ now) over the rows without it.
-                let original = batch.flatMap { originalLogP[$0] ?? [] }
-                let p0 = try Tensor(shape: [n, classes], scalars: original.map { Foundation.exp($0) / Float(n) })
-                let logP0 = try Tensor(shape: [n, classes], scalars: original)
-                let plain = try logP.slice(axis: 0, n..<(2 * n))
-                let retentionTerm = try (p0 * (logP0 - plain)).sum()
-                let loss = try targetTerm + retentionTerm * settings.retention
-                let (t, r, l) = (Double(try targetTerm.scalars[0]), Double(try retentionTerm.scalars[0]), Double(try loss.scalars[0]))
-                let meanLogP = try classLogP.scalars.reduce(0) { $0 + Double($1) } / Double(n)
-                guard l.isFinite else {
-                    throw InterpError.invalidParameter(
-                        "the loss is not finite at step \(step): training diverged (lower the learning rate)")
-                }
-                // Every training photo at its goal in the batches just seen: stop, so that the
-                // optimiser's momentum does not carry the class further down than asked.
-                atGoal = t == 0 ? atGoal + n : 0
-                if atGoal >= training.count {
-                    steps.append(GuideStep(step: step, logProbability: meanLogP, target: t, retention: r, loss: l, seconds: 0))
-                    break
-                }
-                try trainer.step(gradients: try grad(of: loss, wrt: try trainer.tensors))
-                steps.append(
-                    GuideStep(
-                        step: step, logProbability: meanLogP, target: t, retention: r, loss: l, seconds: Date().timeIntervalSince(started)))
-            }
-            try trainer.finish()
-        } catch {
-            try trainer.restore()
-            throw error
+        let steps = try Self.train(trainer, units: training, settings: settings) { batch in
+            let n = batch.count
+            let input = try batched(batch + batch)
+            let change = try delta(pattern, rows: n, plainRows: n)
+            let logits = try intervention.logits(input, runs: runs, recordingGradients: true) { try $0 + change }
+            let classes = logits.shape[1]
+            let logP = try logits.logSoftmax(axis: 1)
+            // Target: mean over the rows with the pattern of how far log p(class) is above the goal.
+            let pick = try Tensor(
+                shape: [2 * n, classes],
+                scalars: (0..<(2 * n)).flatMap { row in (0..<classes).map { row < n && $0 == classIndex ? 1 : 0 } })
+            let classLogP = try (logP * pick).sum(axes: [1]).slice(axis: 0, 0..<n)
+            let goals = try Tensor(shape: [n], scalars: batch.map { goalLogP[$0] ?? 0 })
+            let target = try (classLogP - goals).relu().mean()
+            // Retention on the rows without it.
+            let retention = try Self.divergence(from: batch.map { originalLogP[$0] ?? [] }, to: logP.slice(axis: 0, n..<(2 * n)))
+            let meanLogP = try classLogP.scalars.reduce(0) { $0 + Double($1) } / Double(n)
+            return (target, retention, meanLogP)
         }
         let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
         let after: (target: Double, training: Double, controls: [Double], top: [TopClass])
@@ -325,6 +291,72 @@ public struct SentenceGuide {
                 return TopClass(index: best - row * classes, margin: Double(probabilities[best] - second))
             }
         }
+    }
+
+    /// The training loop of both forms.
+    ///
+    /// Seeded batches over `units` (indices the loss reads), one optimiser step per batch on
+    /// `target + λ·retention`, until `settings.steps` or until a whole pass over the units has a
+    /// target term of 0 (every unit at its goal: stopping keeps the optimiser's momentum from
+    /// going further than asked). The trained values stop recording gradients at the end; on any
+    /// error the original values are put back.
+    ///
+    /// - Parameters:
+    ///   - trainer: the parameters trained and their optimiser.
+    ///   - units: what a batch is drawn from.
+    ///   - settings: steps, batch size, retention weight and seed.
+    ///   - loss: for a batch, its target term, its retention term (scalars recording gradients)
+    ///     and the number the curve shows for it.
+    /// - Returns: each step's terms.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` naming the step whose loss is not finite;
+    ///   `loss`'s and the optimiser's errors.
+    static func train(
+        _ trainer: ParameterTraining, units: [Int], settings: GuideSettings,
+        loss: (_ batch: [Int]) throws -> (target: Tensor, retention: Tensor, shown: Double)
+    ) throws -> [GuideStep] {
+        var steps: [GuideStep] = []
+        var rng = SplitMix64(seed: settings.seed &+ 1)
+        var order: [Int] = []
+        var atGoal = 0
+        do {
+            for step in 1...settings.steps {
+                let size = min(settings.batchSize, units.count)
+                if order.count < size { order += shuffled(units, using: &rng) }
+                let batch = Array(order.prefix(size))
+                order.removeFirst(batch.count)
+                let started = Date()
+                let (target, retention, shown) = try loss(batch)
+                let total = try target + retention * settings.retention
+                let (t, r, l) = (Double(try target.scalars[0]), Double(try retention.scalars[0]), Double(try total.scalars[0]))
+                guard l.isFinite else {
+                    throw InterpError.invalidParameter(
+                        "the loss is not finite at step \(step): training diverged (lower the learning rate)")
+                }
+                atGoal = t == 0 ? atGoal + batch.count : 0
+                if atGoal >= units.count {
+                    steps.append(GuideStep(step: step, logProbability: shown, target: t, retention: r, loss: l, seconds: 0))
+                    break
+                }
+                try trainer.step(gradients: try grad(of: total, wrt: try trainer.tensors))
+                steps.append(
+                    GuideStep(
+                        step: step, logProbability: shown, target: t, retention: r, loss: l, seconds: Date().timeIntervalSince(started)))
+            }
+            try trainer.finish()
+        } catch {
+            try trainer.restore()
+            throw error
+        }
+        return steps
+    }
+
+    /// The mean KL divergence from the original model's log-probabilities (`original`, one row
+    /// per photo, constants) to `logP` (`[n, classes]`, recording gradients): the retention term.
+    static func divergence(from original: [[Float]], to logP: Tensor) throws -> Tensor {
+        let (n, classes) = (logP.shape[0], logP.shape[1])
+        let flat = original.flatMap { $0 }
+        let p0 = try Tensor(shape: [n, classes], scalars: flat.map { Foundation.exp($0) / Float(n) })
+        return try (p0 * (Tensor(shape: [n, classes], scalars: flat) - logP)).sum()
     }
 
     /// Every photo in `files` as a model input `[1, 3, H, W]`, fitted as the model fits photos.

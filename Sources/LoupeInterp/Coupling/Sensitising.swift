@@ -133,55 +133,21 @@ extension SentenceGuide {
 
         let trainer = try ParameterTraining(
             network: model.network, keys: keys, update: settings.update, learningRate: settings.learningRate)
-        var steps: [GuideStep] = []
-        var rng = SplitMix64(seed: settings.seed &+ 1)
-        var order: [Int] = []
-        var atGoal = 0
-        do {
-            for step in 1...settings.steps {
-                let size = min(settings.batchSize, units.count)
-                if order.count < size { order += Self.shuffled(Array(units.indices), using: &rng) }
-                let batch = Array(order.prefix(size))
-                order.removeFirst(batch.count)
-                let n = batch.count
-                let started = Date()
-                let (z, logits) = try pass(try batched(batch.map { units[$0].input }))
-                // Described photos: how far below start + goal; the others: how far above start.
-                let isDescribed = { (unit: Int) in isDescribed[unitPhoto[unit]] }
-                let sign = batch.map { isDescribed($0) ? Float(-1) : 1 }
-                let goals = batch.map { startZ[$0] + (isDescribed($0) ? Float(settings.goal) : 0) }
-                let gaps = try ((z - Tensor(shape: [n], scalars: goals)) * Tensor(shape: [n], scalars: sign)).relu()
-                let described = batch.filter { isDescribed($0) }.count
-                let perRow = batch.map { isDescribed($0) ? 1 / Float(max(described, 1)) : 1 / Float(max(n - described, 1)) }
-                let targetTerm = try (gaps * Tensor(shape: [n], scalars: perRow)).sum()
-                let original = batch.flatMap { originalLogP[$0] }
-                let classes = logits.shape[1]
-                let p0 = try Tensor(shape: [n, classes], scalars: original.map { Foundation.exp($0) / Float(n) })
-                let retentionTerm = try (p0 * (Tensor(shape: [n, classes], scalars: original) - logits.logSoftmax(axis: 1))).sum()
-                let loss = try targetTerm + retentionTerm * settings.retention
-                let (t, r, l) = (Double(try targetTerm.scalars[0]), Double(try retentionTerm.scalars[0]), Double(try loss.scalars[0]))
-                guard l.isFinite else {
-                    throw InterpError.invalidParameter(
-                        "the loss is not finite at step \(step): training diverged (lower the learning rate)")
-                }
-                let zValues = try z.scalars
-                let describedMean =
-                    batch.indices.filter { isDescribed(batch[$0]) }.reduce(0) { $0 + Double(zValues[$1]) } / Double(max(described, 1))
-                atGoal = t == 0 ? atGoal + n : 0
-                if atGoal >= units.count {
-                    steps.append(GuideStep(step: step, logProbability: describedMean, target: t, retention: r, loss: l, seconds: 0))
-                    break
-                }
-                try trainer.step(gradients: try grad(of: loss, wrt: try trainer.tensors))
-                steps.append(
-                    GuideStep(
-                        step: step, logProbability: describedMean, target: t, retention: r, loss: l,
-                        seconds: Date().timeIntervalSince(started)))
-            }
-            try trainer.finish()
-        } catch {
-            try trainer.restore()
-            throw error
+        let isDescribedUnit = { (unit: Int) in isDescribed[unitPhoto[unit]] }
+        let steps = try Self.train(trainer, units: Array(units.indices), settings: settings) { batch in
+            let n = batch.count
+            let (z, logits) = try pass(try batched(batch.map { units[$0].input }))
+            // Described photos: how far below start + goal; the others: how far above start.
+            let sign = batch.map { isDescribedUnit($0) ? Float(-1) : 1 }
+            let goals = batch.map { startZ[$0] + (isDescribedUnit($0) ? Float(settings.goal) : 0) }
+            let gaps = try ((z - Tensor(shape: [n], scalars: goals)) * Tensor(shape: [n], scalars: sign)).relu()
+            let described = batch.filter(isDescribedUnit).count
+            let perRow = batch.map { isDescribedUnit($0) ? 1 / Float(max(described, 1)) : 1 / Float(max(n - described, 1)) }
+            let target = try (gaps * Tensor(shape: [n], scalars: perRow)).sum()
+            let retention = try Self.divergence(from: batch.map { originalLogP[$0] }, to: logits.logSoftmax(axis: 1))
+            let zValues = try z.scalars
+            let describedMean = batch.indices.filter { isDescribedUnit(batch[$0]) }.reduce(0) { $0 + Double(zValues[$1]) }
+            return (target, retention, describedMean / Double(max(described, 1)))
         }
         let edited = Dictionary(uniqueKeysWithValues: zip(trainer.keys, try trainer.tensors))
         let after: (z: [Double], top: [TopClass])

@@ -40,13 +40,7 @@ extension CLIPTokenizer {
     /// - Throws: ``TextError/unreadable(file:reason:)``, and the errors of
     ///   ``init(fileData:name:contextLength:)`` naming the file.
     public init(contentsOf url: URL, contextLength: Int = CLIPTokenizer.defaultContextLength) throws(TextError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file"
-            throw .unreadable(file: url.path, reason: reason)
-        }
+        let data = try TextError.contents(of: url)
         try self.init(fileData: data, name: url.path, contextLength: contextLength)
     }
 
