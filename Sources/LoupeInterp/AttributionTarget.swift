@@ -57,6 +57,15 @@ public struct ResolvedTarget: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Model {
+    /// The class `text` names: an index (`291`) or a label, case-insensitive (`lion`).
+    ///
+    /// - Throws: ``InterpError/unknownLabel(_:suggestions:)`` with the closest labels,
+    ///   ``InterpError/classOutOfRange(_:classes:)``.
+    public func resolveClass(_ text: String) throws -> ResolvedTarget {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        return try resolve(Int(trimmed).map(AttributionTarget.classIndex) ?? .label(trimmed), for: Tensor(0))
+    }
+
     /// Resolves `target` for `input` (`[1, 3, H, W]`); `.topClass` runs one forward pass.
     ///
     /// - Throws: ``InterpError/unknownLabel(_:suggestions:)`` with the closest labels,

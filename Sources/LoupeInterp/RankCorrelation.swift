@@ -63,4 +63,13 @@ public enum RankCorrelation {
         guard xx > 0, yy > 0 else { return .nan }
         return Swift.min(1, Swift.max(-1, xy / (xx * yy).squareRoot()))
     }
+
+    /// The ROC AUC of scores for positives against negatives: the share of (positive, negative)
+    /// pairs the positive wins, ties counting a half; `nil` when either side is empty.
+    public static func auc(positives: [Double], negatives: [Double]) -> Double? {
+        guard !positives.isEmpty, !negatives.isEmpty else { return nil }
+        var wins = 0.0
+        for p in positives { for q in negatives { wins += p > q ? 1 : (p == q ? 0.5 : 0) } }
+        return wins / Double(positives.count * negatives.count)
+    }
 }

@@ -115,8 +115,7 @@ struct Guide: ParsableCommand {
                 return
             }
             let className = self.className ?? ""
-            let target = try model.resolve(AttributionTarget(parsing: className, model: model), for: try Tensor.zeros([1, 3, 8, 8]))
-            guard target.classIndex != nil else { throw ValidationError("--class \(className) is not a class of \(model.name)") }
+            let target = try model.resolveClass(className)
             let files = try captions.map { try CouplingSet(contentsOf: expand($0)).photos } ?? ProbeSet(folder: expand(photos ?? ".")).files
             let inputs = try SentenceGuide.inputs(files, preprocessing: model.preprocessing)
             let vectors = try embedder.embed([sentence] + controls).vectors
@@ -187,11 +186,7 @@ struct Guide: ParsableCommand {
     /// `--mode sensitise`: teach the channels the sentence and print the held-out effect.
     func sensitise(model: Model, adaptor fitted: Adaptor, embedder: TextEmbedder) throws {
         let expand = { (path: String) in URL(fileURLWithPath: (path as NSString).expandingTildeInPath) }
-        let chosen = try (channels ?? "").split(separator: ",").map { entry in
-            let text = entry.trimmingCharacters(in: .whitespaces)
-            guard let channel = Int(text) else { throw ValidationError("--channels: '\(text)' is not a channel number") }
-            return channel
-        }
+        let chosen = try IndexList.parse(channels ?? "", option: "--channels")
         let set = try CouplingSet(contentsOf: expand(captions ?? ""))
         let relevance = try set.relevance(of: sentence, embedder: embedder)
         let inputs = try SentenceGuide.inputs(set.photos, preprocessing: model.preprocessing, crops: crops, seed: seed)

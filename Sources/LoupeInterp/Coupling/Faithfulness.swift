@@ -67,10 +67,7 @@ extension Adaptor {
             let scores = (0..<heldOut.count).map { cosines[$0, text] }
             let positives = a.indices.filter { a[$0] > median }.map { scores[$0] }
             let negatives = a.indices.filter { a[$0] <= median }.map { scores[$0] }
-            guard !positives.isEmpty, !negatives.isEmpty else { return 0.5 }
-            var wins = 0.0
-            for p in positives { for q in negatives { wins += p > q ? 1 : (p == q ? 0.5 : 0) } }
-            return wins / Double(positives.count * negatives.count)
+            return RankCorrelation.auc(positives: positives, negatives: negatives) ?? 0.5
         }
 
         // Labels chosen without the held-out photos.

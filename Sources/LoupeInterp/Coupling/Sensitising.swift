@@ -174,13 +174,10 @@ extension SentenceGuide {
             heldOut: (heldDescribed.filter { $0 }.count, heldDescribed.filter { !$0 }.count), settings: settings, edited: edited)
     }
 
-    /// ROC AUC of `scores` for `positive` against the rest (ties count a half).
+    /// ROC AUC of `scores` for `positive` against the rest (NaN without both kinds).
     static func auc(_ scores: [Double], positive: [Bool]) -> Double {
         let pos = zip(scores, positive).filter(\.1).map(\.0), neg = zip(scores, positive).filter { !$0.1 }.map(\.0)
-        guard !pos.isEmpty, !neg.isEmpty else { return .nan }
-        var wins = 0.0
-        for p in pos { for n in neg { wins += p > n ? 1 : p == n ? 0.5 : 0 } }
-        return wins / Double(pos.count * neg.count)
+        return RankCorrelation.auc(positives: pos, negatives: neg) ?? .nan
     }
 }
 

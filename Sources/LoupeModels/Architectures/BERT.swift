@@ -219,7 +219,7 @@ public final class MultiHeadSelfAttention: Module {
         guard input.rank == 3 else {
             throw TensorError.invalidArgument(op: "attention", message: "expected hidden states [B, T, width], found shape \(input.shape)")
         }
-        let (batch, length, width) = (input.shape[0], input.shape[1], input.shape[2])
+        let width = input.shape[2]
         guard width % heads == 0 else {
             throw TensorError.invalidArgument(op: "attention", message: "width \(width) does not divide into \(heads) heads")
         }
@@ -230,16 +230,10 @@ public final class MultiHeadSelfAttention: Module {
             let stacked = try stackedProjection()
             return try input.linear(weight: stacked.weight, bias: stacked.bias).packedAttention(heads: heads, mask: context.attentionMask)
         }
-        let size = width / heads
-        // [B, T, width] → [B, heads, T, size]
-        func split(_ x: Tensor) throws -> Tensor { try x.reshaped(to: [batch, length, heads, size]).permuted([0, 2, 1, 3]) }
-        let q = try split(try context("query", query, input))
-        let k = try split(try context("key", key, input))
-        let v = try split(try context("value", value, input))
-        var scores = try q.matmul(try k.transposed()) * (1 / Float(size).squareRoot())
-        if let mask = context.attentionMask { scores = try scores + mask }
-        let mixed = try scores.softmax(axis: -1).matmul(v)
-        return try mixed.permuted([0, 2, 1, 3]).contiguous().reshaped(to: [batch, length, width])
+        // Each projection runs as its own layer (a hook reads it, or its parameters train), then
+        // attention reads the three side by side.
+        let projected = [try context("query", query, input), try context("key", key, input), try context("value", value, input)]
+        return try Tensor.concatenate(projected, axis: 2).packedAttention(heads: heads, mask: context.attentionMask)
     }
 
     /// The query, key and value weights stacked into one `[3·width, width]` weight and their

@@ -129,12 +129,10 @@ struct GuideDirective: Directive {
         guard let label = options.class else { throw CellError.badOption(option: "class", reason: "suppressing needs the class to lower") }
         let target: ResolvedTarget
         do {
-            let probe = try Tensor.zeros([1, 3, 8, 8])
-            target = try loaded.model.resolve(AttributionTarget(parsing: label, model: loaded.model), for: probe)
+            target = try loaded.model.resolveClass(label)
         } catch let error as InterpError {
             throw CellError.badOption(option: "class", reason: "\(error)")
         }
-        guard target.classIndex != nil else { throw CellError.badOption(option: "class", reason: "'\(label)' is not a class") }
         let files: [URL]
         if let folder = options.photos {
             do {
@@ -169,12 +167,11 @@ struct GuideDirective: Directive {
         guard let list = options.channels else {
             throw CellError.badOption(option: "channels", reason: "sensitising needs the channels to teach, such as `12, 40`")
         }
-        let channels = try list.split(separator: ",").map { entry in
-            let text = entry.trimmingCharacters(in: .whitespaces)
-            guard let channel = Int(text) else {
-                throw CellError.badOption(option: "channels", reason: "'\(text)' is not a channel number")
-            }
-            return channel
+        let channels: [Int]
+        do {
+            channels = try IndexList.parse(list, option: "channels")
+        } catch let error as InterpError {
+            throw CellError.badOption(option: "channels", reason: "\(error)")
         }
         guard let captions = fitted.captions else {
             throw CellError.badOption(
