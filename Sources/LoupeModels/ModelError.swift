@@ -37,6 +37,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidVocabulary(file: String, reason: String)
     /// A prompt template without the `{}` the concept goes in.
     case invalidTemplate(String)
+    /// A checkpoint of a model family (CLIP) whose keys and shapes fit none of the variants
+    /// Loupe builds; `reason` names the keys that did not fit.
+    case unknownVariant(file: String, family: String, reason: String)
     /// A vocabulary name that is neither built in nor a file.
     case unknownVocabulary(name: String, builtIns: [String], suggestions: [String])
 
@@ -78,6 +81,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .unknownVocabulary(name, builtIns, suggestions):
             return "no vocabulary named \"\(name)\" and no such file; the built-in ones are \(builtIns.joined(separator: ", "))"
                 + Self.didYouMean(suggestions)
+        case let .unknownVariant(file, family, reason):
+            return "\(file): not a \(family) checkpoint Loupe can build: \(reason)"
         case let .notANumber(model, what):
             return "\(model): \(what) holds NaN"
         }

@@ -17,7 +17,7 @@ struct Loupe: ParsableCommand {
             """,
         subcommands: [
             Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Embed.self,
-            Concepts.self, Couple.self, Describe.self, Guide.self, Models.self,
+            Concepts.self, Couple.self, Describe.self, Guide.self, CLIPCommand.self, Models.self,
             Bench.self, Parity.self,
         ]
     )

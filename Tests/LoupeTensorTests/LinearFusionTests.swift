@@ -12,14 +12,14 @@ import Testing
         let b = try Tensor.randomNormal([40], standardDeviation: 0.2, using: &rng)
         // Reference: matmul, then bias and GELU as separate ops.
         let separate = try (try x.reshaped(to: [10, 24]).matmul(try w.transposed()) + b).gelu().reshaped(to: [2, 5, 40])
-        let fused = try GradMode.withoutGrad { try x.linearGELU(weight: w, bias: b) }
+        let fused = try GradMode.withoutGrad { try x.linear(weight: w, bias: b, activation: .gelu) }
         #expect(fused.shape == [2, 5, 40])
         let worst = zip(try fused.scalars, try separate.scalars).map { abs($0 - $1) }.max() ?? 1
         #expect(worst < 1e-5, "max |fused − separate| = \(worst)")
 
         // With a gradient asked for, the same values and a bias gradient of Σ over rows of GELU′.
         let bias = b.requiringGrad()
-        let y = try x.linearGELU(weight: w, bias: bias)
+        let y = try x.linear(weight: w, bias: bias, activation: .gelu)
         let again = zip(try y.scalars, try separate.scalars).map { abs($0 - $1) }.max() ?? 1
         #expect(again < 1e-5)
         let plain = try x.linear(weight: w, bias: bias)
@@ -28,6 +28,28 @@ import Testing
         // d/db Σ (xWᵀ + b) = the number of rows, for every output.
         #expect(try gPlain.scalars.allSatisfy { abs($0 - 10) < 1e-5 })
         #expect(try gFused.scalars.allSatisfy { $0.isFinite } && (try gFused.scalars) != (try gPlain.scalars))
+    }
+
+    /// QuickGELU fused into the matmul equals `y · sigmoid(1.702 y)` computed op by op, and its
+    /// gradient path gives the same values.
+    @Test func linearQuickGELUEqualsItsDefinition() throws {
+        var rng = SplitMix64(seed: 4)
+        let x = try Tensor.randomNormal([3, 7, 32], standardDeviation: 1, using: &rng)
+        let w = try Tensor.randomNormal([48, 32], standardDeviation: 0.3, using: &rng)
+        let b = try Tensor.randomNormal([48], standardDeviation: 0.2, using: &rng)
+        let y = try x.linear(weight: w, bias: b)
+        let definition = try y * (try (y * 1.702).sigmoid())
+        let fused = try GradMode.withoutGrad { try x.linear(weight: w, bias: b, activation: .quickGELU) }
+        let worst = zip(try fused.scalars, try definition.scalars).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "max |fused − definition| = \(worst)")
+        // Not GELU: the two differ by up to about 0.02 on this range.
+        let gelu = try GradMode.withoutGrad { try x.linear(weight: w, bias: b, activation: .gelu) }
+        #expect((zip(try fused.scalars, try gelu.scalars).map { abs($0 - $1) }.max() ?? 0) > 1e-3)
+        // The differentiable path: the same values, and the gradient of Σ QuickGELU(x) at x = 0 is 1/2.
+        let unfused = try x.requiringGrad().linear(weight: w, bias: b, activation: .quickGELU)
+        #expect((zip(try unfused.scalars, try definition.scalars).map { abs($0 - $1) }.max() ?? 1) < 1e-5)
+        let zero = try Tensor.zeros([4]).requiringGrad()
+        #expect(try grad(of: zero.quickGELU().sum(), wrt: [zero])[0].scalars.allSatisfy { abs($0 - 0.5) < 1e-6 })
     }
 
     /// The residual added inside the matmul equals linear-then-add, with and without GELU-free

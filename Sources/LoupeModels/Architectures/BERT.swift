@@ -271,7 +271,7 @@ public final class BERTDense: Module {
     /// reads `dense` and no gradient is asked for).
     public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         if activation, !context.isObserved("dense") {
-            return try input.linearGELU(weight: dense.weight.tensor, bias: dense.bias?.tensor)
+            return try input.linear(weight: dense.weight.tensor, bias: dense.bias?.tensor, activation: .gelu)
         }
         let x = try context("dense", dense, input)
         return activation ? try x.gelu() : x

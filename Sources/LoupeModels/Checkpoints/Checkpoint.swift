@@ -46,6 +46,17 @@ public enum Checkpoint {
     }
 }
 
+extension Checkpoint {
+    /// Whether the file at `url` is a TorchScript archive (`torch.jit.save`, as OpenAI's CLIP
+    /// files are) rather than a state dict; `false` for any other file, readable or not.
+    public static func isTorchScriptArchive(at url: URL) -> Bool {
+        guard let mapping = try? MappedFile(url), (try? CheckpointFormat(sniffing: mapping.data, file: url.path)) == .torchZip else {
+            return false
+        }
+        return TorchZip.isTorchScript(url)
+    }
+}
+
 /// The container formats ``Checkpoint`` reads.
 enum CheckpointFormat: Equatable {
     case torchZip, torchLegacy, safetensors

@@ -88,6 +88,22 @@ enum TorchZip {
         }
     }
 
+    /// Whether the zip archive at `url` is a TorchScript archive (`torch.jit.save`: it has
+    /// `code/` or `constants.pkl`) rather than a `torch.save` checkpoint; `false` for anything
+    /// that is not a readable zip archive.
+    static func isTorchScript(_ url: URL) -> Bool {
+        let archive: Archive
+        do {
+            archive = try Archive(url: url, accessMode: .read, pathEncoding: nil)
+        } catch {
+            return false
+        }
+        return archive.contains { entry in
+            let parts = entry.path.split(separator: "/", maxSplits: 2)
+            return parts.count >= 2 && (parts[1] == "code" || parts[1] == "constants.pkl")
+        }
+    }
+
     /// A storage named by a persistent id `('storage', storage_type, key, location, numel)`.
     private static func storage(for id: PickleValue, file: String) throws -> PickleValue {
         guard let items = id.sequenceItems, items.count == 5, items[0].stringValue == "storage",

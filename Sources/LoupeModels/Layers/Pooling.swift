@@ -31,3 +31,19 @@ public final class AdaptiveAvgPool2d: Module {
     /// PyTorch's repr, as `AdaptiveAvgPool2d(output_size=(1, 1))`.
     public var description: String { "AdaptiveAvgPool2d(output_size=(\(outputSize.0), \(outputSize.1)))" }
 }
+
+/// `torch.nn.AvgPool2d` with square windows and no padding (CLIP's anti-aliased strides).
+public final class AvgPool2d: Module {
+    /// The side of each window, in pixels.
+    public let kernelSize: Int
+    /// How far apart windows start.
+    public let stride: Int
+    /// Averages over `kernelSize`×`kernelSize` windows, `stride` apart (the kernel size by default).
+    public init(kernelSize: Int, stride: Int? = nil) { (self.kernelSize, self.stride) = (kernelSize, stride ?? kernelSize) }
+    /// The mean of each window: `[N, C, H, W]` to `[N, C, H′, W′]`.
+    public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        try input.avgPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride))
+    }
+    /// PyTorch's repr, as `AvgPool2d(kernel_size=2, stride=2, padding=0)`.
+    public var description: String { "AvgPool2d(kernel_size=\(kernelSize), stride=\(stride), padding=0)" }
+}

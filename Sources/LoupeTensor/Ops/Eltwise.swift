@@ -5,7 +5,8 @@ enum EltwiseFunction: Hashable {
     case relu
     /// `min(max(x, low), high)` with a zero gradient at and beyond the bounds, as `hardtanh`.
     case clip(low: Float, high: Float)
-    case silu
+    /// `x · sigmoid(alpha · x)`: SiLU at `alpha` 1, CLIP's QuickGELU at 1.702.
+    case swish(alpha: Float)
     case sigmoid
     case tanh
     case geluErf
@@ -24,7 +25,7 @@ enum EltwiseFunction: Hashable {
         switch self {
         case .relu: return (dnnl_eltwise_relu, 0, 0)
         case let .clip(low, high): return (dnnl_eltwise_clip_v2, low, high)
-        case .silu: return (dnnl_eltwise_swish, 1, 0)
+        case let .swish(alpha): return (dnnl_eltwise_swish, alpha, 0)
         case .sigmoid: return (dnnl_eltwise_logistic, 0, 0)
         case .tanh: return (dnnl_eltwise_tanh, 0, 0)
         case .geluErf: return (dnnl_eltwise_gelu_erf, 0, 0)
@@ -43,7 +44,7 @@ enum EltwiseFunction: Hashable {
         switch self {
         case .relu: return "relu"
         case .clip: return "clip"
-        case .silu: return "silu"
+        case let .swish(alpha): return alpha == 1 ? "silu" : "swish(\(alpha))"
         case .sigmoid: return "sigmoid"
         case .tanh: return "tanh"
         case .geluErf: return "gelu"

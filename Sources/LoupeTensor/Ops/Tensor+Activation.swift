@@ -7,7 +7,11 @@ extension Tensor {
     public func relu6() throws -> Tensor { try eltwise(.clip(low: 0, high: 6)) }
 
     /// `x * sigmoid(x)` (swish).
-    public func silu() throws -> Tensor { try eltwise(.silu) }
+    public func silu() throws -> Tensor { try eltwise(.swish(alpha: 1)) }
+
+    /// `x * sigmoid(1.702 x)`, the approximation of GELU that OpenAI's CLIP was trained with
+    /// (`QuickGELU`).
+    public func quickGELU() throws -> Tensor { try eltwise(.swish(alpha: 1.702)) }
 
     /// `1 / (1 + exp(-x))`.
     public func sigmoid() throws -> Tensor { try eltwise(.sigmoid) }

@@ -13,8 +13,9 @@ extension Tensor {
     ///
     /// - Parameters:
     ///   - heads: how many heads `W` splits into.
-    ///   - mask: added to the scores, broadcast from `[B, 1, 1, T]` (0 for a key to attend to,
-    ///     a very negative number for padding); `nil` attends to every key.
+    ///   - mask: added to the scores `[B, heads, T, T]` (0 for a key to attend to, a very
+    ///     negative number for one not to): `[B, 1, 1, T]` for padding, `[1, 1, T, T]` for a
+    ///     causal model's future, or `[B, 1, T, T]` for both; `nil` attends to every key.
     /// - Returns: `[B, T, W]`, head `h`'s output in columns `h·W/heads ..< (h+1)·W/heads`.
     /// - Throws: ``TensorError/shapeMismatch(op:shapes:expected:)`` when the shapes do not fit,
     ///   ``TensorError/invalidArgument(op:message:)`` when `heads` does not divide `W`.
@@ -26,8 +27,13 @@ extension Tensor {
         guard heads >= 1, width % heads == 0 else {
             throw TensorError.invalidArgument(op: "attention", message: "width \(width) does not divide into \(heads) heads")
         }
-        if let mask, mask.shape != [batch, 1, 1, length] {
-            throw TensorError.shapeMismatch(op: "attention", shapes: [shape, mask.shape], expected: "a mask [\(batch), 1, 1, \(length)]")
+        if let mask {
+            guard mask.rank == 4, [1, batch].contains(mask.shape[0]), mask.shape[1] == 1, [1, length].contains(mask.shape[2]),
+                mask.shape[3] == length
+            else {
+                throw TensorError.shapeMismatch(
+                    op: "attention", shapes: [shape, mask.shape], expected: "a mask [\(batch) or 1, 1, \(length) or 1, \(length)]")
+            }
         }
         let size = width / heads
         let scale = 1 / Float(size).squareRoot()
@@ -57,11 +63,19 @@ extension Tensor {
             [batch, heads, size, length], strides: [heads * length * size, length * size, 1, size])
         let values = queries
         let scores = try MemoryDescriptor.plain([batch, heads, length, length])
-        let maskView = try MemoryDescriptor.plain([batch, 1, 1, length])
+        // oneDNN 2.6's matmul has JIT kernels for a mask broadcast over heads and queries
+        // ([B, 1, 1, T]) or over heads alone ([B, 1, T, T]), but only a reference one for a mask
+        // broadcast over the batch and heads ([1, 1, T, T]): that one is spelled out per row.
+        var mask = mask
+        if let given = mask, given.shape[0] == 1, batch > 1, given.shape[2] > 1 {
+            mask = try given.broadcast(to: [batch, 1, length, length]).contiguous()
+        }
+        let maskView = try MemoryDescriptor.plain(mask?.shape ?? [batch, 1, 1, length])
         // The result [B, T, W] seen as [B, heads, T, size].
         let mixed = try MemoryDescriptor.strided([batch, heads, length, size], strides: [length * width, size, width, 1])
 
-        let scoring = try PrimitiveCache.primitive("attention_scores", queries, keysTransposed, mask != nil, scale) { engine in
+        let scoring = try PrimitiveCache.primitive("attention_scores", queries, keysTransposed, mask.map { _ in maskView }, scale) {
+            engine in
             try withPostOps(op: "attention") { postOps in
                 if mask != nil {
                     var m = maskView.raw

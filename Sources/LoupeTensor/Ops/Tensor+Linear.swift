@@ -49,17 +49,24 @@ extension Tensor {
         }
     }
 
-    /// `GELU(x · weightᵀ + bias)` (GELU with erf, as BERT's feed-forward block): one oneDNN
-    /// matmul with the bias and the GELU fused when no gradient can be asked for, the two ops
-    /// of ``linear(weight:bias:)`` and ``gelu(approximateTanh:)`` otherwise.
-    public func linearGELU(weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+    /// `activation(x · weightᵀ + bias)` (a transformer's widening projection): one oneDNN
+    /// matmul with the bias and the activation fused when no gradient can be asked for, the
+    /// two ops of ``linear(weight:bias:)`` and the activation otherwise.
+    ///
+    /// - Parameters:
+    ///   - weight: `[out, in]`.
+    ///   - bias: `[out]`, or none.
+    ///   - activation: the function applied to the result.
+    /// - Returns: `[…, out]`.
+    /// - Throws: as ``linear(weight:bias:)``.
+    public func linear(weight: Tensor, bias: Tensor? = nil, activation: LinearActivation) throws -> Tensor {
         guard !(GradMode.isEnabled && (record != nil || weight.record != nil || bias?.record != nil)) else {
-            return try linear(weight: weight, bias: bias).gelu()
+            return try linear(weight: weight, bias: bias).applying(activation)
         }
         try checkLinear(weight: weight, bias: bias)
         try checkNoNaN(op: "linear", name: "input")
         let rows = try contiguous().reshaped(to: [-1, shape[rank - 1]])
-        return try Tensor.linearKernel(rows, weight: try weight.contiguous(), bias: try bias?.contiguous(), activation: .geluErf)
+        return try Tensor.linearKernel(rows, weight: try weight.contiguous(), bias: try bias?.contiguous(), activation: activation.function)
             .reshaped(to: Array(shape.dropLast()) + [weight.shape[0]])
     }
 
@@ -205,4 +212,25 @@ func withEltwisePostOp<R>(_ function: EltwiseFunction?, _ body: (dnnl_primitive_
     } body: {
         try body($0)
     }
+}
+
+/// An activation that ``Tensor/linear(weight:bias:activation:)`` applies on the way out of its
+/// matmul.
+public enum LinearActivation: String, Hashable, Sendable, CaseIterable {
+    /// GELU with erf, as `torch.nn.GELU()` (BERT, open_clip's own models).
+    case gelu
+    /// `x · sigmoid(1.702 x)`, as OpenAI's CLIP (`QuickGELU`).
+    case quickGELU = "quickgelu"
+
+    var function: EltwiseFunction {
+        switch self {
+        case .gelu: return .geluErf
+        case .quickGELU: return .swish(alpha: 1.702)
+        }
+    }
+}
+
+extension Tensor {
+    /// `activation` applied elementwise on its own, with its gradient.
+    public func applying(_ activation: LinearActivation) throws -> Tensor { try eltwise(activation.function) }
 }
