@@ -20,6 +20,10 @@ public final class CLIPModel: @unchecked Sendable {
     /// Why the MLPs use the activation they use, for reports: the file's kind, a setting, or the default.
     public let activationSource: String
 
+    /// The string metadata of a safetensors file's header (empty for other formats); a `note`
+    /// there is shown with the model (Loupe's random-weight test files say so in it).
+    public let metadata: [String: String]
+
     /// OpenAI's normalisation, which open_clip's CLIP models share.
     public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
     /// OpenAI's normalisation, which open_clip's CLIP models share.
@@ -40,7 +44,8 @@ public final class CLIPModel: @unchecked Sendable {
     ///   when the keys fit no CLIP, and ``ModelError`` naming missing, unexpected or mis-shaped
     ///   keys, with the file.
     public init(weights url: URL, name: String? = nil, activation: LinearActivation? = nil, sha256: String? = nil) throws {
-        var stateDict = try Checkpoint.load(contentsOf: url)
+        var (stateDict, metadata) = try Checkpoint.loadWithMetadata(contentsOf: url)
+        self.metadata = metadata
         let (chosen, source) = Self.activation(for: url, given: activation)
         let configuration = try CLIPConfiguration(inferringFrom: stateDict, activation: chosen, file: url.path)
         for key in CLIPConfiguration.archiveSettings { stateDict[key] = nil }

@@ -6,11 +6,50 @@ import LoupeModels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self, DescribeLayers.self]
+        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self, DescribeLayers.self, CLIP.self]
     )
 }
 
 extension Bench {
+    struct CLIP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How fast a CLIP embeds images (batch 1 and 32) and OpenAI's ImageNet prompts (80 templates × 1,000 classes).",
+            discussion: "Scripts/bench/clip_vs_torch.py runs the same file through open_clip on PyTorch in the same run.")
+
+        @OptionGroup var model: CLIPWeightsOptions
+
+        @Option(help: "Templates per class: 80 (OpenAI's) or 7 (their short list).")
+        var templates = 80
+
+        @Option(help: "Prompts per forward pass.")
+        var batch = 256
+
+        @Flag(help: "Print one JSON object instead of a line.")
+        var json = false
+
+        func validate() throws {
+            guard [7, 80].contains(templates) else { throw ValidationError("--templates must be 80 or 7, got \(templates)") }
+        }
+
+        func run() throws {
+            do {
+                let prompts = try ZeroShotPrompts.pretrained { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
+                let result = try CLIPBenchmark.run(
+                    weights: URL(fileURLWithPath: (model.weights as NSString).expandingTildeInPath), activation: model.activation,
+                    labels: prompts.classNames, templates: templates == 80 ? prompts.templates : prompts.simpleTemplates,
+                    textBatch: batch)
+                if json { return try printJSON(result) }
+                print(
+                    String(
+                        format: "CLIP %@: image %.4f s (batch 1), %.3f s (batch 32); %d prompts (%d tokens) in %.2f s (%.2f s tokenizing); load %.2f s; peak RSS %.0f MiB",
+                        result.variant, result.image_batch1_seconds, result.image_batch32_seconds, result.prompts, result.prompt_tokens,
+                        result.text_seconds, result.tokenize_seconds, result.load_seconds, result.peak_rss_mib))
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convolution throughput (forward and input gradient) on ResNet-50 and depthwise shapes, and the machine's peak.")

@@ -175,7 +175,9 @@ struct CLIPClassify: ParsableCommand {
     @Option(help: ArgumentHelp("The labels, comma-separated.", valueName: "a,b,c"))
     var labels: String
 
-    @Option(help: ArgumentHelp("A prompt frame with {} for the label; repeat to average several.", valueName: "text"))
+    @Option(help: ArgumentHelp(
+            "A prompt frame with {} for the label; repeat to average several; openai-80 or openai-7 for OpenAI's ImageNet templates.",
+            valueName: "text"))
     var template: [String] = []
 
     @Option(help: "Labels to show per image.")
@@ -192,7 +194,9 @@ struct CLIPClassify: ParsableCommand {
     func run() throws {
         do {
             let names = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let templates = try (template.isEmpty ? ["a photo of a {}."] : template).map(PromptTemplate.init)
+            let templates = try ZeroShotPrompts.templates(template.isEmpty ? ["a photo of a {}."] : template) {
+                FileHandle.standardError.write(Data("loupe: \($0)\n".utf8))
+            }
             let clip = try model.load()
             let classifier = try ZeroShotClassifier(
                 model: clip, tokenizer: try model.tokenizer(for: clip), labels: names, templates: templates)

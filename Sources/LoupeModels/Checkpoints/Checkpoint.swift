@@ -30,6 +30,16 @@ public enum Checkpoint {
     ///   ``ModelError/forbiddenGlobal(file:module:name:)``, ``ModelError/unsupportedPickle(file:detail:)``
     ///   or ``ModelError/unsupportedDType(file:key:dtype:)``.
     public static func load(contentsOf url: URL) throws -> StateDict {
+        try loadWithMetadata(contentsOf: url).tensors
+    }
+
+    /// Reads the tensors of the checkpoint at `url` as ``load(contentsOf:)`` does, with the
+    /// string metadata of a safetensors header (`__metadata__`; empty for other formats).
+    ///
+    /// - Parameter url: the checkpoint.
+    /// - Returns: the tensors by key, and the metadata.
+    /// - Throws: as ``load(contentsOf:)``.
+    public static func loadWithMetadata(contentsOf url: URL) throws -> (tensors: StateDict, metadata: [String: String]) {
         let name = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
@@ -39,9 +49,9 @@ public enum Checkpoint {
         let mapping = try MappedFile(url)
         let data = mapping.data
         switch try CheckpointFormat(sniffing: data, file: name) {
-        case .torchZip: return try TorchZip.read(url, data: data, file: name)
-        case .torchLegacy: return try TorchLegacy.read(data, file: name)
-        case .safetensors: return try Safetensors.readWithMetadata(data, file: name, consumed: mapping.release).tensors
+        case .torchZip: return (try TorchZip.read(url, data: data, file: name), [:])
+        case .torchLegacy: return (try TorchLegacy.read(data, file: name), [:])
+        case .safetensors: return try Safetensors.readWithMetadata(data, file: name, consumed: mapping.release)
         }
     }
 }

@@ -32,6 +32,8 @@ public struct DirectiveRegistry: Sendable {
         ConsolidateDirective.self,
         SteerDirective.self,
         GuideDirective.self,
+        CLIPDirective.self,
+        ClassifyDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.
