@@ -48,7 +48,7 @@ public final class CLIPModel: @unchecked Sendable {
         self.metadata = metadata
         let (chosen, source) = Self.activation(for: url, given: activation)
         let configuration = try CLIPConfiguration(inferringFrom: stateDict, activation: chosen, file: url.path)
-        for key in CLIPConfiguration.archiveSettings { stateDict[key] = nil }
+        for key in CLIPConfiguration.archiveSettings + CLIPConfiguration.archiveBuffers { stateDict[key] = nil }
         network = CLIP(configuration)
         self.name = name ?? url.deletingPathExtension().lastPathComponent
         do {

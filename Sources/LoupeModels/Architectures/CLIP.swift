@@ -75,6 +75,10 @@ extension CLIPConfiguration {
     /// tensors); they are checked against the shapes and are not parameters.
     public static let archiveSettings = ["input_resolution", "context_length", "vocab_size"]
 
+    /// Buffers a TorchScript archive of open_clip's `CLIP` holds that are not parameters: the
+    /// text tower's causal mask, which Loupe builds itself.
+    public static let archiveBuffers = ["attn_mask"]
+
     /// The configuration whose parameters have the shapes in `stateDict`, read as OpenAI's
     /// `build_model` reads them: a ViT when `visual.proj` is present, a modified ResNet
     /// otherwise; head counts are widths over 64.
