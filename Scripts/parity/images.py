@@ -23,6 +23,10 @@ Writes into Tests/LoupeImageTests/Fixtures/:
                                down by non-integer factors, mixed, 1-pixel-wide, hard edges that
                                overshoot 0..255; expected outputs as PNGs, plus a 640x480 crop of
                                Notebooks/images/dog.jpg to a 224 shorter side (CRC-32 and samples)
+  clip.json                    Notebooks/images/dog.jpg through OpenAI CLIP's / open_clip's
+                               torchvision transform: the uint8 picture's CRC-32 and the
+                               ToTensor+Normalize value of every (channel, byte), which with the
+                               picture gives every element of torchvision's tensor
 
 Deterministic: fixed seeds, no time stamps; rerunning gives identical files.
 Run from the repository root with Debian's Python (PIL 9.4, torchvision 0.14):
@@ -51,6 +55,8 @@ DARKNET = "/usr/share/darknet/data"
 SKIMAGE = os.path.join(os.path.dirname(__import__("skimage.data").data.__file__))
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 NOTEBOOK_DOG = os.path.join(ROOT, "Notebooks", "images", "dog.jpg")
 INTERPOLATION = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 
@@ -506,6 +512,35 @@ def resample_fixtures():
                                  "cases": cases, "photo": photo})
 
 
+def clip_fixture():
+    """Notebooks/images/dog.jpg through CLIP's transform, every tensor element recoverable."""
+    decoded = pil_decode(NOTEBOOK_DOG)
+    picture = pipeline_transform(CLIP_PIPELINE)(decoded)
+    normalize = T.Compose([T.ToTensor(), T.Normalize(CLIP_MEAN, CLIP_STD)])
+    tensor = normalize(picture)
+    # openai/CLIP's clip._transform and open_clip's image_transform (resize_mode "shortest"), spelled out.
+    reference = T.Compose([T.Resize(224, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224), T.ToTensor(),
+                           T.Normalize(CLIP_MEAN, CLIP_STD)])(decoded)
+    assert torch.equal(tensor, reference)
+    # ToTensor and Normalize act on each element alone: a table of the 3 x 256 values they give
+    # (from a 256x1 picture holding every byte) reproduces the whole tensor from the picture.
+    ramp = Image.fromarray(np.arange(256, dtype=np.uint8)[None, :, None].repeat(3, axis=-1), "RGB")
+    table = normalize(ramp)[:, 0, :]
+    bytes_ = torch.from_numpy(np.asarray(picture).astype(np.int64)).permute(2, 0, 1)
+    assert torch.equal(torch.gather(table, 1, bytes_.reshape(3, -1)).reshape(tensor.shape), tensor)
+    rng = np.random.default_rng(224)
+    flat = tensor.reshape(-1)
+    idx = rng.integers(0, flat.numel(), size=200)
+    write_json("clip.json", {
+        "generator": GENERATOR, "pil": PIL.__version__, "torchvision": torchvision.__version__,
+        "source": "Notebooks/images/dog.jpg", "pipeline": CLIP_PIPELINE, "mean": CLIP_MEAN, "std": CLIP_STD,
+        "picture": summary(picture, rng, 100),
+        "shape": [1] + list(tensor.shape),
+        "channel_means": [float(tensor[c].double().mean()) for c in range(3)],
+        "table": [[exact_float32(v) for v in row] for row in table.tolist()],
+        "samples": [[int(i), exact_float32(flat[i])] for i in idx]})
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     # PIL warns that palette transparency is dropped by convert("RGB"); dropping it is the point.
@@ -515,5 +550,6 @@ if __name__ == "__main__":
     resize_fixtures()
     photo_fixtures()
     resample_fixtures()
+    clip_fixture()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote fixtures to {os.path.relpath(OUT, ROOT)} ({total / 1e6:.2f} MB)")
