@@ -16,8 +16,17 @@ Writes into Tests/LoupeImageTests/Fixtures/:
   resize.json                  torchvision Resize / CenterCrop results (uint8 pixels) and
                                ToTensor + Normalize(ImageNet) results for those crops
   photos.json                  summaries (CRC-32 of the bytes, channel means, sampled pixels)
-                               of full-size photos through the ImageNet pipeline, checked by
-                               the Swift tests only when the photo exists on the machine
+                               of full-size photos through the ImageNet pipeline and CLIP's
+                               bicubic Resize(224)+CenterCrop(224), checked by the Swift tests
+                               only when the photo exists on the machine
+  resample/*.png, resample.json  bicubic (and bilinear) PIL resizes of synthetic images: up,
+                               down by non-integer factors, mixed, 1-pixel-wide, hard edges that
+                               overshoot 0..255; expected outputs as PNGs, plus a 640x480 crop of
+                               Notebooks/images/dog.jpg to a 224 shorter side (CRC-32 and samples)
+  clip.json                    Notebooks/images/dog.jpg through OpenAI CLIP's / open_clip's
+                               torchvision transform: the uint8 picture's CRC-32 and the
+                               ToTensor+Normalize value of every (channel, byte), which with the
+                               picture gives every element of torchvision's tensor
 
 Deterministic: fixed seeds, no time stamps; rerunning gives identical files.
 Run from the repository root with Debian's Python (PIL 9.4, torchvision 0.14):
@@ -46,6 +55,10 @@ DARKNET = "/usr/share/darknet/data"
 SKIMAGE = os.path.join(os.path.dirname(__import__("skimage.data").data.__file__))
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+NOTEBOOK_DOG = os.path.join(ROOT, "Notebooks", "images", "dog.jpg")
+INTERPOLATION = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 
 
 def path(*parts):
@@ -320,7 +333,8 @@ def pipeline_transform(steps):
     for step in steps:
         if step["op"] == "resize":
             size = step["size"]
-            ops.append(T.Resize(size if isinstance(size, int) else tuple(size), interpolation=T.InterpolationMode.BILINEAR))
+            mode = INTERPOLATION[step.get("interpolation", "bilinear")]
+            ops.append(T.Resize(size if isinstance(size, int) else tuple(size), interpolation=mode))
         elif step["op"] == "center_crop":
             ops.append(T.CenterCrop(tuple(step["size"])))
         else:
@@ -407,9 +421,124 @@ def photo_fixtures():
         entry["tensor"] = {"pipeline": imagenet, "mean": IMAGENET_MEAN, "std": IMAGENET_STD, "shape": [1] + list(t.shape),
                            "channel_means": [float(t[c].double().mean()) for c in range(3)],
                            "samples": [[int(i), exact_float32(flat[i])] for i in idx]}
+        out = pipeline_transform(CLIP_PIPELINE)(decoded)
+        entry["pipelines"].append(dict(name="Resize(224, bicubic)+CenterCrop(224)", pipeline=CLIP_PIPELINE, **summary(out, rng, 100)))
         entries.append(entry)
     write_json("photos.json", {"generator": GENERATOR, "pil": PIL.__version__, "torchvision": torchvision.__version__,
                                "photos": entries})
+
+
+# ---------------------------------------------------------------- bicubic resampling and CLIP's transform
+
+CLIP_PIPELINE = [{"op": "resize", "size": 224, "interpolation": "bicubic"}, {"op": "center_crop", "size": [224, 224]}]
+
+
+def resample_sources(rng):
+    """Small synthetic pictures: noisy gradients, hard edges, 1-pixel-wide strips."""
+    yy, xx = np.mgrid[0:23, 0:37]
+    smooth = np.stack([xx * 7, yy * 11, 255 - (xx + yy) * 4], axis=-1)
+    noisy = np.clip(smooth + rng.integers(-60, 60, size=smooth.shape), 0, 255).astype(np.uint8)
+    # Hard edges: 5-pixel black/white checks, saturated colour bars, a one-pixel white line,
+    # a diagonal. The bicubic kernel's negative lobes overshoot 0..255 at every one of them.
+    yy, xx = np.mgrid[0:40, 0:50]
+    edges = np.where((((xx // 5) + (yy // 5)) % 2 == 0)[..., None], 255, 0).repeat(3, axis=-1)
+    edges[:, 30:40] = [255, 0, 0]
+    edges[:, 40:45] = [0, 0, 255]
+    edges[20, :] = 255
+    edges[(xx + yy) % 17 == 0] = [0, 255, 0]
+    column = rng.integers(0, 256, size=(23, 1, 3))
+    column[5:9] = 255
+    column[9:12] = 0
+    return {
+        "noise_37x23.png": noisy,
+        "edges_50x40.png": edges.astype(np.uint8),
+        "column_1x23.png": column.astype(np.uint8),
+        "row_23x1.png": column.transpose(1, 0, 2).astype(np.uint8),
+    }
+
+
+def overshoots(im, size):
+    """Whether the unclipped bicubic resize (PIL's float mode, no rounding) leaves 0..255."""
+    for band in im.split():
+        out = np.asarray(band.convert("F").resize(size, Image.BICUBIC))
+        if out.min() < -0.5 or out.max() > 255.5:
+            return True
+    return False
+
+
+def resample_fixtures():
+    rng = np.random.default_rng(20261204)
+    sources = resample_sources(rng)
+    for name, array in sources.items():
+        Image.fromarray(array, "RGB").save(path("resample", name), "PNG")
+    # (source, [height, width] or shorter side, filters, must the unclipped result overshoot?)
+    plan = [
+        ("noise_37x23.png", [11, 16], ("bicubic", "bilinear"), False),  # down by 2.3125 x 2.09
+        ("noise_37x23.png", [61, 90], ("bicubic", "bilinear"), False),  # up by 2.43 x 2.65
+        ("noise_37x23.png", [40, 9], ("bicubic",), False),  # narrower and taller
+        ("noise_37x23.png", [1, 1], ("bicubic", "bilinear"), False),  # every pixel in one
+        ("noise_37x23.png", 17, ("bicubic",), False),  # shorter side: 27x17 (int(27.35))
+        ("edges_50x40.png", [179, 224], ("bicubic", "bilinear"), True),  # up by 4.48 x 4.475
+        ("edges_50x40.png", [17, 23], ("bicubic",), True),  # down by 2.17 x 2.35
+        ("edges_50x40.png", [40, 73], ("bicubic",), True),  # only the horizontal pass
+        ("edges_50x40.png", [31, 50], ("bicubic",), True),  # only the vertical pass
+        ("column_1x23.png", [11, 1], ("bicubic", "bilinear"), True),  # 1 pixel wide, down
+        ("column_1x23.png", [50, 5], ("bicubic", "bilinear"), True),  # 1 pixel wide, up both ways
+        ("row_23x1.png", [3, 40], ("bicubic",), True),  # 1 pixel tall, up
+    ]
+    cases = []
+    for name, size, filters, overshoot in plan:
+        source = Image.open(path("resample", name)).convert("RGB")
+        assert rgb_pixels(source) == list(sources[name].reshape(-1))
+        for interpolation in filters:
+            steps = [{"op": "resize", "size": size, "interpolation": interpolation}]
+            out = pipeline_transform(steps)(source)
+            if interpolation == "bicubic" and overshoot:
+                assert overshoots(source, out.size), f"{name} -> {out.size} does not exercise the clipping"
+            label = f"{size[0]}x{size[1]}" if isinstance(size, list) else f"short{size}"
+            expected = f"resample/{name[:-4]}_{label}_{interpolation}.png"
+            out.save(path(expected), "PNG")
+            cases.append({"name": f"{name} Resize({size}, {interpolation})", "source": "resample/" + name, "pipeline": steps,
+                          "width": out.width, "height": out.height, "crc32": zlib.crc32(np.asarray(out).tobytes()),
+                          "expected": expected})
+    # A real photo: a 640x480 crop of the notebook dog to a 224 shorter side, 298x224 (int(298.67)).
+    crop = pil_decode(NOTEBOOK_DOG).crop((64, 48, 704, 528))
+    steps = [{"op": "resize", "size": 224, "interpolation": "bicubic"}]
+    out = pipeline_transform(steps)(crop)
+    assert out.size == (298, 224) and 224 * 640 / 480 == 298.6666666666667
+    photo = dict(name="Notebooks/images/dog.jpg crop(64, 48, 704, 528) Resize(224, bicubic)", source="Notebooks/images/dog.jpg",
+                 crop=[64, 48, 640, 480], pipeline=steps, **summary(out, rng))
+    write_json("resample.json", {"generator": GENERATOR, "pil": PIL.__version__, "torchvision": torchvision.__version__,
+                                 "cases": cases, "photo": photo})
+
+
+def clip_fixture():
+    """Notebooks/images/dog.jpg through CLIP's transform, every tensor element recoverable."""
+    decoded = pil_decode(NOTEBOOK_DOG)
+    picture = pipeline_transform(CLIP_PIPELINE)(decoded)
+    normalize = T.Compose([T.ToTensor(), T.Normalize(CLIP_MEAN, CLIP_STD)])
+    tensor = normalize(picture)
+    # openai/CLIP's clip._transform and open_clip's image_transform (resize_mode "shortest"), spelled out.
+    reference = T.Compose([T.Resize(224, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(224), T.ToTensor(),
+                           T.Normalize(CLIP_MEAN, CLIP_STD)])(decoded)
+    assert torch.equal(tensor, reference)
+    # ToTensor and Normalize act on each element alone: a table of the 3 x 256 values they give
+    # (from a 256x1 picture holding every byte) reproduces the whole tensor from the picture.
+    ramp = Image.fromarray(np.arange(256, dtype=np.uint8)[None, :, None].repeat(3, axis=-1), "RGB")
+    table = normalize(ramp)[:, 0, :]
+    bytes_ = torch.from_numpy(np.asarray(picture).astype(np.int64)).permute(2, 0, 1)
+    assert torch.equal(torch.gather(table, 1, bytes_.reshape(3, -1)).reshape(tensor.shape), tensor)
+    rng = np.random.default_rng(224)
+    flat = tensor.reshape(-1)
+    idx = rng.integers(0, flat.numel(), size=200)
+    write_json("clip.json", {
+        "generator": GENERATOR, "pil": PIL.__version__, "torchvision": torchvision.__version__,
+        "source": "Notebooks/images/dog.jpg", "pipeline": CLIP_PIPELINE, "mean": CLIP_MEAN, "std": CLIP_STD,
+        "picture": summary(picture, rng, 100),
+        "shape": [1] + list(tensor.shape),
+        "channel_means": [float(tensor[c].double().mean()) for c in range(3)],
+        "table": [[exact_float32(v) for v in row] for row in table.tolist()],
+        "samples": [[int(i), exact_float32(flat[i])] for i in idx]})
 
 
 if __name__ == "__main__":
@@ -420,5 +549,7 @@ if __name__ == "__main__":
     bad_fixtures()
     resize_fixtures()
     photo_fixtures()
+    resample_fixtures()
+    clip_fixture()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote fixtures to {os.path.relpath(OUT, ROOT)} ({total / 1e6:.2f} MB)")

@@ -4,8 +4,10 @@ import LoupeTensor
 /// trained on.
 ///
 /// It mirrors a torchvision `transforms.Compose` of `Resize`, optionally `CenterCrop`, `ToTensor`
-/// and `Normalize`, and produces the same numbers (see ``RGBImage/resized(width:height:)``).
+/// and `Normalize`, and produces the same numbers (see ``RGBImage/resized(width:height:filter:)``).
 /// Preprocessing belongs to the model descriptor, so a model carries its own.
+///
+/// Values encoded before ``interpolation`` existed decode as bilinear, the filter they used.
 public struct Preprocessing: Sendable, Hashable, Codable {
     /// How the photo is brought to ``size``×``size``.
     public enum ResizeMode: Sendable, Hashable, Codable {
@@ -25,19 +27,54 @@ public struct Preprocessing: Sendable, Hashable, Codable {
     public var mean: [Float]
     /// Per-channel standard deviation divided by after subtracting the mean.
     public var std: [Float]
+    /// The filter `Resize` uses: torchvision's default is bilinear, CLIP's is bicubic.
+    public var interpolation: Interpolation
 
     /// A pipeline producing `size`×`size` inputs.
-    public init(size: Int, resize: ResizeMode, mean: [Float], std: [Float]) {
+    ///
+    /// - Parameters:
+    ///   - size: The side of the square input, in pixels.
+    ///   - resize: How the photo is resized (and cropped) to `size`.
+    ///   - mean: Per-channel mean (red, green, blue) on the 0…1 scale.
+    ///   - std: Per-channel standard deviation on the 0…1 scale.
+    ///   - interpolation: The resampling filter of the resize.
+    public init(size: Int, resize: ResizeMode, mean: [Float], std: [Float], interpolation: Interpolation = .bilinear) {
         self.size = size
         self.resize = resize
         self.mean = mean
         self.std = std
+        self.interpolation = interpolation
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case size, resize, mean, std, interpolation
+    }
+
+    /// Decodes a pipeline; one encoded without an `interpolation` key (before Loupe had bicubic
+    /// resampling) is bilinear.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a field is missing or malformed.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        size = try container.decode(Int.self, forKey: .size)
+        resize = try container.decode(ResizeMode.self, forKey: .resize)
+        mean = try container.decode([Float].self, forKey: .mean)
+        std = try container.decode([Float].self, forKey: .std)
+        interpolation = try container.decodeIfPresent(Interpolation.self, forKey: .interpolation) ?? .bilinear
     }
 
     /// ImageNet evaluation: `Resize(256)`, `CenterCrop(224)`, `ToTensor()`,
     /// `Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])`.
     public static let imagenet = Preprocessing(
         size: 224, resize: .shorterSideThenCenterCrop(resize: 256), mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+
+    /// OpenAI CLIP's and open_clip's transform at 224 pixels: `Resize(224, interpolation=BICUBIC)`,
+    /// `CenterCrop(224)`, `ToTensor()`,
+    /// `Normalize((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))`.
+    public static let clip = Preprocessing(
+        size: 224, resize: .shorterSideThenCenterCrop(resize: 224), mean: [0.48145466, 0.4578275, 0.40821073],
+        std: [0.26862954, 0.26130258, 0.27577711], interpolation: .bicubic)
 
     /// The resized (and cropped) picture the model sees, before normalisation.
     ///
@@ -46,9 +83,9 @@ public struct Preprocessing: Sendable, Hashable, Codable {
     public func preparedImage(from image: RGBImage) throws -> RGBImage {
         switch resize {
         case let .shorterSideThenCenterCrop(shorterSide):
-            return try image.resized(shorterSide: shorterSide).centerCropped(width: size, height: size)
+            return try image.resized(shorterSide: shorterSide, filter: interpolation).centerCropped(width: size, height: size)
         case .exact:
-            return try image.resized(width: size, height: size)
+            return try image.resized(width: size, height: size, filter: interpolation)
         }
     }
 

@@ -24,6 +24,10 @@ enum Fixtures {
         try JSONDecoder().decode(T.self, from: data(name))
     }
 
+    /// The repository's root directory (for the photos in `Notebooks/images`).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     /// The cases of `decode.json`, read once.
     static let decodeCases: [DecodeCase] = (try? load("decode.json", as: DecodeFile.self).cases) ?? []
 }
@@ -51,6 +55,8 @@ struct DecodeFile: Decodable {
 struct PipelineStep: Decodable, Sendable {
     let op: String
     let size: StepSize
+    /// `Resize`'s filter; absent means bilinear, torchvision's default.
+    let interpolation: Interpolation?
 
     enum StepSize: Decodable, Sendable {
         case shorterSide(Int)
@@ -73,8 +79,8 @@ struct PipelineStep: Decodable, Sendable {
     /// Applies the step as torchvision would.
     func apply(to image: RGBImage) throws -> RGBImage {
         switch (op, size) {
-        case let ("resize", .shorterSide(side)): return try image.resized(shorterSide: side)
-        case let ("resize", .heightWidth(h, w)): return try image.resized(width: w, height: h)
+        case let ("resize", .shorterSide(side)): return try image.resized(shorterSide: side, filter: interpolation ?? .bilinear)
+        case let ("resize", .heightWidth(h, w)): return try image.resized(width: w, height: h, filter: interpolation ?? .bilinear)
         case let ("center_crop", .heightWidth(h, w)): return try image.centerCropped(width: w, height: h)
         default: throw FixtureMissing(name: "transform \(op)")
         }

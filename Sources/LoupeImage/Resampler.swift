@@ -1,14 +1,16 @@
-/// PIL's antialiased bilinear resampling (`Image.resize(size, Image.BILINEAR)`), reimplemented so
-/// that every output byte is the byte PIL 9.4 produces.
+/// PIL's antialiased resampling (`Image.resize(size, Image.BILINEAR)` or `Image.BICUBIC`),
+/// reimplemented so that every output byte is the byte PIL 9.4 produces.
 ///
-/// The filter is a triangle `max(0, 1 − |x|)`. When shrinking by a factor `s > 1` the triangle is
-/// stretched by `s` (support `s` input pixels each side), so every input pixel contributes: this
-/// is the antialiasing that torchvision's `Resize` gets from PIL. For each output index the
-/// weights are computed in `Double`, normalised to sum to 1, then turned into 22-bit fixed point
-/// (rounded half away from zero). Rows are resampled first (horizontal pass), each result rounded
-/// and clipped to 0…255, then columns (vertical pass) from those bytes. A pass whose size does
-/// not change is skipped.
-struct BilinearResampler {
+/// The filter (see ``Interpolation``) has support 1 (the bilinear triangle) or 2 (the bicubic
+/// kernel). When shrinking by a factor `s > 1` it is stretched by `s` (support `s` or `2s` input
+/// pixels each side), so every input pixel contributes: this is the antialiasing that
+/// torchvision's `Resize` gets from PIL. For each output index the weights are computed in
+/// `Double`, normalised to sum to 1, then turned into 22-bit fixed point (rounded half away from
+/// zero). Rows are resampled first (horizontal pass), each result rounded and clipped to 0…255,
+/// then columns (vertical pass) from those bytes. Bicubic weights can be negative, so a sum can
+/// fall outside 0…255 near an edge; the clip is what PIL returns there. A pass whose size does not
+/// change is skipped.
+struct Resampler {
     /// Fixed-point bits of the weights, PIL's `PRECISION_BITS` (`32 − 8 − 2`).
     static let precisionBits = 22
 
@@ -24,16 +26,16 @@ struct BilinearResampler {
         let stride: Int
 
         /// PIL's `precompute_coeffs` followed by `normalize_coeffs_8bpc`.
-        init(inputSize: Int, outputSize: Int) {
+        init(inputSize: Int, outputSize: Int, filter: Interpolation) {
             let scale = Double(inputSize) / Double(outputSize)
             let filterScale = max(scale, 1.0)
-            let support = 1.0 * filterScale  // the triangle's support is 1
+            let support = filter.support * filterScale
             let stride = Int(support.rounded(.up)) * 2 + 1
             var starts = [Int](repeating: 0, count: outputSize)
             var counts = [Int](repeating: 0, count: outputSize)
             var weights = [Int](repeating: 0, count: outputSize * stride)
             var raw = [Double](repeating: 0, count: stride)
-            let unit = Double(1 << BilinearResampler.precisionBits)
+            let unit = Double(1 << Resampler.precisionBits)
             for out in 0..<outputSize {
                 let center = (Double(out) + 0.5) * scale
                 let inverseScale = 1.0 / filterScale
@@ -43,9 +45,7 @@ struct BilinearResampler {
                 let count = max(last - first, 0)
                 var total = 0.0
                 for k in 0..<count {
-                    var x = (Double(k + first) - center + 0.5) * inverseScale
-                    if x < 0 { x = -x }
-                    let w = x < 1 ? 1 - x : 0
+                    let w = filter.weight((Double(k + first) - center + 0.5) * inverseScale)
                     raw[k] = w
                     total += w
                 }
@@ -70,10 +70,12 @@ struct BilinearResampler {
         return value < 0 ? 0 : value > 255 ? 255 : UInt8(value)
     }
 
-    /// Resamples interleaved RGB `pixels` from `width`×`height` to `outWidth`×`outHeight`.
-    static func resample(_ pixels: [UInt8], width: Int, height: Int, outWidth: Int, outHeight: Int) -> [UInt8] {
-        let horizontal = Axis(inputSize: width, outputSize: outWidth)
-        let vertical = Axis(inputSize: height, outputSize: outHeight)
+    /// Resamples interleaved RGB `pixels` from `width`×`height` to `outWidth`×`outHeight` with `filter`.
+    static func resample(
+        _ pixels: [UInt8], width: Int, height: Int, outWidth: Int, outHeight: Int, filter: Interpolation
+    ) -> [UInt8] {
+        let horizontal = Axis(inputSize: width, outputSize: outWidth, filter: filter)
+        let vertical = Axis(inputSize: height, outputSize: outHeight, filter: filter)
         var source = pixels
         var sourceWidth = width
         var rowOffset = 0  // the first input row the source holds
