@@ -24,11 +24,6 @@ public final class CLIPModel: @unchecked Sendable {
     /// there is shown with the model (Loupe's random-weight test files say so in it).
     public let metadata: [String: String]
 
-    /// OpenAI's normalisation, which open_clip's CLIP models share.
-    public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
-    /// OpenAI's normalisation, which open_clip's CLIP models share.
-    public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
-
     /// The CLIP in the checkpoint at `url`.
     ///
     /// The MLPs' activation is `activation` when given; otherwise QuickGELU for a TorchScript
@@ -57,8 +52,11 @@ public final class CLIPModel: @unchecked Sendable {
             throw error.inFile(url.path)
         }
         activationSource = source
-        let size = configuration.imageSize
-        preprocessing = Preprocessing(size: size, resize: .shorterSideThenCenterCrop(resize: size), mean: Self.mean, std: Self.std)
+        // OpenAI's transform (bicubic shorter side, centre crop) at the model's resolution.
+        var preprocessing = Preprocessing.clip
+        preprocessing.size = configuration.imageSize
+        preprocessing.resize = .shorterSideThenCenterCrop(resize: configuration.imageSize)
+        self.preprocessing = preprocessing
         self.sha256 = try sha256 ?? SHA256Digest.hex(ofFileAt: url)
     }
 
