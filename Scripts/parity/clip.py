@@ -56,6 +56,9 @@ TorchScript archive's classes, and suggested tolerances):
   <model>.image_features.npy encode_image(images, normalize=False), [2, 32]
   <model>.text_features.npy  encode_text(ids, normalize=False), [3, 32]
   <model>.logits.npy         logit_scale.exp() * normalize(image) @ normalize(text).T, [2, 3]
+  <model>.zero_shot_gradient.npy
+                             d logits[0, 1] / d images[0:1], [1, 3, S, S]: saliency of a zero-shot
+                             logit whose labels are the three texts' unit features
   <model>.<module>.npy       forward outputs of single modules, for debugging layer by layer;
                              transformer activations are batch-first [B, T, W] (open_clip 3.3 runs
                              its transformers batch-first); convolutional ones are [B, C, H, W]
@@ -104,6 +107,7 @@ GENERATOR = "Scripts/parity/clip.py"
 OPEN_CLIP_VERSION = "3.3.0"
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
+FLOAT32_FACTOR = 4  # see compare()
 TOLERANCE = 1e-5
 
 # ---------------------------------------------------------------- setup (open_clip from the pinned wheels)
@@ -247,20 +251,29 @@ def randomise(model, seed, calibration=None):
         if hasattr(visual, "attnpool"):
             normal(visual.attnpool.positional_embedding, 0.5)
 
-        norms = [m for m in visual.modules() if isinstance(m, nn.BatchNorm2d)]
-        if norms and calibration is not None:
-            for m in norms:
-                m.reset_running_stats()
-                m.momentum = None  # cumulative average: exactly this batch's statistics
-            visual.train()
-            visual(calibration)
-            visual.eval()
-            for m in norms:
-                m.momentum = 0.1
-                m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g) * 0.1 * m.running_var.sqrt())
-                m.running_var.mul_(torch.rand(m.running_var.shape, generator=g) * 0.6 + 0.7)
-                m.num_batches_tracked.fill_(int(torch.randint(1, 100000, (1,), generator=g)))
+        if calibration is not None:
+            calibrate(visual, calibration, g)
     return model.eval()
+
+
+def calibrate(visual, calibration, g):
+    """Sets the batch norms' running statistics of `visual` from the batch `calibration`, then
+    perturbs them (seeded by `g`), so that an eval-mode ResNet of any depth keeps O(1) activations."""
+    norms = [m for m in visual.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    with torch.no_grad():
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average: exactly this batch's statistics
+        visual.train()
+        visual(calibration)
+        visual.eval()
+        for m in norms:
+            m.momentum = 0.1
+            m.running_mean.add_(torch.randn(m.running_mean.shape, generator=g) * 0.1 * m.running_var.sqrt())
+            m.running_var.mul_(torch.rand(m.running_var.shape, generator=g) * 0.6 + 0.7)
+            m.num_batches_tracked.fill_(int(torch.randint(1, 100000, (1,), generator=g)))
 
 
 def rms(t):
@@ -407,6 +420,12 @@ def write_fixtures():
             print(f"{name:10s} {term:48s} {value:8.3f}")
         state = model.state_dict()
         image, text, logits, captured = outputs(model, images, ids, spec["modules"])
+        # Saliency of a zero-shot logit: the text features of the three id rows are the labels
+        # (one template each), and the gradient of image 0's logit for label 1 w.r.t. its pixels.
+        pixels = images[:1].clone().requires_grad_(True)
+        labels = nn.functional.normalize(text.detach(), dim=-1)
+        zero_shot = model.logit_scale.exp().detach() * nn.functional.normalize(model.encode_image(pixels), dim=-1) @ labels.T
+        zero_shot[0, 1].backward()
         entry = {
             "config": {"embed_dim": spec["embed_dim"], "vision_cfg": spec["vision_cfg"], "text_cfg": spec["text_cfg"],
                        "quick_gelu": spec["quick_gelu"]},
@@ -417,7 +436,8 @@ def write_fixtures():
             "images": save_npy(FIXTURES, f"{name}.images.npy", images),
             "expected": {"image_features": save_npy(FIXTURES, f"{name}.image_features.npy", image),
                          "text_features": save_npy(FIXTURES, f"{name}.text_features.npy", text),
-                         "logits": save_npy(FIXTURES, f"{name}.logits.npy", logits)},
+                         "logits": save_npy(FIXTURES, f"{name}.logits.npy", logits),
+                         "zero_shot_gradient": save_npy(FIXTURES, f"{name}.zero_shot_gradient.npy", pixels.grad)},
             "activations": {m: {"file": save_npy(FIXTURES, f"{name}.{m}.npy", t), "shape": list(t.shape)}
                             for m, t in captured.items()},
             "files": {},
@@ -613,8 +633,19 @@ def compare(result, reference, kind, embed_dim, photos):
         problems.append(f"embedding shapes {list(loupe_images.shape)}, {list(loupe_texts.shape)}, "
                         f"expected {list(ref_images.shape)}, {list(ref_texts.shape)}")
         return math.inf, math.inf, False, "DIFFERENT", problems
-    image_error = float((loupe_images - ref_images).abs().max() / ref_images.abs().max())
-    text_error = float((loupe_texts - ref_texts).abs().max() / ref_texts.abs().max())
+    def relative(a, b):
+        return float((a - b).abs().max() / b.abs().max())
+
+    image_error, text_error = relative(loupe_images, ref_images), relative(loupe_texts, ref_texts)
+    # Where float32 itself is far from float64 (a randomly initialised tower whose float16-rounded
+    # weights make it ill-conditioned), Loupe passes when it is as close to float64 as float32
+    # PyTorch is, up to FLOAT32_FACTOR.
+    notes = []
+    for label, loupe, ref32, ref64 in [("image", loupe_images, ref_images, reference["images64"]),
+                                      ("text", loupe_texts, ref_texts, reference["texts64"])]:
+        if relative(loupe, ref32) > TOLERANCE:
+            ours, theirs = relative(loupe, ref64), relative(ref32.double(), ref64)
+            notes.append((label, ours, theirs, ours <= max(TOLERANCE, FLOAT32_FACTOR * theirs)))
     tokens_ok = True
     for t, row, truncated, text in zip(texts, reference["tokens"], reference["truncated"], TEXTS):
         if t.get("text") != text or t.get("tokens") != row or t.get("truncated") != truncated:
@@ -623,8 +654,13 @@ def compare(result, reference, kind, embed_dim, photos):
                             f"truncated {t.get('truncated')}, open_clip {row} truncated {truncated}")
     _, loupe_orders = similarity_rankings(loupe_images, loupe_texts)
     verdict = ranking_verdict(reference["similarities"], reference["orders"], loupe_orders)
-    if image_error > TOLERANCE or text_error > TOLERANCE:
-        problems.append(f"embeddings differ: image {image_error:.2e}, text {text_error:.2e} (tolerance {TOLERANCE:.0e})")
+    for label, ours, theirs, ok in notes:
+        message = (f"{label} embeddings {relative(loupe_images, ref_images) if label == 'image' else text_error:.2e} from float32 "
+                   f"open_clip; from float64 open_clip: Loupe {ours:.2e}, float32 open_clip {theirs:.2e}")
+        if ok:
+            print(f"note: {message} (within {FLOAT32_FACTOR}x float32's own error: passes)")
+        else:
+            problems.append(message + f" (more than {FLOAT32_FACTOR}x float32's own error and above {TOLERANCE:.0e})")
     if verdict == "DIFFERENT":
         problems.append(f"rankings differ: Loupe {loupe_orders}, open_clip {reference['orders']}")
     return image_error, text_error, tokens_ok, verdict, problems
@@ -634,8 +670,12 @@ def reference_outputs(model, images, ids):
     with torch.no_grad():
         image, image_seconds = timed(lambda: model.encode_image(images))
         text, text_seconds = timed(lambda: model.encode_text(ids))
+        wide = copy.deepcopy(model).double()
+        image64, text64 = wide.encode_image(images.double()), wide.encode_text(ids)
+        del wide
     s, orders = similarity_rankings(image.double(), text.double())
-    return {"images": image, "texts": text, "similarities": s, "orders": orders, "logit_scale": float(model.logit_scale.exp()),
+    return {"images": image, "texts": text, "images64": image64, "texts64": text64, "similarities": s, "orders": orders,
+            "logit_scale": float(model.logit_scale.exp()),
             "image_seconds": image_seconds, "text_seconds": text_seconds}
 
 
@@ -682,8 +722,20 @@ def run(loupe, quick, keep):
                                           cfg["text_cfg"]["context_length"], cfg["text_cfg"]["vocab_size"])
             traced = trace(scripted, images[:1], ids[:1])
             open_clip.model.convert_weights_to_lp(scripted)  # shared with `traced`: OpenAI's fp16 layout
+            # Rounding the weights of a random ResNet shifts what its batch norms see; statistics
+            # calibrated before the rounding leave it ill-conditioned (float32 PyTorch 9e-4 from
+            # float64 on RN50), so they are calibrated again on the rounded weights, in place
+            # (the batch norms stay float32 and are shared with `traced`).
+            rounded = copy.deepcopy(scripted).float()
+            size = cfg["vision_cfg"]["image_size"]
+            calibrate(rounded.visual, torch.randn(4, 3, size, size, generator=torch.Generator().manual_seed(seed + 1)),
+                      torch.Generator().manual_seed(seed + 3))
+            with torch.no_grad():
+                for name, buffer in rounded.named_buffers():
+                    if name.startswith("visual.") and ("running_" in name or "num_batches" in name):
+                        scripted.get_buffer(name).copy_(buffer)
             torch.jit.save(traced, stem + ".torchscript.pt")
-            rounded = scripted.float()  # float32 again, with the float16-rounded values
+            rounded = copy.deepcopy(scripted).float()  # float32 again, with the float16-rounded values
             archive = torch.jit.load(stem + ".torchscript.pt").state_dict()
             mine = rounded.state_dict()
             assert all(torch.equal(archive[k].float(), mine[k].float()) for k in mine), "archive differs from its reference"

@@ -89,7 +89,7 @@ public enum KernelAudit {
         let picture = try RGBImage(width: size, height: size, pixels: pixels)
         let input = try model.preprocessing.tensor(from: picture)
         let batch = try Tensor.concatenate(Array(repeating: input, count: 8), axis: 0)
-        let camLayer = model.architecture.defaultCAMLayer
+        let camLayer = model.camLayer ?? model.architecture?.defaultCAMLayer ?? ""
         let everyLayer = Set(model.layerNames)
         let attributor = Attributor(model: model)
         let topClass = try model.resolve(.topClass, for: input)

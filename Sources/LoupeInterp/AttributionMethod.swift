@@ -50,7 +50,10 @@ extension Attributor {
         _ method: AttributionMethod, input: Tensor, seen: RGBImage, target: ResolvedTarget,
         settings s: AttributionSettings = AttributionSettings()
     ) throws -> Attribution {
-        let layer = s.layer ?? model.architecture.defaultCAMLayer
+        let defaultLayer = model.camLayer ?? model.architecture?.defaultCAMLayer
+        guard let layer = s.layer ?? defaultLayer else {
+            throw InterpError.invalidParameter("\(model.name) has no default layer for Grad-CAM: name one (its convolutional layers are listed by `loupe features --list`)")
+        }
         switch method {
         case .saliency:
             return try saliency(input, target: target, signed: s.signed)

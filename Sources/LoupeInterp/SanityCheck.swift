@@ -67,8 +67,12 @@ extension Model {
     /// A copy of this model with its own parameters (the tensors are shared until replaced),
     /// so that re-initialising the copy leaves this model untouched.
     ///
-    /// - Throws: ``ModelError/missingKeys(model:keys:)`` when this model's weights are not loaded.
+    /// - Throws: ``ModelError/missingKeys(model:keys:)`` when this model's weights are not loaded,
+    ///   ``InterpError/invalidParameter(_:)`` for a network not built from an ``Architecture``.
     func independentCopy() throws -> Model {
+        guard let architecture else {
+            throw InterpError.invalidParameter("the randomisation test rebuilds the network, which Loupe can do for its built-in architectures only, not \(name)")
+        }
         let copy = Model(architecture: architecture, name: name, labels: labels)
         copy.preprocessing = preprocessing
         try copy.load(stateDict())

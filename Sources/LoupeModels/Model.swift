@@ -7,8 +7,11 @@ import LoupeTensor
 public final class Model: @unchecked Sendable {
     /// The name shown in captions: a registry name (`efficientnet-lite0`) or the architecture.
     public let name: String
-    /// The architecture the network was built from.
-    public let architecture: Architecture
+    /// The architecture the network was built from; `nil` for a network made otherwise (CLIP
+    /// as a zero-shot classifier).
+    public let architecture: Architecture?
+    /// Grad-CAM's layer when no other is asked for, for networks without an ``architecture``.
+    public let camLayer: String?
     /// The module tree, named as PyTorch names it.
     public let network: any Module
     /// How a photo becomes the network's input (size, crop, mean and standard deviation); the architecture's own unless changed.
@@ -19,11 +22,33 @@ public final class Model: @unchecked Sendable {
     /// A model with unloaded weights.
     public init(architecture: Architecture, name: String? = nil, labels: [String] = ImageNet.labels) {
         self.architecture = architecture
+        camLayer = nil
         self.name = name ?? architecture.rawValue
         network = architecture.build(classes: labels.isEmpty ? 1000 : labels.count)
         preprocessing = architecture.preprocessing
         self.labels = labels
     }
+
+    /// A model around a network built elsewhere (CLIP's image tower with a zero-shot head),
+    /// whose weights are already loaded.
+    ///
+    /// - Parameters:
+    ///   - network: the module tree; its output for `[N, 3, S, S]` is `[N, labels.count]` logits.
+    ///   - name: the name captions use.
+    ///   - preprocessing: how a photo becomes the input.
+    ///   - labels: the class names by output index.
+    ///   - camLayer: Grad-CAM's default layer, if the network has one.
+    public init(network: any Module, name: String, preprocessing: Preprocessing, labels: [String], camLayer: String?) {
+        architecture = nil
+        self.network = network
+        self.name = name
+        self.preprocessing = preprocessing
+        self.labels = labels
+        self.camLayer = camLayer
+    }
+
+    /// The architecture's name (`resnet18`), or the network's description.
+    public var architectureName: String { architecture?.rawValue ?? network.description }
 
     /// `architecture` with the weights in the checkpoint at `url` (zip or legacy `.pth`, or
     /// safetensors), loaded strictly.

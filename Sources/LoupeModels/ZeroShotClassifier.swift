@@ -51,10 +51,92 @@ public struct ZeroShotClassifier: Sendable {
         self.templates = templates
     }
 
+    /// A classifier from label embeddings made elsewhere (unit rows `[labels, embedDimension]`).
+    ///
+    /// - Parameters:
+    ///   - labels: the class names, one per row.
+    ///   - templates: the frames the embeddings were made with, for captions.
+    ///   - classEmbeddings: one unit vector per label.
+    ///   - logitScale: `exp(logit_scale)`.
+    public init(labels: [String], templates: [PromptTemplate] = [], classEmbeddings: Tensor, logitScale: Float) {
+        self.labels = labels
+        self.templates = templates
+        self.classEmbeddings = classEmbeddings
+        self.logitScale = logitScale
+        truncatedPrompts = []
+    }
+
     /// The logits `[N, labels]` of unit image embeddings `[N, embedDimension]`: `scale · cos`.
     ///
     /// - Throws: ``LoupeTensor/TensorError`` when the widths differ.
     public func logits(imageEmbeddings: Tensor) throws -> Tensor {
         try imageEmbeddings.matmul(try classEmbeddings.transposed()) * logitScale
     }
+}
+
+extension CLIPModel {
+    /// CLIP as an ordinary classifier of `classifier`'s labels: the image tower (`visual`, its
+    /// layers under CLIP's names), unit length (`normalize`), and the scaled cosines with the
+    /// labels' embeddings (`classifier`, a linear layer without bias) — so that every method
+    /// that explains a class (saliency, Integrated Gradients, Grad-CAM on `visual.layer4` of a
+    /// modified ResNet, occlusion) explains an image–text similarity.
+    ///
+    /// - Parameters:
+    ///   - classifier: the labels and their embeddings, from this model's text tower.
+    ///   - name: the name captions use.
+    /// - Returns: a ``Model`` whose logits are the classifier's.
+    /// - Throws: ``ModelError/shapeMismatch(model:key:expected:found:)`` if the classifier was
+    ///   made with another CLIP's width.
+    public func zeroShotModel(_ classifier: ZeroShotClassifier, name: String? = nil) throws -> Model {
+        let head = Linear(configuration.embedDimension, classifier.labels.count, bias: false)
+        try head.weight.assign(try classifier.classEmbeddings * classifier.logitScale)
+        let camLayer: String?
+        switch configuration.vision {
+        case .resnet: camLayer = "visual.layer4"
+        case .transformer: camLayer = nil
+        }
+        return Model(
+            network: CLIPZeroShotNetwork(visual: network.visual, head: head), name: name ?? self.name + " zero-shot",
+            preprocessing: preprocessing, labels: classifier.labels, camLayer: camLayer)
+    }
+}
+
+/// CLIP's image tower with a zero-shot head: `visual`, `normalize`, `classifier`.
+public final class CLIPZeroShotNetwork: Module {
+    /// `visual`: CLIP's image tower.
+    public let visual: any Module
+    /// `normalize`: each embedding divided by its length.
+    public let normalize = UnitLength()
+    /// `classifier`: the labels' unit embeddings times the logit scale, `[labels, embedDimension]`.
+    public let head: Linear
+
+    init(visual: any Module, head: Linear) {
+        self.visual = visual
+        self.head = head
+    }
+
+    /// `visual`, `normalize` and `classifier`.
+    public var children: [(key: String, module: any Module)] { [("visual", visual), ("normalize", normalize), ("classifier", head)] }
+
+    /// Normalised images `[N, 3, S, S]` to logits `[N, labels]`.
+    public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        let embedded = try context("visual", visual, input)
+        return try context("classifier", head, try context("normalize", normalize, embedded))
+    }
+
+    /// `CLIPZeroShot(labels)`.
+    public var description: String { "CLIPZeroShot(\(head.outputFeatures) labels)" }
+}
+
+/// Each row divided by its Euclidean length, as `F.normalize(x, dim=-1)` (with gradients).
+public final class UnitLength: Module {
+    /// The layer; it has no parameters.
+    public init() {}
+    /// `[…, D]` to the same shape, each vector along the last axis of length 1.
+    public func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        let length = try (try input.square().sum(axes: [input.rank - 1], keepingDimensions: true) + 1e-24).sqrt()
+        return try input / length
+    }
+    /// `Normalize(dim=-1)`.
+    public var description: String { "Normalize(dim=-1)" }
 }

@@ -125,6 +125,27 @@ import Testing
         #expect(archive.activationSource.contains("TorchScript"))
     }
 
+    /// The zero-shot classifier as a ``Model``: its logits are the scaled cosines with the
+    /// labels, and the gradient of one logit w.r.t. the pixels (saliency of an image–text
+    /// similarity) equals PyTorch autograd's through open_clip.
+    @Test(arguments: [("tiny-vit", LinearActivation.quickGELU), ("tiny-rn", LinearActivation.gelu)])
+    func zeroShotSaliencyEqualsPyTorchsGradient(name: String, activation: LinearActivation) throws {
+        let clip = try CLIPModel(weights: try Self.fixture("\(name).safetensors"), activation: activation)
+        let labels = try clip.textEmbeddings(try Self.idRows(), normalized: true)
+        let classifier = ZeroShotClassifier(labels: ["a", "b", "c"], classEmbeddings: labels, logitScale: try clip.logitScale)
+        let model = try clip.zeroShotModel(classifier)
+        #expect(model.labels == ["a", "b", "c"] && model.camLayer == (name == "tiny-rn" ? "visual.layer4" : nil))
+        let (pixels, shape) = try Self.array("\(name).images.npy")
+        let first = try Tensor(shape: [1] + shape.dropFirst(), scalars: Array(pixels.prefix(pixels.count / shape[0])))
+        let expectedLogits = try Self.array("\(name).logits.npy").values
+        let input = first.requiringGrad()
+        let logits = try model(input)
+        #expect(Self.relativeError(try logits.scalars, Array(expectedLogits.prefix(3))) < 1e-5)
+        let gradient = try grad(of: try logits.slice(axis: 1, 1..<2).sum(), wrt: [input])[0]
+        let error = Self.relativeError(try gradient.scalars, try Self.array("\(name).zero_shot_gradient.npy").values)
+        #expect(error < 1e-4, "saliency: \(error)")
+    }
+
     /// Padding after a row's end token, or a batch of other lengths, does not change its embedding.
     @Test func paddingAfterTheEndTokenChangesNothing() throws {
         let model = try CLIPModel(weights: try Self.fixture("tiny-vit.safetensors"), activation: .quickGELU)

@@ -37,4 +37,18 @@ import Testing
         let worst = zip(try formula.scalars, try expected.scalars).map { abs($0 - $1) }.max() ?? 1
         #expect(worst < 1e-5, "max |Δ| \(worst)")
     }
+
+    /// A sum or mean over axes of extent 1 only (a one-element slice summed to a scalar) is the
+    /// values themselves, and its gradient is the output gradient; oneDNN refuses such a
+    /// reduction, so it must not be asked for one.
+    @Test func reducingAxesOfExtentOneIsTheIdentity() throws {
+        let x = try Tensor(shape: [1, 1], scalars: [2.5]).requiringGrad()
+        #expect(try x.sum().scalars == [2.5])
+        #expect(try x.mean(axes: [0], keepingDimensions: true).shape == [1, 1])
+        let wide = try Tensor(shape: [1, 4], scalars: [1, 2, 3, 4]).requiringGrad()
+        let picked = try wide.slice(axis: 1, 1..<2).sum()
+        #expect(try picked.scalars == [2])
+        #expect(try grad(of: picked, wrt: [wide])[0].scalars == [0, 1, 0, 0])
+        #expect(try grad(of: try x.sum() * 3, wrt: [x])[0].scalars == [3])
+    }
 }

@@ -435,7 +435,7 @@ extension GuideRun {
     /// - Throws: when the model's weights cannot be read.
     public func metadata(model: Model) throws -> [String: String] {
         [
-            "loupe_edit": "suppress", "loupe_base_model": model.name, "loupe_base_architecture": model.architecture.rawValue,
+            "loupe_edit": "suppress", "loupe_base_model": model.name, "loupe_base_architecture": model.architectureName,
             "loupe_base_fingerprint": try ModelFingerprint.of(model), "loupe_sentence": sentence, "loupe_class": target.description,
             "loupe_layer": layer, "loupe_trained": keys.joined(separator: ","), "loupe_steps": "\(settings.steps)",
             "loupe_optimizer": settings.update.description, "loupe_learning_rate": "\(settings.learningRate)",

@@ -157,7 +157,7 @@ public struct ActivationCache: Sendable {
 /// whatever file or store entry they came from.
 enum ModelFingerprint {
     static func of(_ model: Model) throws -> String {
-        var data = Data("\(model.architecture)\n".utf8)
+        var data = Data("\(model.architecture.map { "\($0)" } ?? model.architectureName)\n".utf8)
         for (key, parameter) in model.network.namedParameters.sorted(by: { $0.key < $1.key }) {
             data += Data("\(key) \(parameter.shape)\n".utf8)
             if let value = parameter.value { try value.scalars.withUnsafeBytes { data += Data($0) } }

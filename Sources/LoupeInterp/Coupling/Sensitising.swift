@@ -190,7 +190,7 @@ extension SensitiseRun {
     /// - Throws: when the model's weights cannot be read.
     public func metadata(model: Model) throws -> [String: String] {
         [
-            "loupe_edit": "sensitise", "loupe_base_model": model.name, "loupe_base_architecture": model.architecture.rawValue,
+            "loupe_edit": "sensitise", "loupe_base_model": model.name, "loupe_base_architecture": model.architectureName,
             "loupe_base_fingerprint": try ModelFingerprint.of(model), "loupe_sentence": sentence, "loupe_layer": layer,
             "loupe_channels": channels.map(String.init).joined(separator: ","), "loupe_trained": keys.joined(separator: ","),
             "loupe_steps": "\(steps.count)", "loupe_optimizer": settings.update.description,

@@ -7,9 +7,10 @@ import LoupeTensor
 struct ClassifyDirective: Directive {
     static let name = "classify"
     static let summary =
-        "Zero-shot classification with CLIP: each label is put into the prompt templates, and each image gets a probability per label (softmax of the scaled cosines), as a table and an images × labels heatmap."
+        "Zero-shot classification with CLIP: each label is put into the prompt templates, and each image gets a probability per label (softmax of the scaled cosines), as a table and an images × labels heatmap. A name makes the classifier a model that `{predict}` and `{attribute}` take (saliency of an image–text similarity, Grad-CAM on a modified ResNet's `visual.layer4`)."
+    static let argument = ArgumentSpec.optionalName(.model)
     static let example = """
-        ```{classify}
+        ```{classify} zeroshot
         :clip: clip
         :images: dog, eagle
         :labels: a dog | a bird | a car
@@ -38,9 +39,11 @@ struct ClassifyDirective: Directive {
     static let largestHeatmap = 40
 
     private let options: Options
+    private let cellName: String?
 
     init(_ cell: DirectiveCell<Options>) throws {
         options = cell.options
+        cellName = cell.name
         guard options.labels.filter({ !$0.isEmpty }).isEmpty != (options.vocabulary == nil) else {
             throw CellError.invalid("give the labels either as `labels` or as a `vocabulary` cell, one of the two")
         }
@@ -56,8 +59,9 @@ struct ClassifyDirective: Directive {
         let inputs = try images.map { image in
             try clip.model.preprocessing.input(from: image.image, fit: image.isPrepared ? .asIs : .crop).tensor
         }
-        let embeddings = try clip.model.imageEmbeddings(try Tensor.concatenate(inputs, axis: 0), normalized: true)
-        let logits = try classifier.logits(imageEmbeddings: embeddings)
+        let described = "\(clip.caption), \(labels.count) labels × \(templates.count) template(s)"
+        let model = try clip.model.zeroShotModel(classifier, name: "zero-shot \(clip.caption)")
+        let logits = try GradMode.withoutGrad { try model(try Tensor.concatenate(inputs, axis: 0)) }
         let probabilities = try logits.softmax(axis: 1).scalars
         let cosines = try (logits / classifier.logitScale).scalars
         let count = labels.count
@@ -72,7 +76,6 @@ struct ClassifyDirective: Directive {
                 ])
             }
         }
-        let described = "\(clip.caption), \(count) labels × \(templates.count) template(s)"
         var outputs: [CellOutput] = [
             .table(
                 Table(
@@ -88,7 +91,8 @@ struct ClassifyDirective: Directive {
             outputs.append(.text("Cut to the model's context: " + classifier.truncatedPrompts.map { "\"\($0)\"" }.joined(separator: ", ")))
         }
         return CellRun(
-            outputs: outputs, provenance: CellProvenance(models: [Provenance.Model(name: clip.source, sha256: clip.model.sha256)]))
+            outputs: outputs, value: cellName.map { _ in LoadedModel(model: model, source: model.name, sha256: clip.model.sha256) },
+            provenance: CellProvenance(models: [Provenance.Model(name: clip.source, sha256: clip.model.sha256)]))
     }
 
     /// Images as rows, labels as columns, each probability a square of at least 8 pixels.

@@ -81,7 +81,7 @@ struct ModelDirective: Directive {
             caption: "Model \(cellName): \(loaded.caption)",
             columns: ["Property", "Value"],
             rows: [
-                ["architecture", model.architecture.rawValue],
+                ["architecture", model.architectureName],
                 ["weights", written],
                 ["parameters", Self.grouped(model.parameterCount)],
                 ["classes", String(model.labels.count)],

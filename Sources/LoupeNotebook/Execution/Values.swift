@@ -24,7 +24,7 @@ public struct LoadedModel: NotebookValue {
 
     /// A short description for captions: the architecture and, for files, the path.
     public var caption: String {
-        source == model.name ? source : "\(model.architecture.rawValue) (\(source))"
+        source == model.name ? source : "\(model.architectureName) (\(source))"
     }
 }
 

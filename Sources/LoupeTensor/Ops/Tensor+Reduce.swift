@@ -50,7 +50,9 @@ extension Tensor {
         let kept = shape.indices.map { reduced.contains($0) ? 1 : shape[$0] }
         let finalShape = keepingDimensions ? kept : shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }
         let out: Storage
-        if reduced.isEmpty || shape.isEmpty {
+        if reduced.isEmpty || shape.isEmpty || kept == shape {
+            // Nothing to reduce, or only axes of extent 1 (oneDNN refuses a reduction whose
+            // source and destination have the same dimensions): the values themselves.
             out = try contiguous().storage
         } else if count == 0 {
             out = try Tensor.full(kept, value: algorithm == dnnl_reduction_sum ? 0 : .nan).storage
