@@ -6,6 +6,10 @@ Subcommands:
 
   fixtures               write Tests/LoupeModelsTests/Fixtures/clip/ (below): two tiny random CLIPs,
                          their inputs, their outputs and some intermediate activations
+  random [--out PATH] [--config NAME]
+                         write a random-weight CLIP (ViT-B-32-quickgelu by default) as safetensors whose
+                         header says plainly that the weights are random, with an open_clip_config.json
+                         beside it; CI renders Notebooks/clip.md with it
   run [--loupe PATH] [--quick] [--keep]
                          full-size parity on random weights (what CI runs): build ViT-B/32 and RN50
                          (both with QuickGELU, as OpenAI's), save each as .bin, .safetensors and a
@@ -132,8 +136,9 @@ def load_open_clip():
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.int64: "I64"}
 
 
-def save_safetensors(state, path):
-    """A state dict as safetensors (little-endian, header padded to 8 bytes), keys in state-dict order."""
+def save_safetensors(state, path, note=None):
+    """A state dict as safetensors (little-endian, header padded to 8 bytes), keys in state-dict order;
+    `note` goes into the header's metadata, where Loupe shows it with the model."""
     assert sys.byteorder == "little"
     header, arrays, offset = {}, [], 0
     for key, value in state.items():
@@ -142,7 +147,7 @@ def save_safetensors(state, path):
                        "data_offsets": [offset, offset + array.nbytes]}
         arrays.append(array)
         offset += array.nbytes
-    header["__metadata__"] = {"format": "pt", "generator": GENERATOR}
+    header["__metadata__"] = {"format": "pt", "generator": GENERATOR, **({"note": note} if note else {})}
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * ((8 - len(raw) % 8) % 8)
     with open(path, "wb") as f:
@@ -795,6 +800,22 @@ def run(loupe, quick, keep):
     return 1 if failures else 0
 
 
+RANDOM_NOTE = ("RANDOM weights, not a trained CLIP: made with a seed by Scripts/parity/clip.py random for Loupe's "
+               "tests. Every prediction, similarity and map this model gives is noise.")
+
+
+def write_random(out, config):
+    """A random-weight CLIP as safetensors with a note saying so, and an open_clip_config.json beside it."""
+    open_clip = load_open_clip()
+    model, cfg = build_full(open_clip, config, 21)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    save_safetensors(model.state_dict(), out, note=RANDOM_NOTE)
+    with open(os.path.join(os.path.dirname(os.path.abspath(out)), "open_clip_config.json"), "w") as f:
+        json.dump({"model_cfg": cfg, "note": RANDOM_NOTE}, f, indent=1)
+    print(f"wrote {out} ({os.path.getsize(out) / 2**20:.0f} MiB): {config}, random weights")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -803,9 +824,14 @@ def main():
     runner.add_argument("--loupe", default=os.path.join(ROOT, ".build", "release", "loupe"))
     runner.add_argument("--quick", action="store_true", help="only ViT-B/32 as safetensors and TorchScript")
     runner.add_argument("--keep", action="store_true", help="keep the files in .parity/clip/")
+    maker = sub.add_parser("random", help="write a random-weight CLIP (safetensors, with a note saying so) for notebooks")
+    maker.add_argument("--out", default=os.path.join(ROOT, ".parity", "clip-notebook", "ViT-B-32-random.safetensors"))
+    maker.add_argument("--config", default="ViT-B-32-quickgelu", help="an open_clip model config name")
     args = parser.parse_args()
     if args.command == "fixtures":
         return write_fixtures()
+    if args.command == "random":
+        return write_random(args.out, args.config)
     return run(os.path.abspath(args.loupe) if os.sep in args.loupe else args.loupe, args.quick, args.keep)
 
 

@@ -50,9 +50,13 @@ extension Attributor {
         _ method: AttributionMethod, input: Tensor, seen: RGBImage, target: ResolvedTarget,
         settings s: AttributionSettings = AttributionSettings()
     ) throws -> Attribution {
-        let defaultLayer = model.camLayer ?? model.architecture?.defaultCAMLayer
-        guard let layer = s.layer ?? defaultLayer else {
-            throw InterpError.invalidParameter("\(model.name) has no default layer for Grad-CAM: name one (its convolutional layers are listed by `loupe features --list`)")
+        // Grad-CAM's layer: the one asked for, or the network's default.
+        func camLayer() throws -> String {
+            guard let layer = s.layer ?? model.camLayer ?? model.architecture?.defaultCAMLayer else {
+                throw InterpError.invalidParameter(
+                    "\(model.name) has no default layer for Grad-CAM: name a convolutional one (`loupe features --list` lists the layers)")
+            }
+            return layer
         }
         switch method {
         case .saliency:
@@ -65,11 +69,11 @@ extension Attributor {
                 input, baseline: try baselineTensor(s.baseline, for: seen, seed: s.seed), baselineName: s.baseline.rawValue,
                 target: target, steps: s.steps, rule: s.rule)
         case .gradcam:
-            return try gradCAM(input, target: target, layer: layer, signed: s.signed)
+            return try gradCAM(input, target: target, layer: try camLayer(), signed: s.signed)
         case .guidedBackprop:
             return try guidedBackprop(input, target: target)
         case .guidedGradcam:
-            return try guidedGradCAM(input, target: target, layer: layer)
+            return try guidedGradCAM(input, target: target, layer: try camLayer())
         case .occlusion:
             return try occlusion(input, target: target, window: s.window, stride: s.stride, value: s.occlusionValue)
         }

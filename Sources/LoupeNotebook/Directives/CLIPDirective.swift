@@ -67,7 +67,8 @@ struct CLIPDirective: Directive {
         let tower: String
         switch c.vision {
         case let .transformer(width, layers, patch, _): tower = "ViT: \(layers) blocks of \(width), \(patch)-pixel patches"
-        case let .resnet(layers, width, _): tower = "modified ResNet: stages \(layers.map(String.init).joined(separator: "-")), width \(width)"
+        case let .resnet(layers, width, _):
+            tower = "modified ResNet: stages \(layers.map(String.init).joined(separator: "-")), width \(width)"
         }
         var rows = [
             ["variant", c.variantName],
@@ -79,12 +80,10 @@ struct CLIPDirective: Directive {
             ["parameters", model.network.namedParameters.reduce(0) { $0 + ($1.parameter.value?.count ?? 0) }.formatted()],
             ["SHA-256", model.sha256],
         ]
-        var outputs: [CellOutput] = []
-        if let note = model.metadata["note"] {
-            rows.insert(["note from the file", note], at: 0)
-            outputs.append(.text("The weights file says: \(note)"))
-        }
-        outputs.insert(.table(Table(caption: "CLIP \(cellName): \(options.weights.path)", columns: ["Property", "Value"], rows: rows)), at: 0)
+        if let note = model.metadata["note"] { rows.insert(["note from the file", note], at: 0) }
+        let outputs: [CellOutput] = [
+            .table(Table(caption: "CLIP \(cellName): \(options.weights.path)", columns: ["Property", "Value"], rows: rows))
+        ]
         return CellRun(
             outputs: outputs, value: loaded,
             provenance: CellProvenance(models: [Provenance.Model(name: options.weights.path, sha256: model.sha256)]))
