@@ -71,7 +71,8 @@ extension Model {
     ///   ``InterpError/invalidParameter(_:)`` for a network not built from an ``Architecture``.
     func independentCopy() throws -> Model {
         guard let architecture else {
-            throw InterpError.invalidParameter("the randomisation test rebuilds the network, which Loupe can do for its built-in architectures only, not \(name)")
+            throw InterpError.invalidParameter(
+                "the randomisation test rebuilds the network, which Loupe can do for its built-in architectures only, not \(name)")
         }
         let copy = Model(architecture: architecture, name: name, labels: labels)
         copy.preprocessing = preprocessing

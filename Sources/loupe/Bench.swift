@@ -6,7 +6,9 @@ import LoupeModels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Loupe's speed (compare with PyTorch using the scripts in Scripts/bench).",
-        subcommands: [Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self, DescribeLayers.self, CLIP.self]
+        subcommands: [
+            Ops.self, Models.self, Render.self, Kernels.self, Text.self, Dissect.self, Faithfulness.self, DescribeLayers.self, CLIP.self,
+        ]
     )
 }
 
@@ -41,7 +43,8 @@ extension Bench {
                 if json { return try printJSON(result) }
                 print(
                     String(
-                        format: "CLIP %@: image %.4f s (batch 1), %.3f s (batch 32); %d prompts (%d tokens) in %.2f s (%.2f s tokenizing); load %.2f s; peak RSS %.0f MiB",
+                        format:
+                            "CLIP %@: image %.4f s (batch 1), %.3f s (batch 32); %d prompts (%d tokens) in %.2f s (%.2f s tokenizing); load %.2f s; peak RSS %.0f MiB",
                         result.variant, result.image_batch1_seconds, result.image_batch32_seconds, result.prompts, result.prompt_tokens,
                         result.text_seconds, result.tokenize_seconds, result.load_seconds, result.peak_rss_mib))
             } catch {

@@ -175,7 +175,8 @@ struct CLIPClassify: ParsableCommand {
     @Option(help: ArgumentHelp("The labels, comma-separated.", valueName: "a,b,c"))
     var labels: String
 
-    @Option(help: ArgumentHelp(
+    @Option(
+        help: ArgumentHelp(
             "A prompt frame with {} for the label; repeat to average several; openai-80 or openai-7 for OpenAI's ImageNet templates.",
             valueName: "text"))
     var template: [String] = []

@@ -86,7 +86,8 @@ import Testing
         _ = try model.network.forward(try Tensor(shape: shape, scalars: pixels), context: &imageContext)
         let rows = try Self.idRows()
         let length = rows.map(\.count).max() ?? 1
-        let ids = try Tensor(shape: [rows.count, length], scalars: rows.flatMap { $0.map(Float.init) + Array(repeating: 0, count: length - $0.count) })
+        let ids = try Tensor(
+            shape: [rows.count, length], scalars: rows.flatMap { $0.map(Float.init) + Array(repeating: 0, count: length - $0.count) })
         var textContext = ForwardContext(hook: hook, observing: Set(activations.keys.filter { !$0.hasPrefix("visual.") }))
         _ = try model.network.encodeText(ids, context: &textContext)
         for (layer, info) in activations {
@@ -125,9 +126,9 @@ import Testing
         #expect(archive.activationSource.contains("TorchScript"))
     }
 
-    /// The zero-shot classifier as a ``Model``: its logits are the scaled cosines with the
-    /// labels, and the gradient of one logit w.r.t. the pixels (saliency of an image–text
-    /// similarity) equals PyTorch autograd's through open_clip.
+    /// The zero-shot classifier as a ``Model`` gives the scaled cosines with the labels, and the
+    /// gradient of one logit with respect to the pixels (saliency of an image–text similarity)
+    /// equals PyTorch autograd's through open_clip.
     @Test(arguments: [("tiny-vit", LinearActivation.quickGELU), ("tiny-rn", LinearActivation.gelu)])
     func zeroShotSaliencyEqualsPyTorchsGradient(name: String, activation: LinearActivation) throws {
         let clip = try CLIPModel(weights: try Self.fixture("\(name).safetensors"), activation: activation)
@@ -184,7 +185,8 @@ import Testing
     @Test func zeroShotPromptsParseOrAreRefused() throws {
         var lines = ["OPENAI_IMAGENET_TEMPLATES = ("] + (0..<80).map { "    lambda c: f'a photo number \($0) of a {c}.'," } + [")"]
         lines += ["SIMPLE_IMAGENET_TEMPLATES = ("] + (0..<7).map { "    lambda c: f'itap \($0) of a {c}.'," } + [")"]
-        lines += ["IMAGENET_CLASSNAMES = ("] + (0..<100).map { _ in (0..<10).map { "\"class \($0)'s\"" }.joined(separator: ", ") + "," } + [")"]
+        lines +=
+            ["IMAGENET_CLASSNAMES = ("] + (0..<100).map { _ in (0..<10).map { "\"class \($0)'s\"" }.joined(separator: ", ") + "," } + [")"]
         let prompts = try ZeroShotPrompts(source: lines.joined(separator: "\n"), file: "meta.py")
         #expect(prompts.templates.count == 80 && prompts.simpleTemplates.count == 7 && prompts.classNames.count == 1000)
         #expect(prompts.templates[3].sentences(["dog"]) == ["a photo number 3 of a dog."])
@@ -194,4 +196,3 @@ import Testing
         }
     }
 }
-

@@ -85,7 +85,9 @@ public struct ZeroShotPrompts: Sendable {
         self.templates = try templates("OPENAI_IMAGENET_TEMPLATES", count: 80)
         simpleTemplates = try templates("SIMPLE_IMAGENET_TEMPLATES", count: 7)
         let names = try block("IMAGENET_CLASSNAMES").joined(separator: "\n")
-            .split(separator: "\"", omittingEmptySubsequences: false).enumerated().compactMap { $0.offset % 2 == 1 ? String($0.element) : nil }
+            .split(separator: "\"", omittingEmptySubsequences: false).enumerated().compactMap {
+                $0.offset % 2 == 1 ? String($0.element) : nil
+            }
         guard names.count == 1000 else {
             throw ModelError.invalidVocabulary(file: file, reason: "IMAGENET_CLASSNAMES has \(names.count) names, expected 1000")
         }

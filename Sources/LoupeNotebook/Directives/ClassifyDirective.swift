@@ -27,7 +27,10 @@ struct ClassifyDirective: Directive {
         var labels: [String] = []
         @CellOption(help: "A `{concepts}` or `{embed}` cell whose texts are the labels, instead of `labels`.")
         var vocabulary: CellName<TextList>?
-        @CellOption(help: "Prompt templates with `{}` for the label, separated by `|`; each label's embedding is the mean over them. `openai-80` or `openai-7`: OpenAI's ImageNet templates.")
+        @CellOption(
+            help:
+                "Prompt templates with `{}` for the label, separated by `|`; each label's embedding is the mean over them. `openai-80` or `openai-7`: OpenAI's ImageNet templates."
+        )
         var templates: [String] = ["a photo of a {}."]
         @CellOption(range: 1...100, help: "How many labels to list per image.")
         var top = 5
@@ -106,6 +109,7 @@ struct ClassifyDirective: Directive {
         func list(_ texts: [String]) -> String { texts.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "; ") }
         return try HeatmapFigure(
             Heatmap(values: values, width: labels.count * side, height: images.count * side, colorMap: options.colormap),
-            caption: "Zero-shot probabilities, \(described). Rows (top to bottom): \(list(images)). Columns (left to right): \(list(labels))")
+            caption:
+                "Zero-shot probabilities, \(described). Rows (top to bottom): \(list(images)). Columns (left to right): \(list(labels))")
     }
 }

@@ -19,7 +19,8 @@ import Testing
         #expect(
             registry.names == [
                 "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
-                "features", "visualize", "dream", "concepts", "embed", "similarity", "couple", "describe", "consolidate", "steer", "guide", "clip", "classify",
+                "features", "visualize", "dream", "concepts", "embed", "similarity", "couple", "describe", "consolidate", "steer", "guide",
+                "clip", "classify",
             ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
