@@ -2,7 +2,7 @@
 //
 // Loupe: a literate notebook engine for looking inside neural networks.
 // Dependencies point one way: C shims < LoupeTensor < {LoupeImage, LoupeModels} < LoupeInterp
-// < LoupeNotebook < loupe. Only LoupeTensor imports CDNNL.
+// < LoupeNotebook < loupe. Only LoupeTensor imports CDNNL; only LoupeImage imports CPNG, CTurboJPEG and CFreeType.
 import PackageDescription
 
 let package = Package(
@@ -30,13 +30,14 @@ let package = Package(
         .systemLibrary(name: "CCMark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         .systemLibrary(name: "CZlibGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLAPACK", providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
 
         .target(name: "CPeakFLOPS"),
 
         .target(name: "LoupeTensor", dependencies: ["CDNNL", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "LoupeImage", dependencies: ["LoupeTensor", "CPNG", "CTurboJPEG"]),
+        .target(name: "LoupeImage", dependencies: ["LoupeTensor", "CPNG", "CTurboJPEG", "CFreeType"]),
         .target(
             name: "LoupeModels",
             dependencies: [

@@ -5,8 +5,8 @@ import LoupeTensor
 /// Decoding errors name the file (or the name passed with the data) and say what is wrong with
 /// it; argument errors name the operation and the values that were rejected. Mistakes in a user's
 /// file (``unrecognizedFormat(name:leadingBytes:)``, ``truncated(name:format:)``,
-/// ``corrupt(name:format:reason:)``, ``tooLarge(name:width:height:)``) are distinct from mistakes
-/// in a caller's arguments (``invalidArgument(op:message:)``).
+/// ``corrupt(name:format:reason:)``, ``tooLarge(name:width:height:)``, ``font(path:reason:)``) are
+/// distinct from mistakes in a caller's arguments (``invalidArgument(op:message:)``).
 public enum ImageError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read from disk.
     case unreadable(name: String, reason: String)
@@ -34,6 +34,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     case encodingFailed(reason: String)
     /// A heatmap that cannot be drawn: a wrong size or value count, an empty range, a bad gamma.
     case invalidHeatmap(String)
+    /// A font file that is missing or that FreeType cannot use for drawing text.
+    case font(path: String, reason: String)
 
     /// The message shown to the user, naming the file or operation where there is one.
     public var description: String {
@@ -67,6 +69,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
             return "heatmap: \(reason)"
         case let .encodingFailed(reason):
             return "PNG encoding failed: \(reason)"
+        case let .font(path, reason):
+            return "\(path): cannot draw text with this font: \(reason)"
         }
     }
 }
