@@ -34,6 +34,7 @@ public struct DirectiveRegistry: Sendable {
         GuideDirective.self,
         CLIPDirective.self,
         ClassifyDirective.self,
+        TypographicDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

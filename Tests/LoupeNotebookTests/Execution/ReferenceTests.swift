@@ -20,7 +20,7 @@ import Testing
             registry.names == [
                 "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
                 "features", "visualize", "dream", "concepts", "embed", "similarity", "couple", "describe", "consolidate", "steer", "guide",
-                "clip", "classify",
+                "clip", "classify", "typographic",
             ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()
@@ -56,6 +56,7 @@ import Testing
             ("dog", "```{image} dog\n:src: images/dog.jpg\n```"),
             ("eagle", "```{image} eagle\n:src: images/eagle.jpg\n```"),
             ("clip", "```{clip} clip\n:weights: ../Tests/LoupeModelsTests/Fixtures/clip/tiny-vit.safetensors\n```"),
+            ("zeroshot", "```{classify} zeroshot\n:clip: clip\n:images: dog\n:labels: a dog | a cat\n```"),
             ("pets", "```{embed} pets\na dog on a bench\n```"),
             ("classes", "```{concepts} classes\n:vocabulary: imagenet\n```"),
             ("words", "```{concepts} words\n:vocabulary: english-20k\n```"),
@@ -63,7 +64,7 @@ import Testing
                 "words15",
                 "```{model} coupled\n:name: efficientnet-lite0\n```\n\n```{couple} words15\n:model: coupled\n:layer: _blocks.15\n:captions: images/coupling/captions.json\n```"
             ),
-        ].filter { $0.0 != defined }.map(\.1)
+        ].filter { $0.0 != defined && !(defined == "clip" && $0.0 == "zeroshot") }.map(\.1)
         let text = (preamble + [directive.example]).joined(separator: "\n\n")
         let plan = try Planner(registry: registry).plan(
             text, source: "\(name).md", baseDirectory: Self.root.appendingPathComponent("Notebooks"))

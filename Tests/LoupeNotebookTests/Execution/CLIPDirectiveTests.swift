@@ -1,0 +1,157 @@
+import Foundation
+import LoupeImage
+import LoupeModels
+import LoupeTensor
+import Testing
+
+@testable import LoupeNotebook
+
+/// `{clip}`, `{classify}` and `{typographic}` on the tiny random ViT CLIP of the model tests,
+/// with the notebook's photos.
+@Suite struct CLIPDirectiveTests {
+    let tests = DirectiveTests()
+
+    /// The tiny ViT CLIP of the model tests with its token table grown to CLIP's 49,408 tokens
+    /// (seeded random rows beyond its 512), so that CLIP's real tokenizer can feed it; written
+    /// once per run as safetensors.
+    static let weights: URL = {
+        let fixture = ReferenceTests.root.appendingPathComponent("Tests/LoupeModelsTests/Fixtures/clip/tiny-vit.safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "loupe-clip-\(ProcessInfo.processInfo.processIdentifier).safetensors")
+        do {
+            let state = try Checkpoint.load(contentsOf: fixture)
+            var rng = SplitMix64(seed: 9)
+            var entries: [SafetensorsFile.Entry] = []
+            for key in state.keys {
+                guard let tensor = state[key] else { continue }
+                if key == "token_embedding.weight" {
+                    let grown = try Tensor.randomNormal([49_408, tensor.shape[1]], standardDeviation: 0.5, using: &rng).scalars
+                    let values = try tensor.scalars + grown.dropFirst(tensor.count)
+                    entries.append(.init(name: key, shape: [49_408, tensor.shape[1]], values: Array(values)))
+                } else {
+                    entries.append(.init(name: key, shape: tensor.shape, values: try tensor.scalars))
+                }
+            }
+            try SafetensorsFile.encode(entries, metadata: ["note": "a tiny random CLIP for tests"]).write(to: url)
+        } catch {
+            Issue.record("cannot write the test CLIP: \(error)")
+        }
+        return url
+    }()
+
+    @Test func zeroShotTypographicAndAttribution() throws {
+        let rendering = try tests.render(
+            """
+            ```{clip} clip
+            :weights: \(Self.weights.path)
+            :activation: quickgelu
+            ```
+
+            ```{image} dog
+            :src: "{{ images }}/dog.jpg"
+            ```
+
+            ```{image} eagle
+            :src: "{{ images }}/eagle.jpg"
+            ```
+
+            ```{classify} zeroshot
+            :clip: clip
+            :images: dog, eagle
+            :labels: dog | bird | car
+            :templates: a photo of a {}. | a drawing of a {}.
+            :top: 3
+            ```
+
+            ```{attribute}
+            :model: zeroshot
+            :image: dog
+            :target: bird
+            ```
+
+            ```{typographic} labelled
+            :model: zeroshot
+            :image: dog
+            :text: car
+            :top: 3
+            ```
+
+            ```{predict}
+            :model: zeroshot
+            :image: labelled
+            :top: 3
+            ```
+
+            ```{typographic}
+            :model: zeroshot
+            :image: dog
+            :text: car
+            :position: 1.5, 0.5
+            ```
+
+            ```{classify}
+            :clip: clip
+            :images: dog
+            ```
+            """)
+        let loaded = try tests.cell(rendering, "clip")
+        guard case let .table(model)? = loaded.outputs.first else {
+            Issue.record("no model table: \(loaded.status)")
+            return
+        }
+        #expect(model.rows.first == ["note from the file", "a tiny random CLIP for tests"])
+        #expect(model.rows.contains { $0 == ["activation", "quickgelu: as asked"] })
+        #expect(model.rows.contains { $0[0] == "variant" && $0[1].hasPrefix("ViT (width 128, 2 layers, patch 8, 32 px)") })
+
+        // The table's probabilities are a softmax over the three labels: per image they sum to 1,
+        // and the cosine column times the logit scale gives them back.
+        let classified = try tests.cell(rendering, "zeroshot")
+        guard case let .table(zeroShot)? = classified.outputs.first, case .heatmap? = classified.outputs.dropFirst().first else {
+            Issue.record("expected a table and a heatmap: \(classified.status)")
+            return
+        }
+        #expect(zeroShot.rows.count == 6)
+        let clip = try CLIPModel(weights: Self.weights, activation: .quickGELU)
+        let scale = Double(try clip.logitScale)
+        for image in 0..<2 {
+            let rows = zeroShot.rows[(image * 3)..<(image * 3 + 3)]
+            let probabilities = rows.compactMap { Double($0[3]) }
+            #expect(abs(probabilities.reduce(0, +) - 1) < 2e-3, "\(probabilities)")
+            let logits = rows.compactMap { Double($0[4]).map { $0 * scale } }
+            let top = logits.max() ?? 0
+            let softmax = logits.map { Foundation.exp($0 - top) / logits.reduce(0) { $0 + Foundation.exp($1 - top) } }
+            #expect(zip(softmax, probabilities).allSatisfy { abs($0 - $1) < 2e-3 }, "\(softmax) vs \(probabilities)")
+        }
+        #expect(try tests.cell(rendering, "attribute-1").status == .ok)
+
+        // The attack: the photo as the model sees it, a before/after table whose "After" column is
+        // what {predict} says of the labelled photo, and two maps.
+        let attacked = try tests.cell(rendering, "labelled")
+        guard attacked.outputs.count == 4, case .image = attacked.outputs[0], case let .table(change) = attacked.outputs[1],
+            case .heatmap = attacked.outputs[2], case .heatmap = attacked.outputs[3]
+        else {
+            Issue.record("expected an image, a table and two maps: \(attacked.status) \(attacked.outputs.count)")
+            return
+        }
+        #expect(change.caption.contains("before and after writing \"car\""))
+        #expect(change.caption.contains("The top label stays") || change.caption.contains("The top label flips"))
+        guard case let .table(predicted)? = try tests.cell(rendering, "predict-1").outputs.first else {
+            Issue.record("no prediction of the labelled photo")
+            return
+        }
+        #expect(predicted.rows.map { [$0[1], $0[4]] } == change.rows.prefix(3).map { [$0[0], $0[2]] })
+        for row in change.rows {
+            let (before, after, delta) = (Double(row[1]) ?? .nan, Double(row[2]) ?? .nan, Double(row[3]) ?? .nan)
+            #expect(abs(after - before - delta) < 2e-4, "\(row)")
+        }
+
+        guard case let .failed(position) = try tests.cell(rendering, "typographic-1").status,
+            case let .failed(labels) = try tests.cell(rendering, "classify-1").status
+        else {
+            Issue.record("bad options must fail their cells")
+            return
+        }
+        #expect(position.contains("`position`") && position.contains("1.5, 0.5"))
+        #expect(labels.contains("`labels`"))
+    }
+}
