@@ -3,8 +3,9 @@ import LoupeImage
 import LoupeInterp
 import LoupeModels
 
-/// `{typographic}`: a word written onto a photo, and what it does to a classifier — the
-/// typographic attack of Goh et al. on CLIP (an "iPod" label on an apple), for any model.
+/// `{typographic}`: a word written onto a photo, and what it does to a classifier.
+///
+/// This is the typographic attack of Goh et al. on CLIP (an "iPod" label on an apple), for any model.
 struct TypographicDirective: Directive {
     static let name = "typographic"
     static let summary =
