@@ -52,7 +52,20 @@ extension Tensor {
     /// the output gradient `g`, in elementwise ops and a sum: `y · (g − Σ g·y)`, or `g − exp(y) · Σ g`.
     static func softmaxGradient(_ g: Tensor, output y: Tensor, axis: Int, log: Bool) throws -> Tensor {
         let g = try g.contiguous().detached()
-        if log { return try g - y.exp() * g.sum(axes: [axis], keepingDimensions: true) }
-        return try y * (g - (g * y).sum(axes: [axis], keepingDimensions: true))
+        if log { return try g - y.exp() * (try g.sum(axes: [axis], keepingDimensions: true).spread(along: axis, to: y.shape[axis])) }
+        return try y * (g - (try (g * y).sum(axes: [axis], keepingDimensions: true).spread(along: axis, to: y.shape[axis])))
+    }
+
+    /// A tensor of extent 1 along `axis` repeated `length` times along it, as plain memory.
+    ///
+    /// The same ISAs that lack a JIT softmax backward lack one for a binary op that broadcasts
+    /// along the last axis; for that axis the copies are a product with a row of ones (a JIT
+    /// matmul), so that the subtraction that follows broadcasts nothing.
+    func spread(along axis: Int, to length: Int) throws -> Tensor {
+        let target = shape.indices.map { $0 == axis ? length : shape[$0] }
+        guard axis == rank - 1 else { return try broadcast(to: target).contiguous() }
+        let rows = try contiguous().reshaped(to: [count, 1])
+        let ones = try Tensor.full([1, length], value: 1)
+        return try Tensor.matmulKernel(rows, transposed: false, ones, transposed: false).reshaped(to: target)
     }
 }
