@@ -30,6 +30,7 @@ extension Bench {
         var json = false
 
         func validate() throws {
+            guard model.weights != nil else { throw ValidationError("loupe bench clip times a file: give --weights PATH") }
             guard [7, 80].contains(templates) else { throw ValidationError("--templates must be 80 or 7, got \(templates)") }
         }
 
@@ -37,7 +38,7 @@ extension Bench {
             do {
                 let prompts = try ZeroShotPrompts.pretrained { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 let result = try CLIPBenchmark.run(
-                    weights: URL(fileURLWithPath: (model.weights as NSString).expandingTildeInPath), activation: model.activation,
+                    weights: URL(fileURLWithPath: ((model.weights ?? "") as NSString).expandingTildeInPath), activation: model.activation,
                     labels: prompts.classNames, templates: templates == 80 ? prompts.templates : prompts.simpleTemplates,
                     textBatch: batch)
                 if json { return try printJSON(result) }

@@ -26,14 +26,24 @@ struct CLIPCommand: ParsableCommand {
 /// The weights options every `loupe clip` subcommand takes.
 struct CLIPWeightsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The CLIP checkpoint: an OpenAI TorchScript archive or an open_clip state dict.", valueName: "path"))
-    var weights: String
+    var weights: String?
+
+    @Option(help: ArgumentHelp("A CLIP installed with `loupe models install NAME --file PATH`, instead of --weights.", valueName: "name"))
+    var model: String?
 
     @Option(help: "The MLPs' activation: quickgelu (OpenAI's weights) or gelu; read from the file when not given.")
     var activation: LinearActivation?
 
-    /// The model, loaded strictly.
+    func validate() throws {
+        guard (weights == nil) != (model == nil) else {
+            throw ValidationError("give the CLIP as --weights PATH or --model NAME, one of the two")
+        }
+    }
+
+    /// The model, loaded strictly (an installed one checked against its recorded SHA-256).
     func load() throws -> CLIPModel {
-        try CLIPModel(weights: URL(fileURLWithPath: (weights as NSString).expandingTildeInPath), activation: activation)
+        if let model { return try CLIPRegistry().load(named: model) }
+        return try CLIPModel(weights: URL(fileURLWithPath: ((weights ?? "") as NSString).expandingTildeInPath), activation: activation)
     }
 
     /// CLIP's tokenizer at the model's context length, fetched into the store on first use.

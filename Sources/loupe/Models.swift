@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoupeModels
+import LoupeTensor
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,15 @@ struct Models: ParsableCommand {
                     "  \(entry.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(Self.kind(entry).padding(toLength: 20, withPad: " ", startingAt: 0)) \(state)\(mark)  [\(entry.package), \(entry.licence)]"
                 )
             }
+            let clips = CLIPRegistry(home: store.home).records()
+            if !clips.isEmpty {
+                print("\nCLIP models you installed (loupe clip --model NAME, {clip} :name:):")
+                for record in clips {
+                    print(
+                        "  \(record.name.padding(toLength: 20, withPad: " ", startingAt: 0)) CLIP \(record.variant), \(record.activation), from \(record.source)"
+                    )
+                }
+            }
             print("\nArchitectures for --arch with --weights FILE:")
             for arch in Architecture.allCases {
                 print("  \(arch.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(arch.summary)")
@@ -37,11 +47,25 @@ struct Models: ParsableCommand {
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fetch a model into the store now.")
 
-        @Argument(help: "The model's name, e.g. efficientnet-lite0.")
+        @Argument(help: "The model's name, e.g. efficientnet-lite0; with --file, the name to give your CLIP.")
         var name: String
+
+        @Option(
+            help: ArgumentHelp(
+                "A CLIP checkpoint of your own to register under NAME (copied into the store with its SHA-256).", valueName: "path"))
+        var file: String?
+
+        @Option(help: "With --file: the CLIP's activation, quickgelu or gelu; read from the file when not given.")
+        var activation: LinearActivation?
 
         func run() throws {
             do {
+                if let file {
+                    let record = try CLIPRegistry().register(
+                        name: name, file: URL(fileURLWithPath: (file as NSString).expandingTildeInPath), activation: activation)
+                    print("installed \(record.name): CLIP \(record.variant), \(record.activation), SHA-256 \(record.sha256)")
+                    return
+                }
                 let entry = try ModelStore.entry(named: name)
                 let urls = try ModelStore().installFiles(entry) { print("loupe: \($0)") }
                 for url in urls { print(url.path) }

@@ -195,4 +195,38 @@ import Testing
             try ZeroShotPrompts(source: lines.filter { !$0.contains("itap 6") }.joined(separator: "\n"), file: "meta.py")
         }
     }
+
+    /// `loupe models install NAME --file PATH`: the file is checked, copied with its digest, loaded
+    /// by name, and refused by name once it changes.
+    @Test func anInstalledCLIPLoadsByNameAndIsCheckedAgainstItsDigest() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-clip-registry-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let registry = CLIPRegistry(home: home)
+        let record = try registry.register(name: "tiny-vit", file: try Self.fixture("tiny-vit.safetensors"), activation: .quickGELU)
+        #expect(record.variant == "ViT (width 128, 2 layers, patch 8, 32 px)" && record.activation == "quickgelu")
+        #expect(record.sha256 == (try SHA256Digest.hex(ofFileAt: try Self.fixture("tiny-vit.safetensors"))))
+        #expect(registry.records().map(\.name) == ["tiny-vit"])
+        let model = try registry.load(named: "tiny-vit")
+        #expect(model.configuration.activation == .quickGELU && model.name == "tiny-vit")
+
+        #expect(throws: ModelError.self) { try registry.register(name: "Tiny ViT", file: try Self.fixture("tiny-vit.safetensors")) }
+        #expect(throws: ModelError.self) {
+            try registry.register(name: "efficientnet-lite0", file: try Self.fixture("tiny-vit.safetensors"))
+        }
+        #expect(throws: ModelError.self) { try registry.register(name: "not-clip", file: try Self.fixture("ids.npy")) }
+        #expect(registry.records().map(\.name) == ["tiny-vit"], "a refused file registers nothing")
+        #expect(throws: ModelError.unknownModel(name: "tiny-vi", suggestions: ["tiny-vit"])) { try registry.load(named: "tiny-vi") }
+
+        // One byte changed after installing: refused by name, with both digests.
+        let copy = home.appendingPathComponent("models/tiny-vit/tiny-vit.safetensors")
+        var bytes = try Data(contentsOf: copy)
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: copy)
+        #expect {
+            try registry.load(named: "tiny-vit")
+        } throws: { error in
+            guard case let ModelError.store(model, reason) = error else { return false }
+            return model == "tiny-vit" && reason.contains(record.sha256)
+        }
+    }
 }

@@ -39,7 +39,9 @@ struct CLIPDirective: Directive {
 
     struct Options: DirectiveOptions {
         @CellOption(help: "The checkpoint, relative to the notebook.")
-        var weights: FilePath
+        var weights: FilePath?
+        @CellOption(help: "A CLIP installed with `loupe models install NAME --file PATH`, instead of `weights`.")
+        var name: String?
         @CellOption(
             help:
                 "The MLPs' activation: `quickgelu` (OpenAI's weights) or `gelu`. Unset: QuickGELU for a TorchScript archive, the `quick_gelu` of an `open_clip_config.json` beside the file, or GELU."
@@ -53,16 +55,29 @@ struct CLIPDirective: Directive {
     init(_ cell: DirectiveCell<Options>) throws {
         options = cell.options
         cellName = cell.name ?? ""
+        guard (options.weights == nil) != (options.name == nil) else {
+            throw CellError.invalid("give the CLIP as `weights` (a file) or `name` (an installed model), one of the two")
+        }
     }
 
     func cacheKeyMaterial() throws -> [String] {
-        ["activation \(options.activation?.rawValue ?? "from the file")"]
+        var material = ["activation \(options.activation?.rawValue ?? "from the file")"]
+        if let name = options.name {
+            guard let record = try CLIPRegistry().record(named: name) else {
+                throw ModelError.unknownModel(name: name, suggestions: CLIPRegistry().records().map(\.name))
+            }
+            material.append("installed CLIP \(name) sha256 \(record.sha256)")
+        }
+        return material
     }
 
     func run(_ context: CellContext) throws -> CellRun {
-        let model = try CLIPModel(weights: options.weights.url, activation: options.activation)
+        let model =
+            try options.name.map { try CLIPRegistry().load(named: $0) }
+            ?? CLIPModel(weights: options.weights?.url ?? URL(fileURLWithPath: "/"), activation: options.activation)
+        let source = options.name ?? options.weights?.path ?? ""
         let tokenizer = try CLIPTokenizer.pretrained(contextLength: model.configuration.contextLength, progress: context.log)
-        let loaded = LoadedCLIP(model: model, tokenizer: tokenizer, source: options.weights.path)
+        let loaded = LoadedCLIP(model: model, tokenizer: tokenizer, source: source)
         let c = model.configuration
         let tower: String
         switch c.vision {
@@ -82,10 +97,10 @@ struct CLIPDirective: Directive {
         ]
         if let note = model.metadata["note"] { rows.insert(["note from the file", note], at: 0) }
         let outputs: [CellOutput] = [
-            .table(Table(caption: "CLIP \(cellName): \(options.weights.path)", columns: ["Property", "Value"], rows: rows))
+            .table(Table(caption: "CLIP \(cellName): \(source)", columns: ["Property", "Value"], rows: rows))
         ]
         return CellRun(
             outputs: outputs, value: loaded,
-            provenance: CellProvenance(models: [Provenance.Model(name: options.weights.path, sha256: model.sha256)]))
+            provenance: CellProvenance(models: [Provenance.Model(name: source, sha256: model.sha256)]))
     }
 }
