@@ -26,7 +26,7 @@ extension RGBImage {
         let layout = try TextLayout(text, fontPath: style.fontPath, pixelSize: style.pixelSize)
         guard let ink = layout.inkBox else { return self }
         let origin = placement(of: ink, at: style.center)
-        let inkBox = PixelBox(x: origin.x, y: origin.y, width: ink.width, height: ink.height)
+        let inkBox = PixelRegion(top: origin.y, left: origin.x, height: ink.height, width: ink.width)
 
         var out = pixels
         if let background = style.background, background.opacity > 0,
@@ -45,11 +45,11 @@ extension RGBImage {
 
         // Coverage of the visible part of the ink box, the larger value where glyphs overlap.
         var coverage = [UInt8](repeating: 0, count: columns.count * rows.count)
-        let shift = (x: origin.x - ink.x, y: origin.y - ink.y)
+        let shift = (x: origin.x - ink.left, y: origin.y - ink.top)
         for placement in layout.placements {
             let bitmap = layout.bitmaps[placement.bitmap]
             let left = placement.x + shift.x, top = placement.y + shift.y
-            let glyphBox = PixelBox(x: left, y: top, width: bitmap.width, height: bitmap.height)
+            let glyphBox = PixelRegion(top: top, left: left, height: bitmap.height, width: bitmap.width)
             guard let glyph = glyphBox.clipped(width: width, height: height) else { continue }
             for y in glyph.rows {
                 let sourceRow = (y - top) * bitmap.width - left, targetRow = (y - rows.lowerBound) * columns.count - columns.lowerBound
@@ -77,17 +77,17 @@ extension RGBImage {
     ///   - style: The style, as given to ``drawingText(_:style:)``.
     /// - Returns: The box in this image's coordinates, or `nil` when the text has no ink.
     /// - Throws: The errors of ``drawingText(_:style:)``.
-    public func textBounds(_ text: String, style: TextStyle = TextStyle()) throws -> PixelBox? {
+    public func textBounds(_ text: String, style: TextStyle = TextStyle()) throws -> PixelRegion? {
         try style.validate(op: "textBounds(_:style:)")
         let layout = try TextLayout(text, fontPath: style.fontPath, pixelSize: style.pixelSize)
         guard let ink = layout.inkBox else { return nil }
         let origin = placement(of: ink, at: style.center)
-        let box = PixelBox(x: origin.x, y: origin.y, width: ink.width, height: ink.height)
+        let box = PixelRegion(top: origin.y, left: origin.x, height: ink.height, width: ink.width)
         return style.background.map { box.expanded(by: $0.padding) } ?? box
     }
 
     /// The top-left pixel that centres `ink` on `center` (fractions of the width and height).
-    private func placement(of ink: PixelBox, at center: SIMD2<Double>) -> (x: Int, y: Int) {
+    private func placement(of ink: PixelRegion, at center: SIMD2<Double>) -> (x: Int, y: Int) {
         // Far-off centres are clamped before conversion so that they clip instead of trapping.
         let limit = Double(Int32.max)
         let x = (center.x * Double(width) - Double(ink.width) / 2).rounded()

@@ -1,55 +1,17 @@
 import CFreeType
 import Foundation
 
-/// A rectangle of pixels in image coordinates (`x` to the right, `y` down); it may reach past
-/// the image's edges.
-public struct PixelBox: Sendable, Equatable, CustomStringConvertible {
-    /// The leftmost column.
-    public var x: Int
-    /// The top row.
-    public var y: Int
-    /// Columns; positive.
-    public var width: Int
-    /// Rows; positive.
-    public var height: Int
-
-    /// A `width`×`height` box whose top-left pixel is (`x`, `y`).
-    ///
-    /// - Parameters:
-    ///   - x: The leftmost column.
-    ///   - y: The top row.
-    ///   - width: Columns.
-    ///   - height: Rows.
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    /// Whether the pixel at column `x`, row `y` is inside the box.
-    ///
-    /// - Parameters:
-    ///   - x: A column.
-    ///   - y: A row.
-    /// - Returns: `true` when `x` is in `self.x..<self.x + width` and `y` in `self.y..<self.y + height`.
-    public func contains(x: Int, y: Int) -> Bool {
-        x >= self.x && x < self.x + width && y >= self.y && y < self.y + height
-    }
-
-    /// "`width`×`height` at (`x`, `y`)".
-    public var description: String { "\(width)×\(height) at (\(x), \(y))" }
-
+extension PixelRegion {
     /// The box grown by `amount` pixels on every side.
-    func expanded(by amount: Int) -> PixelBox {
-        PixelBox(x: x - amount, y: y - amount, width: width + 2 * amount, height: height + 2 * amount)
+    func expanded(by amount: Int) -> PixelRegion {
+        PixelRegion(top: top - amount, left: left - amount, height: height + 2 * amount, width: width + 2 * amount)
     }
 
     /// The part of the box inside a `width`×`height` image, as column and row ranges, or `nil`
     /// when none of it is.
     func clipped(width imageWidth: Int, height imageHeight: Int) -> (columns: Range<Int>, rows: Range<Int>)? {
-        let left = max(x, 0), right = min(x + width, imageWidth), top = max(y, 0), bottom = min(y + height, imageHeight)
-        return left < right && top < bottom ? (left..<right, top..<bottom) : nil
+        let first = max(left, 0), last = min(left + width, imageWidth), upper = max(top, 0), lower = min(top + height, imageHeight)
+        return first < last && upper < lower ? (first..<last, upper..<lower) : nil
     }
 }
 
@@ -74,7 +36,7 @@ struct TextLayout {
     var placements: [(x: Int, y: Int, bitmap: Int)] = []
 
     /// The bounding box of the ink, or `nil` when nothing is inked (empty text, spaces).
-    var inkBox: PixelBox? {
+    var inkBox: PixelRegion? {
         guard let first = placements.first else { return nil }
         var left = first.x, top = first.y, right = Int.min, bottom = Int.min
         for placement in placements {
@@ -84,7 +46,7 @@ struct TextLayout {
             right = max(right, placement.x + bitmap.width)
             bottom = max(bottom, placement.y + bitmap.height)
         }
-        return PixelBox(x: left, y: top, width: right - left, height: bottom - top)
+        return PixelRegion(top: top, left: left, height: bottom - top, width: right - left)
     }
 
     /// Lays `text` out with the font at `path` scaled to `pixelSize`.

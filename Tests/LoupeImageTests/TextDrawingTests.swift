@@ -18,7 +18,7 @@ import Testing
     }
 
     /// The bounding box of the pixels where `a` and `b` differ, or `nil` when none do.
-    static func changedBox(_ a: RGBImage, _ b: RGBImage) -> PixelBox? {
+    static func changedBox(_ a: RGBImage, _ b: RGBImage) -> PixelRegion? {
         var left = Int.max, top = Int.max, right = Int.min, bottom = Int.min
         for y in 0..<a.height {
             for x in 0..<a.width where a.pixel(x: x, y: y) != b.pixel(x: x, y: y) {
@@ -28,7 +28,7 @@ import Testing
                 bottom = max(bottom, y + 1)
             }
         }
-        return left == Int.max ? nil : PixelBox(x: left, y: top, width: right - left, height: bottom - top)
+        return left == Int.max ? nil : PixelRegion(top: top, left: left, height: bottom - top, width: right - left)
     }
 
     /// The sum of `255 − red` over the image (the ink of black text on white).
@@ -263,9 +263,15 @@ import Testing
     }
 }
 
-extension PixelBox {
+extension PixelRegion {
+    /// The leftmost column.
+    fileprivate var x: Int { left }
+    /// The top row.
+    fileprivate var y: Int { top }
+    /// Whether the pixel at column `x`, row `y` is inside.
+    fileprivate func contains(x: Int, y: Int) -> Bool { contains(row: y, column: x) }
     /// The box grown by `amount` on every side.
-    fileprivate func expanded(_ amount: Int) -> PixelBox {
-        PixelBox(x: x - amount, y: y - amount, width: width + 2 * amount, height: height + 2 * amount)
+    fileprivate func expanded(_ amount: Int) -> PixelRegion {
+        PixelRegion(top: top - amount, left: left - amount, height: height + 2 * amount, width: width + 2 * amount)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoupeImage
 import LoupeModels
 import LoupeTensor
 import Testing
