@@ -1,6 +1,7 @@
 import Foundation
 import LoupeImage
 import LoupeTensor
+import LoupeText
 
 /// A CLIP model loaded from a user's file, ready to embed images and texts into one space:
 /// what `loupe clip` and the notebook's CLIP directives run.
@@ -116,7 +117,7 @@ public final class CLIPModel: @unchecked Sendable {
             throw TensorError.invalidArgument(
                 op: "CLIP text", message: "row \(bad) has \(rows[bad].count) ids; each needs 1 to \(configuration.contextLength)")
         }
-        let order = rows.indices.sorted { rows[$0].count != rows[$1].count ? rows[$0].count > rows[$1].count : $0 < $1 }
+        let order = LengthOrder(lengths: rows.map(\.count)).permutation
         var out = [Float](repeating: 0, count: rows.count * width)
         for start in stride(from: 0, to: order.count, by: Swift.max(1, batchSize)) {
             let chunk = Array(order[start..<Swift.min(order.count, start + Swift.max(1, batchSize))])
@@ -138,16 +139,12 @@ public final class CLIPModel: @unchecked Sendable {
         return normalized ? try Self.unitRows(embeddings) : embeddings
     }
 
-    /// Each row divided by its length (rows of zeros stay zero).
-    static func unitRows(_ x: Tensor) throws -> Tensor {
-        let width = x.shape[1]
-        var values = try x.scalars
-        for row in 0..<x.shape[0] {
-            let range = (row * width)..<((row + 1) * width)
-            let norm = values[range].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let inverse = 1 / Swift.max(norm, 1e-12)
-            for index in range { values[index] *= inverse }
-        }
-        return try Tensor(shape: x.shape, scalars: values)
+    /// Each row of `[N, D]` divided by its length, as the zero-shot head's `normalize` layer
+    /// (``UnitLength``) computes it.
+    ///
+    /// - Throws: ``LoupeTensor/TensorError`` for a tensor that is not a matrix.
+    public static func unitRows(_ x: Tensor) throws -> Tensor {
+        var context = ForwardContext()
+        return try UnitLength().forward(x, context: &context)
     }
 }

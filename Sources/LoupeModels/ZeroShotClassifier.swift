@@ -65,13 +65,6 @@ public struct ZeroShotClassifier: Sendable {
         self.logitScale = logitScale
         truncatedPrompts = []
     }
-
-    /// The logits `[N, labels]` of unit image embeddings `[N, embedDimension]`: `scale · cos`.
-    ///
-    /// - Throws: ``LoupeTensor/TensorError`` when the widths differ.
-    public func logits(imageEmbeddings: Tensor) throws -> Tensor {
-        try imageEmbeddings.matmul(try classEmbeddings.transposed()) * logitScale
-    }
 }
 
 extension CLIPModel {

@@ -107,6 +107,8 @@ struct CLIPEmbed: ParsableCommand {
             }
             let imageRows = try imageEmbeddings.map(Self.rows) ?? []
             let textRows = try textEmbeddings.map(Self.rows) ?? []
+            let images = try imageEmbeddings.map { try Self.rows(try CLIPModel.unitRows($0)) } ?? []
+            let texts = try textEmbeddings.map { try Self.rows(try CLIPModel.unitRows($0)) } ?? []
             if json {
                 let context = clip.configuration.contextLength
                 let object: [String: Any] = [
@@ -126,10 +128,6 @@ struct CLIPEmbed: ParsableCommand {
             print(
                 "\(clip.name): CLIP \(clip.configuration.variantName), \(clip.configuration.activation.rawValue) (\(clip.activationSource))"
             )
-            let unit = { (rows: [[Float]]) in
-                rows.map { row in row.map { $0 / Swift.max(row.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12) } }
-            }
-            let (images, texts) = (unit(imageRows), unit(textRows))
             if !images.isEmpty, !texts.isEmpty {
                 print("cosine similarity (rows: images, columns: texts)")
                 for (path, row) in zip(image, images) {
@@ -214,8 +212,9 @@ struct CLIPClassify: ParsableCommand {
             for prompt in classifier.truncatedPrompts {
                 FileHandle.standardError.write(Data("loupe: the prompt \"\(prompt.prefix(60))…\" was cut to the model's context\n".utf8))
             }
-            let embeddings = try clip.imageEmbeddings(try model.images(image, for: clip, asIs: false), normalized: true)
-            let probabilities = try CLIPEmbed.rows(try classifier.logits(imageEmbeddings: embeddings).softmax(axis: 1))
+            let zeroShot = try clip.zeroShotModel(classifier)
+            let logits = try GradMode.withoutGrad { try zeroShot(try model.images(image, for: clip, asIs: false)) }
+            let probabilities = try CLIPEmbed.rows(try logits.softmax(axis: 1))
             if json {
                 let object: [String: Any] = [
                     "model": CLIPEmbed.describe(clip), "labels": names, "templates": templates.map(\.text),

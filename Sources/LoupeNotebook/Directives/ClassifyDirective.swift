@@ -88,7 +88,12 @@ struct ClassifyDirective: Directive {
                     columns: ["Image", "Rank", "Label", "Probability", "Cosine"], rows: rows))
         ]
         if count <= Self.largestHeatmap {
-            outputs.append(.heatmap(try heatmap(probabilities, images: images.map(\.source), labels: labels, described: described)))
+            let matrix = (0..<images.count).map { Array(probabilities[($0 * count)..<(($0 + 1) * count)]) }
+            outputs.append(
+                .heatmap(
+                    try HeatmapFigure.matrix(
+                        matrix, rows: images.map(\.source), columns: labels, colorMap: options.colormap,
+                        title: "Zero-shot probabilities, \(described)")))
         }
         if !classifier.truncatedPrompts.isEmpty {
             outputs.append(.text("Cut to the model's context: " + classifier.truncatedPrompts.map { "\"\($0)\"" }.joined(separator: ", ")))
@@ -96,20 +101,5 @@ struct ClassifyDirective: Directive {
         return CellRun(
             outputs: outputs, value: cellName.map { _ in LoadedModel(model: model, source: model.name, sha256: clip.model.sha256) },
             provenance: CellProvenance(models: [Provenance.Model(name: clip.source, sha256: clip.model.sha256)]))
-    }
-
-    /// Images as rows, labels as columns, each probability a square of at least 8 pixels.
-    private func heatmap(_ probabilities: [Float], images: [String], labels: [String], described: String) throws -> HeatmapFigure {
-        let side = Swift.max(8, Swift.min(48, 480 / Swift.max(images.count, labels.count)))
-        var values: [Float] = []
-        for row in 0..<images.count {
-            let line = (0..<labels.count).flatMap { Array(repeating: probabilities[row * labels.count + $0], count: side) }
-            for _ in 0..<side { values += line }
-        }
-        func list(_ texts: [String]) -> String { texts.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "; ") }
-        return try HeatmapFigure(
-            Heatmap(values: values, width: labels.count * side, height: images.count * side, colorMap: options.colormap),
-            caption:
-                "Zero-shot probabilities, \(described). Rows (top to bottom): \(list(images)). Columns (left to right): \(list(labels))")
     }
 }

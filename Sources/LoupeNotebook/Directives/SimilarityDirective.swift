@@ -67,26 +67,13 @@ struct SimilarityDirective: Directive {
             columns: ["Row"] + (1...options.top).map { "\($0)." }, rows: tableRows)
         var outputs: [CellOutput] = [.table(table)]
         if rows.texts.count <= Self.largestHeatmap, columns.texts.count <= Self.largestHeatmap {
-            outputs.append(.heatmap(try heatmap(cosines, rows: rows.texts, columns: columns.texts, described: described)))
+            outputs.append(
+                .heatmap(
+                    try HeatmapFigure.matrix(
+                        cosines, rows: rows.texts, columns: columns.texts, colorMap: options.colormap,
+                        title: "Cosine similarity, \(described)")))
         }
         return CellRun(
             outputs: outputs, provenance: CellProvenance(models: [Provenance.Model(name: embedder.name, sha256: embedder.sha256)]))
-    }
-
-    /// The matrix enlarged so each cosine is a square of at least 8 pixels, rows top to bottom.
-    private func heatmap(_ cosines: [[Float]], rows: [String], columns: [String], described: String) throws -> HeatmapFigure {
-        let side = Swift.max(8, Swift.min(48, 480 / Swift.max(rows.count, columns.count)))
-        var values: [Float] = []
-        values.reserveCapacity(rows.count * side * columns.count * side)
-        for row in cosines {
-            let line = row.flatMap { Array(repeating: $0, count: side) }
-            for _ in 0..<side { values += line }
-        }
-        func list(_ texts: [String]) -> String {
-            texts.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "; ")
-        }
-        let map = Heatmap(values: values, width: columns.count * side, height: rows.count * side, colorMap: options.colormap)
-        return try HeatmapFigure(
-            map, caption: "Cosine similarity, \(described). Rows (top to bottom): \(list(rows)). Columns (left to right): \(list(columns))")
     }
 }

@@ -70,3 +70,33 @@ public struct RenderedHeatmap: Sendable, Equatable {
     /// The label at the colour bar's right end (the range's upper end).
     public var upperLabel: String { formatValue(range.upperBound) }
 }
+
+extension HeatmapFigure {
+    /// A matrix drawn as a heatmap, each value a square of 8 to 48 pixels (the whole at most
+    /// about 480 wide), rows top to bottom, with a caption that lists the rows and the columns
+    /// by number after `title`.
+    ///
+    /// - Parameters:
+    ///   - values: the rows of the matrix, each as long as `columns`.
+    ///   - rows: the rows' names.
+    ///   - columns: the columns' names.
+    ///   - colorMap: the colour map.
+    ///   - title: what the values are, for the caption.
+    /// - Returns: the figure.
+    /// - Throws: the errors of ``init(_:caption:underlay:opacity:)``.
+    static func matrix(_ values: [[Float]], rows: [String], columns: [String], colorMap: ColorMap, title: String) throws -> HeatmapFigure {
+        let side = Swift.max(8, Swift.min(48, 480 / Swift.max(rows.count, columns.count, 1)))
+        var pixels: [Float] = []
+        pixels.reserveCapacity(rows.count * side * columns.count * side)
+        for row in values {
+            let line = row.flatMap { Array(repeating: $0, count: side) }
+            for _ in 0..<side { pixels += line }
+        }
+        func list(_ texts: [String]) -> String {
+            texts.enumerated().map { "\($0.offset + 1) \($0.element)" }.joined(separator: "; ")
+        }
+        return try HeatmapFigure(
+            Heatmap(values: pixels, width: columns.count * side, height: rows.count * side, colorMap: colorMap),
+            caption: "\(title). Rows (top to bottom): \(list(rows)). Columns (left to right): \(list(columns))")
+    }
+}
