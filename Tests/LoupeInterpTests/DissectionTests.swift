@@ -100,6 +100,84 @@ import Testing
         }
     }
 
+    /// Labels with their null, on a planted layer.
+    ///
+    /// Each channel but the last fires on one of the concepts (two channels a concept); the
+    /// last is noise. Each planted channel is labelled with its concept, beats the null and
+    /// shows the concept more on its strongest probes; the noise channel does not beat it. The null's 95th percentile equals one computed term by term
+    /// (the seeded noise columns and replaced channels drawn again here as the method draws
+    /// them).
+    @Test func labelsComeWithLiftAndANullOfRandomChannels() throws {
+        let probes = 300, concepts = 15, planted = 30, channels = planted + 1, draws = 40
+        var rng = SplitMix64(seed: 3)
+        let shown = (0..<probes).map { $0 % concepts }
+        var probabilities = [Double](repeating: 0, count: probes * concepts)
+        for p in 0..<probes {
+            let logits = (0..<concepts).map { j in (j == shown[p] ? 4.0 : 0) + Double.random(in: 0..<1, using: &rng) }
+            let sum = logits.reduce(0) { $0 + exp($1) }
+            for j in 0..<concepts { probabilities[p * concepts + j] = exp(logits[j]) / sum }
+        }
+        var activations = [Float](repeating: 0, count: probes * channels)
+        for p in 0..<probes {
+            for c in 0..<planted {
+                activations[p * channels + c] = (shown[p] == c % concepts ? 1 : 0) + Float.random(in: 0..<0.5, using: &rng)
+            }
+            activations[p * channels + planted] = Float.random(in: 0..<1, using: &rng)
+        }
+        let names = (0..<concepts).map { "concept \($0)" }
+        let table = try Dissection.ConceptProbabilities(probabilities: probabilities, probes: probes, concepts: concepts)
+        let labelled = try Dissection.labels(
+            channels: Array(0..<channels), concepts: names, probabilities: table, activations: activations, channels: channels, top: 3,
+            nullDraws: draws, seed: 11)
+        #expect(labelled.topK == 60)
+        for c in 0..<planted {
+            let label = labelled.labels[c]
+            #expect(label.concepts.first?.text == "concept \(c % concepts)")
+            #expect(label.beatsNull, "channel \(c): \(label.concepts[0].score) vs \(labelled.nullP95)")
+            #expect((label.concepts.first?.lift ?? 0) > 2)
+            #expect(label.median < label.concepts[0].score)
+        }
+        #expect(!labelled.labels[planted].beatsNull)
+        // The best of fifteen concepts on sixty random probes is somewhat lifted by the choice
+        // alone, but far less than a planted concept.
+        let noiseLift = labelled.labels[planted].concepts.first?.lift ?? 99
+        #expect(labelled.labels.prefix(planted).allSatisfy { ($0.concepts.first?.lift ?? 0) > noiseLift })
+        #expect(labelled.beatingNull == planted)
+
+        // The null term by term.
+        var settings = Dissection.Settings()
+        settings.topK = 60
+        let real = Self.naiveConditional(
+            probabilities: probabilities, activations: activations.map(Double.init), probes: probes, concepts: concepts, neurons: channels,
+            settings: settings)
+        var noiseRNG = SplitMix64(seed: 11)
+        var noise = [Double](repeating: 0, count: probes * draws)
+        for d in 0..<draws {
+            for p in 0..<probes { noise[p * draws + d] = Double.random(in: 0..<1, using: &noiseRNG) }
+        }
+        let null = Self.naiveConditional(
+            probabilities: probabilities, activations: noise, probes: probes, concepts: concepts, neurons: draws, settings: settings)
+        let best = (0..<draws).map { d in
+            let replaced = Int.random(in: 0..<channels, using: &noiseRNG)
+            return (0..<concepts).map { j in
+                let column = (0..<channels).map { $0 == replaced ? null[d * concepts + j] : real[$0 * concepts + j] }
+                let marginal = log(column.reduce(0) { $0 + exp($1) } / Double(channels))
+                return null[d * concepts + j] - marginal
+            }.max() ?? 0
+        }.sorted()
+        let p95 = best[Int((0.95 * Double(draws)).rounded(.up)) - 1]
+        #expect(abs(labelled.nullP95 - p95) < 1e-9, "null p95 \(labelled.nullP95), term by term \(p95)")
+
+        #expect(throws: InterpError.self) {
+            try Dissection.labels(
+                channels: [channels], concepts: names, probabilities: table, activations: activations, channels: channels)
+        }
+        #expect(throws: InterpError.self) {
+            try Dissection.labels(
+                channels: [0], concepts: names, probabilities: table, activations: activations, channels: channels, nullDraws: 5)
+        }
+    }
+
     @Test func tooFewProbesOrMismatchedMatricesAreRefused() throws {
         #expect(throws: InterpError.self) {
             try Dissection.softWPMI(probabilities: [1, 0], activations: [1], probes: 1, concepts: 2, neurons: 1)

@@ -6,7 +6,7 @@ import LoupeTensor
 ///
 /// Two annotators exist: ``CaptionAnnotator`` (the sentences people wrote for each photo) and
 /// ``ClassifierAnnotator`` (another network's class probabilities, mapped into text space as
-/// ConSE does). A CLIP annotator will join them.
+/// ConSE does). ``CLIPAnnotator`` reads probes in CLIP's own space instead, for dissection.
 public protocol Annotator: Sendable {
     /// For reports and the adaptor's provenance: what the vectors come from.
     var description: String { get }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LoupeTensor
 
 /// CLIP-Dissect's similarity between neurons and concepts (Oikarinen & Weng, 2023), on any
 /// annotator's concept probabilities.
@@ -133,6 +134,22 @@ public enum Dissection {
     public static func softWPMI(
         _ probabilities: ConceptProbabilities, activations: [Double], neurons: Int, settings: Settings = Settings()
     ) throws -> [Double] {
+        var scores = try conditional(probabilities, activations: activations, neurons: neurons, settings: settings)
+        let marginal = logMeanExp(scores, rows: neurons, concepts: probabilities.concepts)
+        let lambda = settings.lambda, concepts = probabilities.concepts
+        for neuron in 0..<neurons {
+            for j in 0..<concepts { scores[neuron * concepts + j] -= lambda * marginal[j] }
+        }
+        return scores
+    }
+
+    /// `log P(concept | neuron)` for every neuron, `[neurons × concepts]`: the sum over the
+    /// neuron's top-k probes of `log(1 + wₖ (P − 1) + ε)`.
+    ///
+    /// - Throws: as ``softWPMI(_:activations:neurons:settings:)``.
+    static func conditional(
+        _ probabilities: ConceptProbabilities, activations: [Double], neurons: Int, settings: Settings
+    ) throws -> [Double] {
         let probes = probabilities.rowOfProbe.count, concepts = probabilities.concepts
         guard activations.count == probes * neurons, neurons > 0 else {
             throw InterpError.invalidParameter("dissection: \(probes) probes do not match the concept and activation matrices")
@@ -196,31 +213,34 @@ public enum Dissection {
                 }
             }
         }
-        // log P(concept): the log-mean-exp of each column over the neurons, subtracted in place;
-        // each core takes blocks of columns.
-        let logCount = Foundation.log(Double(neurons)), lambda = settings.lambda
-        conditional.withUnsafeMutableBufferPointer { scores in
-            guard let scores = UnsafeMutableSendableBuffer(scores) else { return }
-            DispatchQueue.concurrentPerform(iterations: blocks) { index in
-                let lower = index * block, width = min(block, concepts - lower)
-                var peak = [Double](repeating: -.infinity, count: width), sum = [Double](repeating: 0, count: width)
-                for neuron in 0..<neurons {
-                    let row = scores.base + neuron * concepts + lower
-                    for i in 0..<width { peak[i] = max(peak[i], row[i]) }
-                }
-                for neuron in 0..<neurons {
-                    let row = scores.base + neuron * concepts + lower
-                    for i in 0..<width { sum[i] += Foundation.exp(row[i] - peak[i]) }
-                }
-                let shift = (0..<width).map { lambda * (peak[$0] + Foundation.log(sum[$0]) - logCount) }
-                for neuron in 0..<neurons {
-                    let row = scores.base + neuron * concepts + lower
-                    for i in 0..<width { row[i] -= shift[i] }
+        return conditional
+    }
+
+    /// `log P(concept)` over the first `rows` neurons: each column's log-mean-exp, a block of
+    /// columns per core.
+    static func logMeanExp(_ conditional: [Double], rows: Int, concepts: Int) -> [Double] {
+        let block = 1024, blocks = (concepts + block - 1) / block
+        var out = [Double](repeating: 0, count: concepts)
+        let logCount = Foundation.log(Double(rows))
+        out.withUnsafeMutableBufferPointer { result in
+            conditional.withUnsafeBufferPointer { values in
+                guard let result = UnsafeMutableSendableBuffer(result), let values = UnsafeSendableBuffer(values) else { return }
+                DispatchQueue.concurrentPerform(iterations: blocks) { index in
+                    let lower = index * block, width = min(block, concepts - lower)
+                    var peak = [Double](repeating: -.infinity, count: width), sum = [Double](repeating: 0, count: width)
+                    for neuron in 0..<rows {
+                        let row = values.base + neuron * concepts + lower
+                        for i in 0..<width { peak[i] = max(peak[i], row[i]) }
+                    }
+                    for neuron in 0..<rows {
+                        let row = values.base + neuron * concepts + lower
+                        for i in 0..<width { sum[i] += Foundation.exp(row[i] - peak[i]) }
+                    }
+                    for i in 0..<width { result.base[lower + i] = peak[i] + Foundation.log(sum[i]) - logCount }
                 }
             }
         }
-        let scores = conditional
-        return scores
+        return out
     }
 }
 
@@ -244,8 +264,9 @@ public struct CouplingEvidence: Sendable {
     let seed: UInt64
 }
 
-/// A channel's dissection label: the concept with the largest SoftWPMI, with the channel's
-/// median score over the concepts as its baseline.
+/// A channel's dissection label: the concepts with the largest SoftWPMI, with the channel's
+/// median score over the concepts as its baseline and, when it was drawn, the score that
+/// channels firing on random probes reach.
 public struct DissectionLabel: Sendable, Hashable {
     /// A concept and its score.
     public struct Concept: Sendable, Hashable {
@@ -253,6 +274,16 @@ public struct DissectionLabel: Sendable, Hashable {
         public let text: String
         /// Its SoftWPMI score for the channel.
         public let score: Double
+        /// The concept's mean probability over the channel's top-k probes divided by its mean
+        /// over every probe (1: the strongest probes show it no more than the others); `nil`
+        /// where it was not measured.
+        public let lift: Double?
+
+        init(text: String, score: Double, lift: Double? = nil) {
+            self.text = text
+            self.score = score
+            self.lift = lift
+        }
     }
 
     /// The channel.
@@ -261,6 +292,150 @@ public struct DissectionLabel: Sendable, Hashable {
     public let concepts: [Concept]
     /// The median score over every concept for this channel.
     public let median: Double
+    /// The 95th percentile of the best score of channels whose top-k probes are drawn at random,
+    /// each in the place of one of the layer's channels (the same for every channel of a layer);
+    /// `nil` where no null was drawn.
+    public let nullP95: Double?
+
+    init(channel: Int, concepts: [Concept], median: Double, nullP95: Double? = nil) {
+        self.channel = channel
+        self.concepts = concepts
+        self.median = median
+        self.nullP95 = nullP95
+    }
+
+    /// Whether the best concept's score beats the null's 95th percentile (`false` without a null).
+    public var beatsNull: Bool {
+        guard let nullP95, let best = concepts.first else { return false }
+        return best.score > nullP95
+    }
+}
+
+extension Dissection {
+    /// The labels of every channel of a layer, with the null of random channels.
+    public struct LayerLabels: Sendable {
+        /// One label per channel the caller asked for, in the caller's order.
+        public let labels: [DissectionLabel]
+        /// How many of the layer's channels have a best score above the null's 95th percentile.
+        public let beatingNull: Int
+        /// The layer's channel count.
+        public let channels: Int
+        /// How many random channels the null drew.
+        public let nullDraws: Int
+        /// The 95th percentile of the null's best scores.
+        public let nullP95: Double
+        /// The top-k the scores used.
+        public let topK: Int
+    }
+
+    /// SoftWPMI labels for `selected` channels of a layer, each with its median and the lift of
+    /// its concepts, against a null of `nullDraws` channels whose activations are seeded noise
+    /// (so their top-k probes are a random draw).
+    ///
+    /// A null channel has random activations (per photo when `photos` is given) and is scored
+    /// in the place of one of the layer's channels, drawn at random:
+    /// its `log P(concept)` is the log-mean-exp over the other channels and itself, so that its
+    /// score has the same ceiling (the log of the channel count, reached when no other channel's
+    /// strongest probes show the concept) as a real channel's. A small layer, whose channels
+    /// leave many concepts to nobody, has a high null; a label only means something above it.
+    /// `topK` is at most a fifth of the probes.
+    ///
+    /// - Parameters:
+    ///   - selected: The channels to label.
+    ///   - concepts: The concepts, in the order of `probabilities`' columns.
+    ///   - probabilities: Every probe's concept probabilities.
+    ///   - activations: `[probes × channels]`, row-major.
+    ///   - channels: The layer's channel count.
+    ///   - top: Concepts per label.
+    ///   - nullDraws: Random channels in the null (at least 20).
+    ///   - photos: The photo of every probe, when probes are crops of photos: a null channel
+    ///     then fires on random whole photos, not on scattered crops.
+    ///   - seed: The null's seed.
+    /// - Returns: The labels and the layer's summary against the null.
+    /// - Throws: ``InterpError/invalidParameter(_:)`` when the sizes disagree;
+    ///   ``InterpError/channelOutOfRange(layer:channel:channels:)``.
+    public static func labels(
+        channels selected: [Int], concepts: [String], probabilities: ConceptProbabilities, activations: [Float], channels: Int,
+        top: Int = 3, nullDraws: Int = 100, photos: [Int]? = nil, seed: UInt64 = 0
+    ) throws -> LayerLabels {
+        let probes = probabilities.rowOfProbe.count
+        if let photos, photos.count != probes || photos.contains(where: { $0 < 0 }) {
+            throw InterpError.invalidParameter("dissection: \(photos.count) photo indices for \(probes) probes")
+        }
+        guard probabilities.concepts == concepts.count, channels > 0, activations.count == probes * channels else {
+            throw InterpError.invalidParameter(
+                "dissection: probabilities for \(probes) probes and \(probabilities.concepts) concepts do not match \(concepts.count) concepts and \(activations.count / max(channels, 1)) probes of activations"
+            )
+        }
+        guard nullDraws >= 20 else { throw InterpError.invalidParameter("dissection's null needs at least 20 draws, got \(nullDraws)") }
+        for channel in selected where !(0..<channels).contains(channel) {
+            throw InterpError.channelOutOfRange(layer: "the dissected layer", channel: channel, channels: channels)
+        }
+        var settings = Settings()
+        settings.topK = min(settings.topK, max(1, probes / 5))
+        // The layer and the null's channels in one pass. A null channel's activations are
+        // uniform noise, drawn once per photo when the probes have photos (with a thousandth of
+        // noise per probe to order a photo's crops), so that it fires on whole photos as a real
+        // channel tends to.
+        var rng = SplitMix64(seed: seed)
+        let wide = channels + nullDraws
+        var widened = [Double](repeating: 0, count: probes * wide)
+        for probe in 0..<probes {
+            for c in 0..<channels { widened[probe * wide + c] = Double(activations[probe * channels + c]) }
+        }
+        let photoCount = (photos?.max() ?? -1) + 1
+        for c in channels..<wide {
+            let perPhoto = (0..<photoCount).map { _ in Double.random(in: 0..<1, using: &rng) }
+            for probe in 0..<probes {
+                let own = Double.random(in: 0..<1, using: &rng)
+                widened[probe * wide + c] = photos.map { perPhoto[$0[probe]] + own / 1000 } ?? own
+            }
+        }
+        var scores = try conditional(probabilities, activations: widened, neurons: wide, settings: settings)
+        let count = concepts.count, lambda = settings.lambda
+        // A null channel takes the place of one of the layer's channels, drawn at random: the
+        // layer's marginal with that channel's term swapped for the null's, so that a null score
+        // has the same ceiling (the log of the channel count) as a real one.
+        let marginal = logMeanExp(scores, rows: channels, concepts: count)
+        let layerSize = Double(channels)
+        var nullBest: [Double] = []
+        for c in channels..<wide {
+            let replaced = Int.random(in: 0..<channels, using: &rng)
+            var best = -Double.infinity
+            for j in 0..<count {
+                let own = scores[c * count + j], m = marginal[j]
+                let rest = max(0, layerSize - Foundation.exp(scores[replaced * count + j] - m))
+                best = max(best, own - lambda * (m + Foundation.log((rest + Foundation.exp(own - m)) / layerSize)))
+            }
+            nullBest.append(best)
+        }
+        nullBest.sort()
+        let p95 = nullBest[min(nullBest.count - 1, Int((0.95 * Double(nullBest.count)).rounded(.up)) - 1)]
+        scores.removeLast(nullDraws * count)
+        for c in 0..<channels {
+            for j in 0..<count { scores[c * count + j] -= lambda * marginal[j] }
+        }
+        let beating = (0..<channels).filter { c in (0..<count).contains { scores[c * count + $0] > p95 } }.count
+        let labels = selected.map { channel in
+            let row = Array(scores[(channel * count)..<((channel + 1) * count)])
+            let column = (0..<probes).map { activations[$0 * channels + channel] }
+            let strongest = column.indices.sorted { column[$0] != column[$1] ? column[$0] > column[$1] : $0 < $1 }.prefix(settings.topK)
+            func meanProbability(_ probes: some Collection<Int>, _ concept: Int) -> Double {
+                probes.reduce(0.0) { $0 + probabilities.values[probabilities.rowOfProbe[$1] * count + concept] } / Double(probes.count)
+            }
+            var scratch = row
+            return DissectionLabel(
+                channel: channel,
+                concepts: Adaptor.topIndices(row, count: top).map { j in
+                    let overall = meanProbability(0..<probes, j)
+                    return DissectionLabel.Concept(
+                        text: concepts[j], score: row[j], lift: overall > 0 ? meanProbability(strongest, j) / overall : nil)
+                },
+                median: Adaptor.select(&scratch, rank: row.count / 2), nullP95: p95)
+        }
+        return LayerLabels(
+            labels: labels, beatingNull: beating, channels: channels, nullDraws: nullDraws, nullP95: p95, topK: settings.topK)
+    }
 }
 
 extension CouplingEvidence {
@@ -308,18 +483,10 @@ extension CouplingEvidence {
         for channel in selected where !(0..<channels).contains(channel) {
             throw InterpError.channelOutOfRange(layer: "the coupled layer", channel: channel, channels: channels)
         }
-        var settings = Dissection.Settings()
-        settings.topK = min(settings.topK, max(1, textVectors.count / 5))
-        let scores = try Dissection.softWPMI(
-            probabilities, activations: activations.map(Double.init), neurons: channels, settings: settings)
-        return selected.map { channel in
-            let row = Array(scores[(channel * concepts.count)..<((channel + 1) * concepts.count)])
-            var scratch = row
-            return DissectionLabel(
-                channel: channel,
-                concepts: Adaptor.topIndices(row, count: top).map { DissectionLabel.Concept(text: concepts[$0], score: row[$0]) },
-                median: Adaptor.select(&scratch, rank: row.count / 2))
-        }
+        return try Dissection.labels(
+            channels: selected, concepts: concepts, probabilities: probabilities, activations: activations, channels: channels, top: top,
+            photos: photos, seed: seed
+        ).labels
     }
 }
 

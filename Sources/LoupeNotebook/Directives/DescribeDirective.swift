@@ -26,6 +26,11 @@ struct DescribeDirective: Directive {
         var limit = 8
         @CellOption(range: 0...12, help: "Under the table, each channel's most activating photos among the probes (0: none).")
         var examples = 4
+        @CellOption(
+            help:
+                "A `{clip}` cell: the dissection column reads the probes with CLIP's image tower and the texts with its text tower (CLIP-Dissect proper) instead of the probes' captions and the sentence encoder."
+        )
+        var clip: CellName<LoadedCLIP>?
     }
 
     private let options: Options
@@ -50,10 +55,14 @@ struct DescribeDirective: Directive {
         }
         let dissected: [Int: DissectionLabel]
         do {
-            dissected = Dictionary(
-                uniqueKeysWithValues: try (adaptor.evidence?.dissect(channels: selected, concepts: corpus, vectors: vectors) ?? []).map {
-                    ($0.channel, $0)
-                })
+            let labels: [DissectionLabel]
+            if let name = options.clip {
+                labels = try clipDissection(
+                    channels: selected, fitted: fitted, corpus: corpus, clip: try context.value(name), context: context)
+            } else {
+                labels = try adaptor.evidence?.dissect(channels: selected, concepts: corpus, vectors: vectors) ?? []
+            }
+            dissected = Dictionary(uniqueKeysWithValues: labels.map { ($0.channel, $0) })
         } catch let error as InterpError {
             throw CellError.badOption(option: "channels", reason: "\(error)")
         }
@@ -65,7 +74,11 @@ struct DescribeDirective: Directive {
                 + "predicted activation through the adaptor, in the channel's standard deviations over the probes (σ). Baseline: what the "
                 + "corpus's median and 95th-percentile texts get. Evidence: the held-out r against the permutation null's 95th percentile. "
                 + "Dissection: the same texts ranked by SoftWPMI (CLIP-Dissect's score) between the channel's activations over the probes "
-                + "and each probe's text probabilities, next to the channel's median score over all texts."
+                + (options.clip == nil
+                    ? "and each probe's text probabilities from its captions"
+                    : "and each probe's text probabilities as CLIP sees the probe")
+                + ", next to the channel's median score over all texts and whether the best beats the 95th percentile of channels "
+                + "that fire on random photos (✓)."
                 + (described.isEmpty ? " No channel is coupled, so none is described." : ""),
             columns: ["Channel", "Evidence", "Baseline", "Texts (predicted σ)", "Dissection (SoftWPMI)"],
             rows: described.map { d in
@@ -77,7 +90,7 @@ struct DescribeDirective: Directive {
                     d.labels.map { "\($0.text) (\(String(format: "%+.2f", $0.score)))" }.joined(separator: "; "),
                     dissected[d.channel].map { label in
                         label.concepts.map { "\($0.text) (\(String(format: "%.1f", $0.score)))" }.joined(separator: "; ")
-                            + "; median \(String(format: "%.1f", label.median))"
+                            + "; median \(String(format: "%.1f", label.median))" + (label.beatsNull ? " ✓" : "")
                     } ?? "—",
                 ]
             })
@@ -92,28 +105,38 @@ struct DescribeDirective: Directive {
             provenance: CellProvenance(models: [Provenance.Model(name: fitted.embedder.name, sha256: fitted.embedder.sha256)]))
     }
 
+    /// CLIP-Dissect on the adaptor's probes: CLIP's image vector of every probe against its text
+    /// vectors of the corpus.
+    private func clipDissection(
+        channels selected: [Int], fitted: FittedAdaptor, corpus: [String], clip: LoadedCLIP, context: CellContext
+    ) throws -> [DissectionLabel] {
+        guard let probes = fitted.probes, let evidence = fitted.adaptor.evidence else {
+            throw CellError.badOption(option: "clip", reason: "the adaptor was read from a file and keeps no probes for CLIP to read")
+        }
+        let annotator = CLIPAnnotator(model: clip.model, tokenizer: clip.tokenizer)
+        let concepts: [[Float]]
+        do {
+            concepts = try annotator.conceptVectors(corpus).vectors
+        } catch let error as ModelError {
+            throw CellError.badOption(option: "texts", reason: "\(error)")
+        }
+        let images = try annotator.imageVectors(for: probes) { done, total in
+            if done == total || done % 256 < 16 { context.log("CLIP image vectors: \(done)/\(total) probes") }
+        }
+        return try evidence.dissect(
+            channels: selected, concepts: corpus,
+            probabilities: Dissection.ConceptProbabilities(probeVectors: images, conceptVectors: concepts))
+    }
+
     /// The whole photos that excite the channel most, as the model saw them, small.
     private func examples(
         of d: ChannelDescription, fitted: FittedAdaptor, probes: ProbeSet, evidence: CouplingEvidence
     ) throws -> [CellOutput] {
-        let whole = probes.probes.indices.filter { probes.probes[$0].crop == nil }
-        let value = { (probe: Int) in evidence.activations[probe * evidence.channels + d.channel] }
-        let best = whole.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(options.examples)
         let mean = fitted.adaptor.activationMean[d.channel], std = fitted.adaptor.activationStd[d.channel]
-        let images = try best.map { probe in
-            let file = probes.files[probes.probes[probe].photo]
-            let seen = try fitted.preprocessing.preparedImage(from: try RGBImage(contentsOf: file))
-            let small = try seen.resized(width: 112, height: 112)
-            let sigma = (Double(value(probe)) - mean) / std
-            return try ImageOutput(
-                small, caption: "\(file.lastPathComponent): \(String(format: "%+.1f", sigma)) σ",
-                alt: "\(file.lastPathComponent), among the photos that excite channel \(d.channel) most")
-        }
         let words = d.labels.prefix(3).map(\.text).joined(separator: ", ")
-        return ExamplesDirective.rows(
-            images,
-            caption:
-                "Channel \(d.channel) (\(d.coupling.coupled ? "coupled" : "not coupled"), described as \(words)): the \(images.count) of "
-                + "\(whole.count) photos it responds to most (its activation in σ over all probes)")
+        return try ExamplesDirective.strongestPhotos(
+            of: d.channel, probes: probes, count: options.examples, preprocessing: fitted.preprocessing,
+            value: { evidence.activations[$0 * evidence.channels + d.channel] }, sigma: { (Double($0) - mean) / std },
+            caption: "Channel \(d.channel) (\(d.coupling.coupled ? "coupled" : "not coupled"), described as \(words))")
     }
 }

@@ -174,6 +174,28 @@ struct ExamplesDirective: Directive {
         return chunks.enumerated().map { index, row in .images(row, caption: index == chunks.count - 1 ? caption : "") }
     }
 
+    /// The whole photos of `probes` with the largest `value` for a channel, as the model saw
+    /// them, small, each captioned with its value in the channel's standard deviations
+    /// (`sigma`), in rows under `caption`.
+    static func strongestPhotos(
+        of channel: Int, probes: ProbeSet, count: Int, preprocessing: Preprocessing, value: (Int) -> Float, sigma: (Float) -> Double,
+        caption: String
+    ) throws -> [CellOutput] {
+        let whole = probes.probes.indices.filter { probes.probes[$0].crop == nil }
+        let best = whole.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(count)
+        let images = try best.map { probe in
+            let file = probes.files[probes.probes[probe].photo]
+            let seen = try preprocessing.preparedImage(from: try RGBImage(contentsOf: file))
+            return try ImageOutput(
+                try seen.resized(width: 112, height: 112),
+                caption: "\(file.lastPathComponent): \(String(format: "%+.1f", sigma(value(probe)))) σ",
+                alt: "\(file.lastPathComponent), among the photos that excite channel \(channel) most")
+        }
+        return rows(
+            images,
+            caption: caption + ": the \(images.count) of \(whole.count) photos it responds to most (its activation in σ over all probes)")
+    }
+
     /// `image` with a two-pixel yellow frame just inside `region`.
     static func outlined(_ image: RGBImage, _ region: PixelRegion) throws -> RGBImage {
         guard region.height > 0, region.width > 0 else { return image }

@@ -35,6 +35,7 @@ public struct DirectiveRegistry: Sendable {
         CLIPDirective.self,
         ClassifyDirective.self,
         TypographicDirective.self,
+        DissectDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

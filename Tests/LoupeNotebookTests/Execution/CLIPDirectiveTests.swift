@@ -154,4 +154,102 @@ import Testing
         #expect(position.contains("`position`") && position.contains("1.5, 0.5"))
         #expect(labels.contains("`labels`"))
     }
+
+    /// CLIP-Dissect of a layer of the real Lite0 with the tiny CLIP reading the shipped photos:
+    /// the table's channels are the highest-scoring of the layer, each with its concepts,
+    /// median and verdict against the null; asked-for channels come in the order asked;
+    /// a missing folder and an unknown layer fail their own cells.
+    @Test func dissectLabelsALayersChannelsWithTheirNull() throws {
+        let rendering = try tests.render(
+            """
+            ```{model} net
+            :name: efficientnet-lite0
+            ```
+
+            ```{clip} clip
+            :weights: \(Self.weights.path)
+            :activation: quickgelu
+            ```
+
+            ```{concepts} words
+            :vocabulary: imagenet
+            :show: 0
+            ```
+
+            ```{dissect}
+            :layer: _blocks.15
+            :clip: clip
+            :folder: {{ images }}/coupling
+            :texts: words
+            :crops: 1
+            :limit: 5
+            :examples: 2
+            ```
+
+            ```{dissect}
+            :layer: _blocks.15
+            :clip: clip
+            :folder: {{ images }}/coupling
+            :texts: words
+            :template: a photo of a {}.
+            :crops: 1
+            :channels: 7, 3
+            :top: 2
+            :examples: 0
+            ```
+
+            ```{dissect}
+            :layer: _blocks.15
+            :clip: clip
+            :folder: {{ images }}/nowhere
+            :texts: words
+            ```
+
+            ```{dissect}
+            :layer: _blocks.99
+            :clip: clip
+            :folder: {{ images }}/coupling
+            :texts: words
+            ```
+            """)
+        let dissected = try tests.cell(rendering, "dissect-1")
+        guard case let .table(table)? = dissected.outputs.first else {
+            Issue.record("no dissection table: \(dissected.status)")
+            return
+        }
+        #expect(table.columns == ["Channel", "Concepts (SoftWPMI, lift)", "Median", "Against the null"])
+        #expect(table.caption.contains("128 probes (64 photos × 2)") && table.caption.contains("top-k 25"))
+        #expect(table.caption.contains("of 320 channels beat it"))
+        #expect(table.rows.count == 5)
+        // Best first: the first concept's score falls down the table and tops the median.
+        let best = table.rows.map { row in Double(row[1].split(separator: "(")[1].split(separator: ",")[0]) ?? .nan }
+        #expect(best == best.sorted(by: >), "\(best)")
+        for (row, score) in zip(table.rows, best) {
+            #expect(row[1].split(separator: ";").count == 3)
+            #expect((Double(row[2]) ?? .nan) < score)
+            #expect(row[3] == "beats it" || row[3] == "within chance")
+        }
+        // Two photos under the table for each channel.
+        #expect(dissected.outputs.count == 6)
+        if case let .images(photos, caption) = dissected.outputs[1] {
+            #expect(photos.count == 2 && caption.contains("of 64 photos it responds to most"))
+        } else {
+            Issue.record("expected photos under the table")
+        }
+        guard case let .table(asked)? = try tests.cell(rendering, "dissect-2").outputs.first else {
+            Issue.record("no table for the asked-for channels")
+            return
+        }
+        #expect(asked.rows.map { $0[0] } == ["7", "3"])
+        #expect(asked.rows.allSatisfy { $0[1].split(separator: ";").count == 2 })
+        #expect(asked.caption.contains("in \"a photo of a {}.\""))
+        guard case let .failed(folder) = try tests.cell(rendering, "dissect-3").status,
+            case let .failed(layer) = try tests.cell(rendering, "dissect-4").status
+        else {
+            Issue.record("a missing folder and an unknown layer must fail their cells")
+            return
+        }
+        #expect(folder.contains(":folder:") && folder.contains("nowhere"), "\(folder)")
+        #expect(layer.contains(":layer:") && layer.contains("_blocks.99"), "\(layer)")
+    }
 }

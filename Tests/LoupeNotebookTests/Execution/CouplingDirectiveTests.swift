@@ -70,6 +70,20 @@ import Testing
             :captions: {{ images }}/coupling/captions.json
             :file: {{ images }}/coupling/captions.json
             ```
+
+            ```{clip} clip
+            :weights: \(CLIPDirectiveTests.weights.path)
+            :activation: quickgelu
+            ```
+
+            ```{describe}
+            :adaptor: words
+            :texts: phrases
+            :top: 2
+            :limit: 3
+            :examples: 0
+            :clip: clip
+            ```
             """)
         let couple = try tests.cell(rendering, "words")
         #expect(couple.status == .ok)
@@ -109,6 +123,18 @@ import Testing
             // SoftWPMI's three best texts and the channel's median score.
             #expect(row[4].split(separator: ";").count == 4 && row[4].contains("median"))
         }
+        // The same channels dissected with CLIP reading the probes: the adaptor's columns are
+        // unchanged, the dissection column has its own scores.
+        let clipDescribed = try tests.cell(rendering, "describe-4")
+        guard case let .table(clipWords)? = clipDescribed.outputs.first else {
+            Issue.record("no CLIP description table: \(clipDescribed.status)")
+            return
+        }
+        #expect(clipDescribed.outputs.count == 1)
+        #expect(clipWords.caption.contains("as CLIP sees the probe"))
+        #expect(clipWords.rows.map { Array($0.prefix(4)) } == words.rows.map { Array($0.prefix(4)) })
+        #expect(clipWords.rows.allSatisfy { $0[4].split(separator: ";").count == 4 && $0[4].contains("median") })
+        #expect(clipWords.rows.map { $0[4] } != words.rows.map { $0[4] })
         let consolidated = try tests.cell(rendering, "consolidate-1")
         #expect(consolidated.status == .ok)
         guard case let .table(groups)? = consolidated.outputs.first else {
