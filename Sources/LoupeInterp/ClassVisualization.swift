@@ -84,6 +84,13 @@ extension Model {
             throw InterpError.invalidParameter(
                 "blur applies to the pixel parameterisation only; the \(settings.parameterization) one is smooth by construction")
         }
+        if fixedInputSize, size != preprocessing.size {
+            throw InterpError.invalidParameter(
+                "\(name) reads only \(preprocessing.size)×\(preprocessing.size) pictures, not \(size)×\(size)")
+        }
+        // A model of one input size sees the centre of a picture the transforms enlarged.
+        var transforms = settings.transforms
+        if fixedInputSize, !transforms.isEmpty { transforms.append(.centerCrop(side: size)) }
         let picture = try ParameterizedImage(
             settings.parameterization, height: size, width: size, mean: preprocessing.mean, std: preprocessing.std)
         var generator = SplitMix64(seed: settings.seed)
@@ -109,8 +116,8 @@ extension Model {
                 let rgb = needsPicture ? try picture.rgb(x) : nil
                 let base = try rgb.map { settings.parameterization == .pixel ? x : try picture.normalized($0) } ?? x
                 var input = base
-                if var transformed = rgb, !settings.transforms.isEmpty {
-                    for transform in settings.transforms { transformed = try transform.apply(transformed, using: &generator) }
+                if var transformed = rgb, !transforms.isEmpty {
+                    for transform in transforms { transformed = try transform.apply(transformed, using: &generator) }
                     input = try picture.normalized(transformed)
                 }
                 let (logits, activations) = try probe.run(input)

@@ -167,6 +167,9 @@ extension ReceptiveField {
             case let pool as MaxPool2d:
                 vertical = vertical.followed(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)
                 horizontal = horizontal.followed(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)
+            case let pool as AvgPool2d:
+                vertical = vertical.followed(kernel: pool.kernelSize, stride: pool.stride, padding: 0)
+                horizontal = horizontal.followed(kernel: pool.kernelSize, stride: pool.stride, padding: 0)
             case is AdaptiveAvgPool2d:
                 guard current.height % next.height == 0, current.width % next.width == 0 else {
                     throw InterpError.invalidParameter(

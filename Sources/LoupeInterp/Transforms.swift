@@ -20,6 +20,9 @@ public enum ImageTransform: Sendable, Equatable, CustomStringConvertible {
     /// Rotation about the centre by an angle in degrees drawn from `degrees`; uncovered corners
     /// take `fill` (Lucent's `random_rotate`).
     case randomRotation(degrees: [Float], fill: Float)
+    /// The central `side`×`side` pixels: ends the chain for a model that reads one input size
+    /// only, when padding and jitter leave the picture larger.
+    case centerCrop(side: Int)
 
     /// Lucent's `standard_transforms`: pad 12 (grey), jitter 8, scale by 0.9…1.1 in steps of
     /// 0.02, rotate by −10…10° (0° five times more often), jitter 4.
@@ -66,6 +69,12 @@ public enum ImageTransform: Sendable, Equatable, CustomStringConvertible {
             return try image.warped(degrees: 0, scale: factor, fill: fill)
         case let .randomRotation(degrees, fill):
             return try image.warped(degrees: try Self.draw(degrees, "rotation angles", using: &generator), scale: 1, fill: fill)
+        case let .centerCrop(side):
+            guard side > 0, side <= Swift.min(height, width) else {
+                throw InterpError.invalidParameter("a centre crop of \(side) needs a picture at least that large, got \(width)×\(height)")
+            }
+            let (top, left) = ((height - side) / 2, (width - side) / 2)
+            return try image.slice(axis: 2, top..<(top + side)).slice(axis: 3, left..<(left + side))
         }
     }
 
@@ -81,6 +90,7 @@ public enum ImageTransform: Sendable, Equatable, CustomStringConvertible {
         case let .jitter(pixels): "jitter \(pixels)"
         case let .randomScale(factors, _): "scale " + String(format: "%.2f…%.2f", factors.min() ?? 1, factors.max() ?? 1)
         case let .randomRotation(degrees, _): "rotate \(Int(degrees.min() ?? 0))…\(Int(degrees.max() ?? 0))°"
+        case let .centerCrop(side): "centre crop \(side)"
         }
     }
 }

@@ -12,6 +12,9 @@ public final class Model: @unchecked Sendable {
     public let architecture: Architecture?
     /// Grad-CAM's layer when no other is asked for, for networks without an ``architecture``.
     public let camLayer: String?
+    /// Whether the network reads only inputs of exactly ``Preprocessing/size`` (a CLIP tower,
+    /// whose positional embeddings are fixed), where a convolutional one takes any size.
+    public var fixedInputSize = false
     /// The module tree, named as PyTorch names it.
     public let network: any Module
     /// How a photo becomes the network's input (size, crop, mean and standard deviation); the architecture's own unless changed.
@@ -38,8 +41,12 @@ public final class Model: @unchecked Sendable {
     ///   - preprocessing: how a photo becomes the input.
     ///   - labels: the class names by output index.
     ///   - camLayer: Grad-CAM's default layer, if the network has one.
-    public init(network: any Module, name: String, preprocessing: Preprocessing, labels: [String], camLayer: String?) {
+    ///   - fixedInputSize: Whether the network reads only inputs of `preprocessing.size`.
+    public init(
+        network: any Module, name: String, preprocessing: Preprocessing, labels: [String], camLayer: String?, fixedInputSize: Bool = false
+    ) {
         architecture = nil
+        self.fixedInputSize = fixedInputSize
         self.network = network
         self.name = name
         self.preprocessing = preprocessing

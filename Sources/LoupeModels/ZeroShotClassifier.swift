@@ -90,7 +90,7 @@ extension CLIPModel {
         }
         return Model(
             network: CLIPZeroShotNetwork(visual: network.visual, head: head), name: name ?? self.name + " zero-shot",
-            preprocessing: preprocessing, labels: classifier.labels, camLayer: camLayer)
+            preprocessing: preprocessing, labels: classifier.labels, camLayer: camLayer, fixedInputSize: true)
     }
 }
 

@@ -107,6 +107,32 @@ import Testing
         #expect(try ReceptiveField(layer: "layer2.0.downsample.0", in: model).vertical.size == 43)
     }
 
+    /// CLIP's modified ResNet pools by averaging (the stem's 2×2 pool and each strided block's
+    /// anti-aliasing pool): its fields are known and hold the gradient's support.
+    @Test func clipResNetAveragePoolsHaveTheirFields() throws {
+        let model = try WrittenTextTests.model.get()
+        // conv1 3×3/2 pad 1, conv2 and conv3 3×3 pad 1 (at stride 2), a 2×2 average pool.
+        let stem = try ReceptiveField(layer: "visual.avgpool", in: model)
+        #expect(stem.vertical == ReceptiveField.Axis(size: 13, stride: 4, origin: -5))
+        #expect(stem.outputShape == [1, 8, 16, 16])
+        var rng = SplitMix64(seed: 2)
+        let input = try Tensor.randomNormal([1, 3, 64, 64], using: &rng)
+        for (layer, row, column) in [("visual.avgpool", 5, 9), ("visual.layer2", 3, 4), ("visual.layer3", 1, 2)] {
+            let field = try ReceptiveField(layer: layer, in: model)
+            // The channel most active there, so that no closed ReLU hides the gradient.
+            let map = try #require(try GradMode.withoutGrad { try model.forward(input, capturing: [layer]) }.activations[layer])
+            let (h, w) = (map.shape[2], map.shape[3])
+            let values = try map.scalars
+            let channel = (0..<map.shape[1]).max { values[($0 * h + row) * w + column] < values[($1 * h + row) * w + column] } ?? 0
+            let support = try Self.gradientSupport(model, layer: layer, channel: channel, row: row, column: column, input: input)
+            #expect(!support.isEmpty)
+            #expect(
+                Self.inside(support, field.region(row: row, column: column)),
+                "\(layer) at (\(row), \(column)): support \(String(describing: Self.bounds(support))), field \(field.region(row: row, column: column))"
+            )
+        }
+    }
+
     @Test func resnet18GradientSupportLiesInTheField() throws {
         let model = try Self.resnet.get()
         let input = try Tensor.full([1, 3, 224, 224], value: 0.01)

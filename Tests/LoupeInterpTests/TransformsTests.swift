@@ -96,4 +96,15 @@ import Testing
         let mean = { (t: Tensor) throws -> Float in try t.mean().item }
         #expect(Swift.abs(try mean(noise) - mean(blurred)) < 0.02)
     }
+
+    /// The centre crop keeps the middle pixels (the extra row or column of an odd difference
+    /// goes below and right) and refuses a picture smaller than the crop.
+    @Test func centerCropKeepsTheMiddle() throws {
+        let picture = try Tensor(shape: [1, 1, 5, 6], scalars: (0..<30).map(Float.init))
+        var rng = SplitMix64(seed: 0)
+        let cropped = try ImageTransform.centerCrop(side: 3).apply(picture, using: &rng)
+        #expect(cropped.shape == [1, 1, 3, 3])
+        #expect(try cropped.scalars == [7, 8, 9, 13, 14, 15, 19, 20, 21])
+        #expect(throws: InterpError.self) { try ImageTransform.centerCrop(side: 6).apply(picture, using: &rng) }
+    }
 }

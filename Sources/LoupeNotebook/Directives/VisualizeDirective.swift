@@ -129,7 +129,7 @@ struct VisualizeDirective: Directive {
         let quantity = isLogit ? "logit" : "objective"
         let text =
             caption
-            ?? "\(method) of \(name) in \(loaded.caption): \(details); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
+            ?? "\(method) of \(name) in \(loaded.caption): \(details)\(cropNote(model)); \(quantity) \(format(result.startValue)) at the start, \(format(result.imageValue)) for this image"
         let image = try ImageOutput(result.image, caption: text, alt: "Generated image maximising \(name) in \(loaded.caption)")
         let chart = Chart(
             caption:
@@ -168,6 +168,12 @@ struct VisualizeDirective: Directive {
 
     private var method: String {
         settings.parameterization == .pixel ? "Class visualisation (pixels)" : "Feature visualisation (Fourier, decorrelated)"
+    }
+
+    /// For a model of one input size, the crop that ends the transforms.
+    private func cropNote(_ model: Model) -> String {
+        guard model.fixedInputSize, !settings.transforms.isEmpty else { return "" }
+        return ", centre crop \(model.preprocessing.size) (the model reads that size only)"
     }
 
     private var details: String {

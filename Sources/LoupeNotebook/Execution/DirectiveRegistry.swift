@@ -36,6 +36,7 @@ public struct DirectiveRegistry: Sendable {
         ClassifyDirective.self,
         TypographicDirective.self,
         DissectDirective.self,
+        WrittenDirective.self,
     ])
 
     /// The directive called `name`, or `nil`.

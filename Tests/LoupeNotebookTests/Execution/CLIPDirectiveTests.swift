@@ -14,10 +14,14 @@ import Testing
     /// The tiny ViT CLIP of the model tests with its token table grown to CLIP's 49,408 tokens
     /// (seeded random rows beyond its 512), so that CLIP's real tokenizer can feed it; written
     /// once per run as safetensors.
-    static let weights: URL = {
-        let fixture = ReferenceTests.root.appendingPathComponent("Tests/LoupeModelsTests/Fixtures/clip/tiny-vit.safetensors")
+    static let weights = grown("tiny-vit")
+    /// The tiny CLIP ResNet (64×64 inputs, width 8), grown the same way.
+    static let resnetWeights = grown("tiny-rn")
+
+    static func grown(_ name: String) -> URL {
+        let fixture = ReferenceTests.root.appendingPathComponent("Tests/LoupeModelsTests/Fixtures/clip/\(name).safetensors")
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "loupe-clip-\(ProcessInfo.processInfo.processIdentifier).safetensors")
+            "loupe-\(name)-\(ProcessInfo.processInfo.processIdentifier).safetensors")
         do {
             let state = try Checkpoint.load(contentsOf: fixture)
             var rng = SplitMix64(seed: 9)
@@ -37,7 +41,7 @@ import Testing
             Issue.record("cannot write the test CLIP: \(error)")
         }
         return url
-    }()
+    }
 
     @Test func zeroShotTypographicAndAttribution() throws {
         let rendering = try tests.render(
@@ -251,5 +255,116 @@ import Testing
         }
         #expect(folder.contains(":folder:") && folder.contains("nowhere"), "\(folder)")
         #expect(layer.contains(":layer:") && layer.contains("_blocks.99"), "\(layer)")
+    }
+
+    /// The neurons of a CLIP ResNet: dataset examples with their receptive fields (through the
+    /// average pools), a feature visualisation with the lecture's transforms (the enlarged
+    /// picture centre-cropped back to the 64×64 the tower reads), and text-side probing of a
+    /// channel and of a zero-shot logit.
+    @Test func clipResNetNeuronsAndWrittenTexts() throws {
+        let rendering = try tests.render(
+            """
+            ```{clip} clip
+            :weights: \(Self.resnetWeights.path)
+            ```
+
+            ```{image} dog
+            :src: "{{ images }}/dog.jpg"
+            ```
+
+            ```{classify} zeroshot
+            :clip: clip
+            :images: dog
+            :labels: dog | spider | car
+            ```
+
+            ```{examples}
+            :model: zeroshot
+            :folder: {{ images }}/coupling
+            :layer: visual.layer4
+            :channel: 3
+            :k: 2
+            ```
+
+            ```{visualize}
+            :model: zeroshot
+            :target: visual.layer4:3
+            :parameterization: fourier
+            :jitter: 8
+            :scale: 0.1
+            :rotate: 10
+            :steps: 4
+            ```
+
+            ```{written}
+            :model: zeroshot
+            :layer: visual.layer4
+            :channel: 3
+            :words: spider | web | dog | car | pizza
+            :top: 3
+            :examples: 2
+            ```
+
+            ```{concepts} classes
+            :vocabulary: imagenet
+            :show: 0
+            ```
+
+            ```{written}
+            :model: zeroshot
+            :layer: classifier
+            :channel: 1
+            :texts: classes
+            :top: 5
+            :examples: 0
+            ```
+
+            ```{written}
+            :model: zeroshot
+            :layer: classifier
+            :channel: 7
+            :words: spider
+            ```
+
+            ```{written}
+            :model: zeroshot
+            :layer: classifier
+            :channel: 0
+            ```
+            """)
+        #expect(try tests.cell(rendering, "examples-1").status == .ok)
+        let visualized = try tests.cell(rendering, "visualize-1")
+        guard case let .image(picture)? = visualized.outputs.first else {
+            Issue.record("no picture: \(visualized.status)")
+            return
+        }
+        #expect(picture.width == 64 && picture.height == 64)
+
+        let written = try tests.cell(rendering, "written-1")
+        guard case let .table(table)? = written.outputs.first else {
+            Issue.record("no table: \(written.status)")
+            return
+        }
+        #expect(table.columns == ["Text", "Activation", "σ", "Anagram", "Its activation"])
+        #expect(table.rows.count == 3)
+        let values = table.rows.compactMap { Double($0[1]) }
+        #expect(values.count == 3 && values == values.sorted(by: >))
+        #expect(table.caption.contains("of 5 texts excite the channel more than their anagram"))
+        #expect(table.caption.contains("white 64×64 canvas"))
+        #expect(written.outputs.count == 2)
+
+        guard case let .table(classes)? = try tests.cell(rendering, "written-2").outputs.first else {
+            Issue.record("no table for the vocabulary")
+            return
+        }
+        #expect(classes.rows.count == 5 && classes.caption.contains("each of 1000 texts (imagenet)"))
+        guard case let .failed(channel) = try tests.cell(rendering, "written-3").status,
+            case let .failed(missing) = try tests.cell(rendering, "written-4").status
+        else {
+            Issue.record("a channel out of range and a cell without texts must fail")
+            return
+        }
+        #expect(channel.contains(":channel:") && channel.contains("7"), "\(channel)")
+        #expect(missing.contains("texts") && missing.contains("words"), "\(missing)")
     }
 }

@@ -20,7 +20,7 @@ import Testing
             registry.names == [
                 "model", "image", "predict", "show", "mix", "attribute", "sanity-check", "deletion", "examples", "ablate", "filters",
                 "features", "visualize", "dream", "concepts", "embed", "similarity", "couple", "describe", "consolidate", "steer", "guide",
-                "clip", "classify", "typographic", "dissect",
+                "clip", "classify", "typographic", "dissect", "written",
             ])
         #expect(Set(registry.names).count == registry.names.count, "names are unique")
         let reference = registry.referenceMarkdown()

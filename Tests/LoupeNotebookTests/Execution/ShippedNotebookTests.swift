@@ -18,7 +18,10 @@ import Testing
     /// Params a notebook needs a file for that the repository does not ship (the user's own
     /// CLIP weights): a tiny CLIP from the test fixtures stands in.
     static let overrides = [
-        "clip.md": [NamedValue(name: "weights", value: "../Tests/LoupeModelsTests/Fixtures/clip/tiny-vit.safetensors")]
+        "clip.md": [
+            NamedValue(name: "weights", value: "../Tests/LoupeModelsTests/Fixtures/clip/tiny-vit.safetensors"),
+            NamedValue(name: "resnet", value: "../Tests/LoupeModelsTests/Fixtures/clip/tiny-rn.safetensors"),
+        ]
     ]
 
     @Test(arguments: notebooks)
