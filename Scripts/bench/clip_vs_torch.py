@@ -63,7 +63,8 @@ Duration: open_clip's 77-token text pass dominates. On the 2-core VM (busy) the 
 run took 24 minutes (PyTorch text 726 s, ONNX Runtime text 329 s, Loupe 75 s); 80 templates are
 11.4 times as many prompts, so a full run (2 models x 2 rounds) takes several hours.
 
---quick: 7 templates, ViT-B/32 only, 1 round. The reference packages come from
+--quick: 7 templates, the first model asked for, 1 round. --skip-padded leaves out open_clip's
+77-token text pass and ONNX Runtime's text, which take hours at 80 templates; --models picks models. The reference packages come from
 Scripts/parity/clip_tokenizer.py's setup() (pinned wheels, pip --no-deps into .parity/pysite-clip)
 and Scripts/bench/text_vs_onnxruntime.py's setup_onnxruntime(); they are never Loupe's dependencies.
 """
@@ -224,8 +225,10 @@ def torch_child(args):
         start = time.perf_counter()
         ids = tokenizer(texts)
         out["tokenize"] = time.perf_counter() - start
-        padded = embed(ids)
-        out["text"] = time.perf_counter() - start
+        padded = None
+        if not args.skip_padded:
+            padded = embed(ids)
+            out["text"] = time.perf_counter() - start
         out["prompts"] = ids.shape[0]
         out["prompt_tokens"] = int((ids != 0).sum())
         if args.ids_out:
@@ -245,8 +248,9 @@ def torch_child(args):
         start = time.perf_counter()
         trimmed = embed_trimmed(tokenizer(texts))
         out["text_trim"] = time.perf_counter() - start
-        scale = float(padded.abs().max())
-        out["trim_max_relative_difference"] = float((trimmed - padded).abs().max()) / scale
+        if padded is not None:
+            scale = float(padded.abs().max())
+            out["trim_max_relative_difference"] = float((trimmed - padded).abs().max()) / scale
     out["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(out))
 
@@ -409,6 +413,9 @@ def main():
     p.add_argument("--no-onnx", action="store_true", help="skip ONNX Runtime")
     p.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (default: leave torch's default)")
     p.add_argument("--json", metavar="OUT")
+    p.add_argument("--models", default="ViT-B/32,RN50", help="comma-separated: ViT-B/32, RN50")
+    p.add_argument("--skip-padded", action="store_true",
+                   help="skip open_clip's 77-token text pass (and ONNX Runtime's text), which dominate at 80 templates")
     p.add_argument("--child", choices=["torch", "onnxruntime"], help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
     p.add_argument("--weights", help=argparse.SUPPRESS)
@@ -423,7 +430,12 @@ def main():
         return ort_child(args)
     if args.quick:
         args.templates, args.rounds = 7, 1
-    models = MODELS[:1] if args.quick else MODELS
+    wanted = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+    models = [m for m in MODELS if m[0].lower() in wanted]
+    if args.quick:
+        models = models[:1]
+    if not models:
+        sys.exit(f"--models {args.models}: choose among " + ", ".join(m[0] for m in MODELS))
     if not os.access(args.loupe, os.X_OK):
         sys.exit(f"{args.loupe}: no Loupe binary (swift build -c release --product loupe, or --loupe PATH)")
 
@@ -458,13 +470,15 @@ def main():
                        "--templates", str(args.templates), "--ids-out", ids_path]
             if args.torch_threads:
                 command += ["--torch-threads", str(args.torch_threads)]
+            if args.skip_padded:
+                command.append("--skip-padded")
             result, error = child_json(command, "PyTorch child")
             torch_rounds.append(result)
             if error:
                 errors.append(f"{label} round {turn + 1}: {error}")
             if onnx[0] and os.path.exists(ids_path):
                 command = [sys.executable, os.path.abspath(__file__), "--child", "onnxruntime", "--onnx-image", onnx[0],
-                           "--ids", ids_path] + (["--onnx-text", onnx[1]] if onnx[1] else [])
+                           "--ids", ids_path] + (["--onnx-text", onnx[1]] if onnx[1] and not args.skip_padded else [])
                 result, error = child_json(command, "ONNX Runtime child")
                 ort_rounds.append(result)
                 if error:
