@@ -454,8 +454,8 @@ def main():
     rows, errors = [], []
     for label, config, activation, seed in models:
         weights = weights_for(config, seed)
-        onnx = (None, None, "not tried (--no-onnx)" if args.no_onnx else "not tried (ViT-B/32 only)")
-        if not args.no_onnx and config.startswith("ViT"):
+        onnx = (None, None, "not tried (--no-onnx)")
+        if not args.no_onnx:
             onnx = export_onnx(config, weights, os.path.join(WORK, "onnx-" + config))
             if onnx[2]:
                 print(f"ONNX export of {label} failed: {onnx[2]}", file=sys.stderr)
@@ -539,7 +539,8 @@ def report(rows, args, info, errors):
             same = l.get("prompts") == t.get("prompts") and l.get("prompt_tokens") == t.get("prompt_tokens")
             print(f"{'':9} prompts: Loupe {l.get('prompts')} ({l.get('prompt_tokens')} tokens), open_clip {t.get('prompts')} "
                   f"({t.get('prompt_tokens')} non-padding tokens of {t.get('prompts', 0) * 77}){'' if same else '  MISMATCH'}; "
-                  f"trimmed PyTorch text within {t.get('trim_max_relative_difference', float('nan')):.1e} of open_clip's")
+                  + (f"trimmed PyTorch text within {t['trim_max_relative_difference']:.1e} of open_clip's"
+                     if "trim_max_relative_difference" in t else "trimmed text not compared with the padded pass (--skip-padded)"))
         if r["onnx_note"]:
             print(f"{'':9} ONNX Runtime: {r['onnx_note']}")
     for error in errors:
