@@ -6,7 +6,7 @@
 # pip list, so changing PIP reinstalls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash Scripts/setup.sh
+bash Scripts/setup.sh --dev
 PACKAGES=(python3-torchvision python3-pil python3-skimage python3-matplotlib darknet python3-pip)
 missing=()
 for p in "${PACKAGES[@]}"; do
