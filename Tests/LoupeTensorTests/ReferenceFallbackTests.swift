@@ -41,6 +41,25 @@ import Testing
     /// A sum or mean over axes of extent 1 only (a one-element slice summed to a scalar) is the
     /// values themselves, and its gradient is the output gradient; oneDNN refuses such a
     /// reduction, so it must not be asked for one.
+    /// A run of middle axes summed as a batched product with ones equals oneDNN's reduction.
+    @Test(arguments: [([8, 49, 20], 1...1), ([2, 3, 4, 5], 1...2), ([3, 6, 2, 2], 1...1)])
+    func middleAxesAsAProductEqualOneDNN(shape: [Int], axes: ClosedRange<Int>) throws {
+        var rng = SplitMix64(seed: 4)
+        let x = try Tensor.randomNormal(shape, using: &rng)
+        for mean in [true, false] {
+            let reference =
+                try mean ? x.mean(axes: Array(axes), keepingDimensions: true) : x.sum(axes: Array(axes), keepingDimensions: true)
+            let storage = try x.reducingMiddleAxes(axes, mean: mean)
+            let found = try Tensor(
+                shape: reference.shape, storage: Storage(descriptor: try .plain(reference.shape), buffer: storage.buffer)
+            ).scalars
+            let expected = try reference.scalars
+            #expect(found.count == expected.count)
+            let worst = zip(found, expected).map { Swift.abs($0 - $1) }.max() ?? 1
+            #expect(worst < 1e-5, "\(shape) over \(axes), mean \(mean): \(worst)")
+        }
+    }
+
     @Test func reducingAxesOfExtentOneIsTheIdentity() throws {
         let x = try Tensor(shape: [1, 1], scalars: [2.5]).requiringGrad()
         #expect(try x.sum().scalars == [2.5])

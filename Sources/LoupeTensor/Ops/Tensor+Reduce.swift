@@ -66,7 +66,13 @@ extension Tensor {
                 return try makeDescriptor(&op, engine: engine, kind: name)
             }
             let leading = reduced.enumerated().prefix { $0.offset == $0.element }.count
-            if primitive.isReference, leading > 0 {
+            let run = reduced.count == (reduced.last ?? 0) - (reduced.first ?? 0) + 1
+            if primitive.isReference, leading == 0, run, let first = reduced.first, let last = reduced.last, last < shape.count - 1 {
+                // A run of middle axes (attention pooling's mean over positions, [N, T, C]) also
+                // gets the reference kernel on AVX2: the same product with ones, batched over
+                // the axes before the run.
+                out = try reducingMiddleAxes(first...last, mean: algorithm == dnnl_reduction_mean)
+            } else if primitive.isReference, leading > 0 {
                 // oneDNN 2.6 reduces leading axes (a bias gradient's batch axis) with its
                 // reference kernel only, on AVX2 and older: reduce the other axes, then sum the
                 // leading ones as a product with a row of ones (or of 1/n for a mean).
@@ -100,6 +106,18 @@ extension Tensor {
         let weight: Float = mean ? 1 / Float(outer) : 1
         let ones = try Tensor.full([1, outer], value: weight)
         return try Tensor.matmulKernel(ones, transposed: false, try partial.reshaped(to: [outer, inner]), transposed: false).storage
+    }
+
+    /// The sum (or mean) over a run of axes that neither starts nor ends the shape, as the
+    /// batched product `[A, 1, R] × [A, R, B]` of a row of ones (or of 1/R) with the values,
+    /// `A` the axes before the run, `R` the run, `B` the axes after it.
+    func reducingMiddleAxes(_ axes: ClosedRange<Int>, mean: Bool) throws -> Storage {
+        let outer = shape[..<axes.lowerBound].reduce(1, *)
+        let length = shape[axes].reduce(1, *)
+        let inner = shape[(axes.upperBound + 1)...].reduce(1, *)
+        let ones = try Tensor.full([outer, 1, length], value: mean ? 1 / Float(length) : 1)
+        let values = try contiguous().detached().reshaped(to: [outer, length, inner])
+        return try Tensor.matmulKernel(ones, transposed: false, values, transposed: false).storage
     }
 
     /// The maximum along `axis` and where it is, as `torch.max(x, dim, keepdim)`.
