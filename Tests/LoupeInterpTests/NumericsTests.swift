@@ -57,7 +57,8 @@ import Testing
 
     @Test func npyIsReadableByNumPy() throws {
         let python = URL(fileURLWithPath: "/usr/bin/python3")
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "Debian's python3 (numpy) is part of Scripts/setup.sh --dev")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: python.path), "Debian's python3 (numpy) is part of Scripts/setup.sh --dev")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID().uuidString).npy")
         try NPY.encode([1, 2, 3, 4, 5, 6], shape: [2, 3]).write(to: file)
         let process = Process()

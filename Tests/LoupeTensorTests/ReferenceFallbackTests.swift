@@ -38,9 +38,6 @@ import Testing
         #expect(worst < 1e-5, "max |Δ| \(worst)")
     }
 
-    /// A sum or mean over axes of extent 1 only (a one-element slice summed to a scalar) is the
-    /// values themselves, and its gradient is the output gradient; oneDNN refuses such a
-    /// reduction, so it must not be asked for one.
     /// A run of middle axes summed as a batched product with ones equals oneDNN's reduction.
     @Test(arguments: [([8, 49, 20], 1...1), ([2, 3, 4, 5], 1...2), ([3, 6, 2, 2], 1...1)])
     func middleAxesAsAProductEqualOneDNN(shape: [Int], axes: ClosedRange<Int>) throws {
@@ -60,6 +57,9 @@ import Testing
         }
     }
 
+    /// A sum or mean over axes of extent 1 only (a one-element slice summed to a scalar) is the
+    /// values themselves, and its gradient is the output gradient; oneDNN refuses such a
+    /// reduction, so it must not be asked for one.
     @Test func reducingAxesOfExtentOneIsTheIdentity() throws {
         let x = try Tensor(shape: [1, 1], scalars: [2.5]).requiringGrad()
         #expect(try x.sum().scalars == [2.5])
