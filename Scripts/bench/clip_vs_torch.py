@@ -259,7 +259,14 @@ def torch_child(args):
 
 
 def export_onnx(config, weights, folder):
-    """Exports the image tower and encode_text; returns (image path, text path, None) or (None, None, why)."""
+    """Exports the image tower and encode_text; returns (image path, text path, None) or (None, None, why).
+
+    The image tower is exported with a dynamic batch axis and checked against open_clip at another
+    batch size, before the text tower is exported (a run that checked both after both exports found
+    RN50's image graph 15x off; checked first, it agrees within 1e-4; the cause is not known). Should
+    the dynamic graph disagree, the tower is exported once per timed batch size, as image-b1.onnx and
+    image-b32.onnx, and the returned image path holds "{batch}".
+    """
     import torch
 
     clip = parity_clip()
@@ -277,13 +284,34 @@ def export_onnx(config, weights, folder):
             return self.clip.encode_text(ids)
 
     os.makedirs(folder, exist_ok=True)
+    sys.path.insert(0, os.path.join(PARITY, "pysite-onnxruntime"))
+    import onnxruntime
+
+    def relative_error(path, batch):
+        images = torch.randn(batch, 3, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(5))
+        with torch.no_grad():
+            want = model.encode_image(images)
+        got = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"image": images.numpy()})[0]
+        return float((torch.from_numpy(got) - want).abs().max() / want.abs().max())
+
+    def export_image(path, batch, dynamic):
+        torch.onnx.export(model.visual, (torch.randn(batch, 3, IMAGE_SIZE, IMAGE_SIZE),), path, input_names=["image"],
+                          output_names=["embedding"],
+                          dynamic_axes={"image": {0: "batch"}, "embedding": {0: "batch"}} if dynamic else None,
+                          opset_version=14)
+
     image_path, text_path = os.path.join(folder, "image.onnx"), os.path.join(folder, "text.onnx")
     # Exported with gradients on: in eval mode under no_grad, torch 1.13's nn.MultiheadAttention takes its
     # fused fast path (aten::_native_multi_head_attention), which has no ONNX symbolic.
     try:
-        torch.onnx.export(model.visual, (torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE),), image_path, input_names=["image"],
-                          output_names=["embedding"], dynamic_axes={"image": {0: "batch"}, "embedding": {0: "batch"}},
-                          opset_version=14)
+        export_image(image_path, 2, True)
+        if relative_error(image_path, 3) > 1e-4:
+            image_path = os.path.join(folder, "image-b{batch}.onnx")
+            for batch in (1, 32):
+                export_image(image_path.format(batch=batch), batch, False)
+                difference = relative_error(image_path.format(batch=batch), batch)
+                if difference > 1e-4:
+                    return None, None, f"the image tower exported at batch {batch} is {difference:.1e} (relative) from open_clip's"
     except Exception as error:  # the table reports why
         return None, None, f"image export: {type(error).__name__}: {str(error).splitlines()[0][:160]}"
     try:
@@ -292,21 +320,15 @@ def export_onnx(config, weights, folder):
                           dynamic_axes={"ids": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=14)
     except Exception as error:
         return image_path, None, f"text export: {type(error).__name__}: {str(error).splitlines()[0][:160]}"
-    # The exported graphs must compute what open_clip computes, on other batch sizes than the traced one.
-    sys.path.insert(0, os.path.join(PARITY, "pysite-onnxruntime"))
-    import onnxruntime
-
-    images = torch.randn(3, 3, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(5))
+    # The exported text graph must compute what open_clip computes, on another batch size than the traced one.
     ids = open_clip.get_tokenizer(config)(["a bad photo of a goldfish.", "itap of a tench.", "a origami great white shark.",
                                            "a photo of the large tiger shark."])
     with torch.no_grad():
-        expected = (model.encode_image(images), model.encode_text(ids))
-    found = (onnxruntime.InferenceSession(image_path, providers=["CPUExecutionProvider"]).run(None, {"image": images.numpy()})[0],
-             onnxruntime.InferenceSession(text_path, providers=["CPUExecutionProvider"]).run(None, {"ids": ids.numpy()})[0])
-    for what, want, got in zip(("image", "text"), expected, found):
-        difference = float((torch.from_numpy(got) - want).abs().max() / want.abs().max())
-        if difference > 1e-4:
-            return None, None, f"the exported {what} tower is {difference:.1e} (relative) from open_clip's"
+        want = model.encode_text(ids)
+    got = onnxruntime.InferenceSession(text_path, providers=["CPUExecutionProvider"]).run(None, {"ids": ids.numpy()})[0]
+    difference = float((torch.from_numpy(got) - want).abs().max() / want.abs().max())
+    if difference > 1e-4:
+        return image_path, None, f"the exported text tower is {difference:.1e} (relative) from open_clip's"
     return image_path, text_path, None
 
 
@@ -320,13 +342,16 @@ def ort_child(args):
     out = {"version": onnxruntime.__version__}
     options = onnxruntime.SessionOptions()
     start = time.perf_counter()
-    image = onnxruntime.InferenceSession(args.onnx_image, options, providers=["CPUExecutionProvider"])
+    # One graph for every batch size, or one per batch size ("{batch}" in the path).
+    images = {batch: onnxruntime.InferenceSession(args.onnx_image.format(batch=batch), options, providers=["CPUExecutionProvider"])
+              for batch in ((1, 32) if "{batch}" in args.onnx_image else (0,))}
     text = onnxruntime.InferenceSession(args.onnx_text, options, providers=["CPUExecutionProvider"]) if args.onnx_text else None
     out["load"] = time.perf_counter() - start
     one = rng.standard_normal((1, 3, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     many = rng.standard_normal((32, 3, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
-    out["image_b1"], out["image_b1_all"] = timed_median(lambda: image.run(None, {"image": one}), 2, 5)
-    out["image_b32"], out["image_b32_all"] = timed_median(lambda: image.run(None, {"image": many}), 1, 3)
+    session = lambda batch: images.get(batch, images.get(0))  # noqa: E731
+    out["image_b1"], out["image_b1_all"] = timed_median(lambda: session(1).run(None, {"image": one}), 2, 5)
+    out["image_b32"], out["image_b32_all"] = timed_median(lambda: session(32).run(None, {"image": many}), 1, 3)
     if text is not None:
         ids = np.load(args.ids)
 
@@ -486,7 +511,9 @@ def main():
             print(f"{label} round {turn + 1}: loupe {summary(loupe_rounds[-1])}; torch {summary(torch_rounds[-1])}"
                   + (f"; onnxruntime {summary(ort_rounds[-1])}" if ort_rounds else ""), file=sys.stderr)
         rows.append({"model": label, "config": config, "weights": weights, "loupe": median_side(loupe_rounds),
-                     "torch": median_side(torch_rounds), "onnxruntime": median_side(ort_rounds), "onnx_note": onnx[2]})
+                     "torch": median_side(torch_rounds), "onnxruntime": median_side(ort_rounds), "onnx_note": onnx[2]
+                     or ("image tower exported once per batch size (its dynamic-batch export is wrong)"
+                         if onnx[0] and "{batch}" in onnx[0] else None)})
 
     report(rows, args, info, errors)
     if args.json:
