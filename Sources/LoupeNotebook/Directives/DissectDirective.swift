@@ -46,7 +46,7 @@ struct DissectDirective: Directive {
         var top = 3
         @CellOption(range: 20...10_000, help: "Random channels in the null.")
         var null = 100
-        @CellOption(range: 0...12, help: "Under the table, each channel's most activating photos (0: none).")
+        @CellOption(range: 0...12, help: "Under the table, each channel's most activating probes, crops included (0: none).")
         var examples = 4
         @CellOption(range: 0...1_000_000, help: "The seed of the crops and of the null.")
         var seed = 0
@@ -186,7 +186,7 @@ struct DissectDirective: Directive {
                 outputs += try ExamplesDirective.strongestPhotos(
                     of: label.channel, probes: probes, count: options.examples, preprocessing: loaded.model.preprocessing,
                     value: { Float(column[$0]) }, sigma: { std > 0 ? (Double($0) - mean) / std : 0 },
-                    caption: "Channel \(label.channel) (\(words); \(label.beatsNull ? "beats the null" : "within chance"))")
+                    caption: "Channel \(label.channel) (\(words); \(label.beatsNull ? "beats the null" : "within chance"))", crops: true)
             }
         }
         return CellRun(

@@ -174,26 +174,36 @@ struct ExamplesDirective: Directive {
         return chunks.enumerated().map { index, row in .images(row, caption: index == chunks.count - 1 ? caption : "") }
     }
 
-    /// The whole photos of `probes` with the largest `value` for a channel, as the model saw
-    /// them, small, each captioned with its value in the channel's standard deviations
-    /// (`sigma`), in rows under `caption`.
+    /// The probes with the largest `value` for a channel, as the model saw them, small, each
+    /// captioned with its value in the channel's standard deviations (`sigma`), in rows under
+    /// `caption`: whole photos only, or (`crops`) every probe, crops included — the probes a
+    /// dissection's top-k is made of.
     static func strongestPhotos(
         of channel: Int, probes: ProbeSet, count: Int, preprocessing: Preprocessing, value: (Int) -> Float, sigma: (Float) -> Double,
-        caption: String
+        caption: String, crops: Bool = false
     ) throws -> [CellOutput] {
-        let whole = probes.probes.indices.filter { probes.probes[$0].crop == nil }
-        let best = whole.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(count)
+        let candidates = probes.probes.indices.filter { crops || probes.probes[$0].crop == nil }
+        let best = candidates.sorted { value($0) != value($1) ? value($0) > value($1) : $0 < $1 }.prefix(count)
         let images = try best.map { probe in
             let file = probes.files[probes.probes[probe].photo]
-            let seen = try preprocessing.preparedImage(from: try RGBImage(contentsOf: file))
+            let photo = try RGBImage(contentsOf: file)
+            let shown: RGBImage
+            var name = file.lastPathComponent
+            if let box = probes.probes[probe].crop {
+                shown = try photo.cropped(x: box.x, y: box.y, width: box.side, height: box.side)
+                name += ", crop \(box)"
+            } else {
+                shown = try preprocessing.preparedImage(from: photo)
+            }
             return try ImageOutput(
-                try seen.resized(width: 112, height: 112),
-                caption: "\(file.lastPathComponent): \(String(format: "%+.1f", sigma(value(probe)))) σ",
-                alt: "\(file.lastPathComponent), among the photos that excite channel \(channel) most")
+                try shown.resized(width: 112, height: 112), caption: "\(name): \(String(format: "%+.1f", sigma(value(probe)))) σ",
+                alt: "\(name), among the probes that excite channel \(channel) most")
         }
+        let what = crops ? "probes (photos and crops)" : "photos"
         return rows(
             images,
-            caption: caption + ": the \(images.count) of \(whole.count) photos it responds to most (its activation in σ over all probes)")
+            caption: caption
+                + ": the \(images.count) of \(candidates.count) \(what) it responds to most (its activation in σ over all probes)")
     }
 
     /// `image` with a two-pixel yellow frame just inside `region`.

@@ -236,7 +236,7 @@ import Testing
         // Two photos under the table for each channel.
         #expect(dissected.outputs.count == 6)
         if case let .images(photos, caption) = dissected.outputs[1] {
-            #expect(photos.count == 2 && caption.contains("of 64 photos it responds to most"))
+            #expect(photos.count == 2 && caption.contains("of 128 probes (photos and crops) it responds to most"))
         } else {
             Issue.record("expected photos under the table")
         }
