@@ -286,6 +286,13 @@ import Testing
             :k: 2
             ```
 
+            ```{attribute}
+            :model: zeroshot
+            :image: dog
+            :method: gradcam
+            :target: spider
+            ```
+
             ```{visualize}
             :model: zeroshot
             :target: visual.layer4:3
@@ -333,6 +340,15 @@ import Testing
             ```
             """)
         #expect(try tests.cell(rendering, "examples-1").status == .ok)
+        // Grad-CAM on the ResNet's last block (the zero-shot model's default CAM layer).
+        let cam = try tests.cell(rendering, "attribute-1")
+        #expect(cam.status == .ok)
+        let maps = cam.outputs.compactMap { output -> HeatmapFigure? in
+            if case let .heatmap(map) = output { return map }
+            return nil
+        }
+        #expect(!maps.isEmpty, "no Grad-CAM map among \(cam.outputs.count) outputs")
+        #expect(maps.allSatisfy { $0.caption.contains("visual.layer4") }, "\(maps.map(\.caption))")
         let visualized = try tests.cell(rendering, "visualize-1")
         guard case let .image(picture)? = visualized.outputs.first else {
             Issue.record("no picture: \(visualized.status)")
