@@ -79,12 +79,9 @@ struct DissectDirective: Directive {
     }
 
     private func probeSet() throws -> ProbeSet {
+        let files = try ExamplesDirective.imageFiles(in: folder, written: options.folder)
         do {
-            return try ProbeSet(folder: folder, cropsPerPhoto: options.crops, seed: UInt64(options.seed))
-        } catch DatasetError.missingFolder {
-            throw CellError.unreadableFile(option: "folder", path: options.folder, reason: "no such folder")
-        } catch DatasetError.notAFolder {
-            throw CellError.unreadableFile(option: "folder", path: options.folder, reason: "it is a file, not a folder")
+            return try ProbeSet(files: files, cropsPerPhoto: options.crops, seed: UInt64(options.seed))
         } catch let error as DatasetError {
             throw CellError.badOption(option: "folder", reason: "\(error)")
         }

@@ -82,16 +82,22 @@ struct ExamplesDirective: Directive {
 
     /// The folder's images, or an error naming `:folder:`.
     private func files() throws -> [URL] {
+        try Self.imageFiles(in: folder, written: folderPath)
+    }
+
+    /// The JPEG and PNG files of a `:folder:` option, or an error naming the option and the
+    /// folder as the notebook writes it (`path`).
+    static func imageFiles(in folder: URL, written path: String) throws -> [URL] {
         do {
             return try DatasetExamples.imageFiles(in: folder)
         } catch DatasetError.missingFolder {
-            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: "no such folder")
+            throw CellError.unreadableFile(option: "folder", path: path, reason: "no such folder")
         } catch DatasetError.notAFolder {
-            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: "it is a file, not a folder")
+            throw CellError.unreadableFile(option: "folder", path: path, reason: "it is a file, not a folder")
         } catch DatasetError.noImages {
-            throw CellError.badOption(option: "folder", reason: "'\(folderPath)' holds no .jpg, .jpeg or .png files")
+            throw CellError.badOption(option: "folder", reason: "'\(path)' holds no .jpg, .jpeg or .png files")
         } catch {
-            throw CellError.unreadableFile(option: "folder", path: folderPath, reason: FileErrorReason.text(for: error))
+            throw CellError.unreadableFile(option: "folder", path: path, reason: FileErrorReason.text(for: error))
         }
     }
 
