@@ -57,6 +57,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import unicodedata
@@ -185,7 +186,7 @@ CASES = [
     ("combining marks", "e\u0301 n\u0303 a\u0308\u0304 \u1100\u1161\u11a8 A\u030a"),
     ("nfc singletons", "\u212b \u2126 \u0340 \u0958"),
     ("bom", "\ufeffbom at the start"),
-    # mojibake: ftfy's fix_encoding, not reproduced by Loupe
+    # mojibake: ftfy's fix_encoding (more in mojibake_texts())
     ("mojibake cafe", "caf\u00c3\u00a9"),
     ("mojibake check mark", "\u00e2\u0153\u201d No problems"),
     ("mojibake quotes", "\u00e2\u20ac\u0153mojibake\u00e2\u20ac\u009d"),
@@ -227,6 +228,111 @@ CASES = [
 ]
 
 
+# Phrases written for the mojibake corpus: the scripts and punctuation ftfy's ten encodings mangle.
+MOJIBAKE_PHRASES = [
+    "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, na\u00efve fa\u00e7ade",
+    "\u201cquoted\u201d and \u2018single\u2019 \u2014 an em dash\u2026 and \u20ac5 \u2122",
+    "Stra\u00dfe, \u00fcber, sch\u00f6n, \u00c4rger, \u00d6l",
+    "se\u00f1or, \u00bfqu\u00e9 tal?, \u00a1hola!, ni\u00f1o",
+    "Za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144, \u0141\u00f3d\u017a",
+    "P\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd k\u016f\u0148, \u010cesk\u00e1",
+    "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u0421\u044a\u0435\u0448\u044c \u0436\u0435",
+    "\u039a\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1 \u03ba\u03cc\u03c3\u03bc\u03b5",
+    "\u0130stanbul, \u015fehir, \u011f\u00fczel, \u0131\u015f\u0131k",
+    "Lietuvi\u0173 \u0161ventas \u0117\u017eeras, R\u012bga",
+    "\u00a0non-breaking\u00a0spaces\u00a0here and \u00e0 la carte",
+    "voil\u00e0 le travail, \u00e0 bient\u00f4t",
+    "pizza \U0001f355 and a thumbs up \U0001f44d \u2713 \u2714",
+    "\u732b\u306e\u8033 \ud55c\uad6d\uc5b4 \u4e2d\u6587",
+    "\u00a9 2024 \u00ae \u00b0C \u00b1 \u00bd \u00b2 \u00b5m \u00d7 \u00f7",
+    "\u2022 bullet \u2026 ellipsis \u00ab guillemets \u00bb \u2030",
+    "\u00c5ngstr\u00f6m, Dvo\u0159\u00e1k, \u00c6sir, \u00d8resund",
+    "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd",
+]
+
+
+def mojibake_texts(seed=31):
+    """Seeded mojibake: the phrases above encoded as UTF-8 and read in each of ftfy's ten encodings,
+    then altered the ways ftfy undoes (no-break spaces turned to spaces, bytes lost to U+FFFD,
+    mojibake twice over, mojibake inside good text, CESU-8 and Java's C0 80, C1 controls, cut short).
+    """
+    import ftfy.bad_codecs  # noqa: F401 (registers the sloppy codecs)
+    from ftfy.chardata import CHARMAP_ENCODINGS
+
+    rng = random.Random(seed)
+    texts = []
+    for phrase in MOJIBAKE_PHRASES:
+        data = phrase.encode("utf-8")
+        for encoding in CHARMAP_ENCODINGS:
+            texts.append(data.decode(encoding))
+        mangled = data.decode("sloppy-windows-1252")
+        texts.append(mangled.replace("\u00a0", " "))
+        texts.append(data.decode("windows-1252", errors="replace"))
+        texts.append(data.decode("latin-1").replace("\x81", "\ufffd"))
+        twice = rng.choice(CHARMAP_ENCODINGS[:3])
+        texts.append(mangled.encode("sloppy-windows-1252").decode("utf-8").encode("utf-8").decode(twice))
+        texts.append(mangled.encode("utf-8").decode(rng.choice(CHARMAP_ENCODINGS)))
+        texts.append(rng.choice(MOJIBAKE_PHRASES) + " " + data.decode(rng.choice(CHARMAP_ENCODINGS)) + " ok")
+        cut = rng.randrange(1, len(mangled))
+        texts.append(mangled[:cut])
+        texts.append(phrase.encode("windows-1252", errors="ignore").decode("latin-1"))
+        texts.append(mangled.upper())
+        texts.append(mangled.replace("\u20ac", "?"))
+    for emoji in ["\U0001f355", "\U0001f600 smile", "x\U00010400y"]:
+        texts.append(cesu8(emoji).decode("latin-1"))
+        texts.append(cesu8(emoji).decode("sloppy-windows-1252"))
+    texts.append(b"null: \xc0\x80 here \xc3\xa9".decode("latin-1"))
+    texts.append(b"java \xc0\x80".decode("sloppy-windows-1252"))
+    texts.append("\x93quoted\x94 \x81 \x8d")
+    texts.append("\u00c3 quele \u00c3 s \u00c3  two spaces \u00c3 a")
+    return texts
+
+
+def cesu8(text):
+    """CESU-8: UTF-8 with each scalar above U+FFFF written as its two UTF-16 surrogates."""
+    out = b""
+    for ch in text:
+        value = ord(ch) - 0x10000
+        pair = ch if value < 0 else chr(0xD800 + (value >> 10)) + chr(0xDC00 + (value & 0x3FF))
+        out += pair.encode("utf-8", "surrogatepass")
+    return out
+
+
+def badness_probes(count=2500, seed=32):
+    """Seeded short strings over the scalars ftfy's badness heuristic and UTF-8 detector look at,
+    then, for each scalar that starts one of BADNESS_RE's literal sequences, that scalar followed by
+    each scalar the literal sequences name (and two more, drawn), and the longer literal sequences
+    followed by each of those scalars.
+    """
+    import ftfy.badness
+    import ftfy.chardata
+
+    rng = random.Random(seed)
+    alphabet = sorted(set(mojibake_alphabet(ftfy)) | set("aZ .,?!_1\n\t\u00a0"))
+    probes = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(count)]
+    source = ftfy.badness.BADNESS_RE.pattern
+    for value in ftfy.badness.MOJIBAKE_CATEGORIES.values():
+        source = source.replace(value, "")
+    literals = sorted({ch for ch in source if ord(ch) > 0x7F})
+    leads = "\u0152\u0153\u00c2\u00c3\u00ce\u00d0\u00d7\u00d8\u00d9\u00e0\u221a\u2248\u201a\u0432\u0412\u0413\u0420\u0421\u03b2\u0392\u0393\u039e\u039f\u0101"
+    assert all(ch in literals for ch in leads)
+    followers = literals + sorted(rng.sample(alphabet, 40)) + list("aZ .,?!_1\n")
+    for lead in leads:
+        for ch in followers:
+            probes += [lead + ch, lead + ch + rng.choice(followers + list(leads)) + rng.choice(followers)]
+    for ch in followers:
+        probes += ["\u201a\u00c4" + ch, "\u201a" + rng.choice("\u00e2\u00f3") + ch, "\u03b2\u20ac" + ch,
+                   "\u0413\u045e\u0412\u0402\u0412" + ch + rng.choice("aZ \n.1"), rng.choice("a.,?!\u00bb") + "\u00c2" + ch]
+    return probes
+
+
+def mojibake_alphabet(ftfy):
+    """Every scalar below U+10000 in one of ftfy's badness categories or UTF-8 clue classes."""
+    classes = [re.compile(f"[{v}]") for v in list(ftfy.badness.MOJIBAKE_CATEGORIES.values())
+               + list(ftfy.chardata.UTF8_CLUES.values())]
+    return [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF and any(k.match(chr(c)) for k in classes)]
+
+
 def random_texts(count=100, seed=20):
     """Seeded mixes of entities, markup, quotes, ligatures, widths, controls and letters."""
     pools = [
@@ -256,32 +362,13 @@ def corpus():
     named += [(f"text.py long {i}", t) for i, t in enumerate(text_py.long_texts())]
     named += [(f"text.py random {i}", t) for i, t in enumerate(text_py.random_texts())]
     named += [(f"clip random {i}", t) for i, t in enumerate(random_texts())]
+    named += [(f"mojibake {i}", t) for i, t in enumerate(mojibake_texts()[::6])]
     names = [n for n, _ in named]
     assert len(names) == len(set(names)), "case names must be unique"
     return named
 
 
 # ---------------------------------------------------------------- fixtures
-
-class WithoutEncodingFix:
-    """Stands in for the ftfy module inside open_clip's tokenizer: fix_text without fix_encoding."""
-
-    def __init__(self, ftfy):
-        self.ftfy = ftfy
-
-    def fix_text(self, text):
-        return self.ftfy.fix_text(text, fix_encoding=False)
-
-
-def ids_without_encoding_fix(tokenizer_module, text):
-    """open_clip's ids of `text` with ftfy's mojibake repair turned off: what Loupe should give."""
-    real = tokenizer_module.ftfy
-    tokenizer_module.ftfy = WithoutEncodingFix(real)
-    try:
-        return tokenizer_module.SimpleTokenizer(context_length=CONTEXT).encode(text)
-    finally:
-        tokenizer_module.ftfy = real
-
 
 def write_fixture(tokenizer_module):
     import ftfy
@@ -294,8 +381,6 @@ def write_fixture(tokenizer_module):
         row = tokenizer([text])[0].tolist()
         case = {"name": name, "text": text, "ids": ids, "row": row,
                 "encoding_fix": ftfy.fix_text(text) != ftfy.fix_text(text, fix_encoding=False)}
-        if case["encoding_fix"]:
-            case["ids_without_encoding_fix"] = ids_without_encoding_fix(tokenizer_module, text)
         cases.append(case)
     with open(FIXTURE, "w", encoding="utf-8") as f:
         json.dump({"generator": GENERATOR + " write", "open_clip": "open_clip_torch 3.3.0", "ftfy": "6.3.1",
@@ -307,6 +392,27 @@ def write_fixture(tokenizer_module):
     fixes = [c["name"] for c in cases if c["encoding_fix"]]
     print(f"wrote {FIXTURE}: {len(cases)} texts, {truncated} longer than {CONTEXT} tokens; "
           f"ftfy's fix_encoding changes {len(fixes)}: {fixes}")
+
+
+# ---------------------------------------------------------------- ftfy's mojibake repair on its own
+
+MOJIBAKE = os.path.join(ROOT, "Tests", "LoupeTextTests", "Fixtures", "ftfy_mojibake.json")
+
+
+def write_mojibake():
+    """ftfy's `is_bad` and `fix_encoding` of the mojibake texts and the badness probes."""
+    import ftfy
+    import ftfy.badness
+
+    texts = mojibake_texts() + badness_probes()
+    rows = [[text, ftfy.badness.is_bad(text), ftfy.fix_encoding(text)] for text in texts]
+    with open(MOJIBAKE, "w", encoding="utf-8") as f:
+        json.dump({"generator": GENERATOR + " write", "ftfy": "6.3.1", "python": sys.version.split()[0],
+                   "rows": "[text, ftfy.badness.is_bad(text), ftfy.fix_encoding(text)]", "texts": rows},
+                  f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    changed = sum(row[2] != row[0] for row in rows)
+    print(f"wrote {MOJIBAKE}: {len(rows)} texts, {sum(row[1] for row in rows)} bad, {changed} changed by fix_encoding")
 
 
 # ---------------------------------------------------------------- every scalar
@@ -333,26 +439,21 @@ def sweep_blocks():
 
 
 def write_sweep(tokenizer_module):
-    """Every scalar of the swept planes through open_clip's tokenizer with fix_encoding off.
+    """Every scalar of the swept planes through open_clip's tokenizer.
 
     For each block of 256 scalars, two texts: the scalars separated by spaces (each one cleaned,
     classed and merged alone) and the scalars side by side (runs, composition, final sigma). Only
     the id count and an FNV-1a hash of the ids are kept, so the fixture stays small.
     """
-    real = tokenizer_module.ftfy
-    tokenizer_module.ftfy = WithoutEncodingFix(real)
-    try:
-        tokenizer = tokenizer_module.SimpleTokenizer(context_length=CONTEXT)
-        blocks = []
-        for start in sweep_blocks():
-            scalars = [chr(c) for c in range(start, start + 256)]
-            spaced = tokenizer.encode(" ".join(scalars))
-            joined = tokenizer.encode("".join(scalars))
-            blocks.append([start, len(spaced), f"{fnv1a(spaced):016x}", len(joined), f"{fnv1a(joined):016x}"])
-    finally:
-        tokenizer_module.ftfy = real
+    tokenizer = tokenizer_module.SimpleTokenizer(context_length=CONTEXT)
+    blocks = []
+    for start in sweep_blocks():
+        scalars = [chr(c) for c in range(start, start + 256)]
+        spaced = tokenizer.encode(" ".join(scalars))
+        joined = tokenizer.encode("".join(scalars))
+        blocks.append([start, len(spaced), f"{fnv1a(spaced):016x}", len(joined), f"{fnv1a(joined):016x}"])
     with open(SWEEP, "w", encoding="utf-8") as f:
-        json.dump({"generator": GENERATOR + " write", "open_clip": "open_clip_torch 3.3.0", "ftfy": "6.3.1 without fix_encoding",
+        json.dump({"generator": GENERATOR + " write", "open_clip": "open_clip_torch 3.3.0", "ftfy": "6.3.1",
                    "hash": "FNV-1a 64 over the ids", "blocks": blocks}, f, separators=(",", ":"))
         f.write("\n")
     print(f"wrote {SWEEP}: {len(blocks)} blocks of 256 scalars")
@@ -416,6 +517,42 @@ def normalization_tables():
     return decompositions, compositions, classes
 
 
+WORD_SUMMARY = ("Where Python's `re` `\\w` (str.isalnum() or `_`) starts or stops holding: the first scalar of "
+                "each run, in turn in and out.")
+MOJIBAKE_BITS = ["common", "c1", "bad", "law", "currency", "start_punctuation", "end_punctuation", "numeric", "kaomoji",
+                 "upper_accented", "lower_accented", "upper_common", "lower_common", "box", "utf8_first_of_2",
+                 "utf8_first_of_3", "utf8_first_of_4", "utf8_continuation", "utf8_continuation_strict"]
+
+
+def mojibake_tables():
+    """ftfy's mojibake tables: category masks, Python's \\w as runs, and the ten charmaps."""
+    import ftfy.bad_codecs  # noqa: F401 (registers the sloppy codecs)
+    import ftfy.badness
+    import ftfy.chardata
+
+    sets = {**ftfy.badness.MOJIBAKE_CATEGORIES, **ftfy.chardata.UTF8_CLUES}
+    assert list(sets) == MOJIBAKE_BITS, list(sets)
+    classes = [re.compile(f"[{sets[name]}]") for name in MOJIBAKE_BITS]
+    assert all(ord(ch) < 0x10000 for value in sets.values() for ch in value)
+    masks = []
+    for c in range(0x10000):
+        mask = sum(1 << bit for bit, k in enumerate(classes) if k.match(chr(c)))
+        if mask:
+            masks.append(f"{c:X} {mask:X}")
+    word = re.compile(r"\w")
+    flips, inside = [], False
+    for c in range(0x110000):
+        if (word.match(chr(c)) is not None) != inside:
+            inside = not inside
+            flips.append(f"{c:X}")
+    charmaps = []
+    for encoding in ftfy.chardata.CHARMAP_ENCODINGS:
+        decoded = bytes(range(256)).decode(encoding)
+        assert all(decoded[i] == chr(i) for i in range(0x80) if i != 0x1A) and len(set(decoded)) == 256, encoding
+        charmaps.append(encoding + " " + hexes(decoded[0x80:] + decoded[0x1A]))
+    return masks, flips, charmaps
+
+
 def write_tables():
     import regex
     import ftfy.chardata
@@ -433,6 +570,7 @@ def write_tables():
     assert all(ftfy.chardata.HTML_ENTITIES["&" + n] == html.entities.html5[n] for n in html.entities.html5 if n.endswith(";"))
     width = [f"{c:X} {hexes(value)}" for c, value in sorted(ftfy.chardata.WIDTH_MAP.items())]
     decompositions, compositions, classes = normalization_tables()
+    mojibake, words, charmaps = mojibake_tables()
 
     def block(name, summary, lines):
         return (f"    /// {summary}\n    static let {name} = \"\"\"\n" + "\n".join("        " + line for line in lines)
@@ -462,7 +600,10 @@ extension CLIPTables {{
 {block("widthData", "ftfy's width map: fullwidth and halfwidth forms (and U+3000) and what they become.", width)}
 {block("decompositionData", "`unicodedata`'s full canonical decompositions (NFD of one scalar), Hangul syllables aside.", decompositions)}
 {block("compositionData", "The primary composites: two scalars, then the scalar NFC makes of them, Hangul aside.", compositions)}
-{block("combiningClassData", "The scalars whose canonical combining class is not 0, with the class (decimal).", classes)}}}
+{block("combiningClassData", "The scalars whose canonical combining class is not 0, with the class (decimal).", classes)}
+{block("mojibakeClassData", "ftfy's badness categories and UTF-8 clue classes of a scalar: the scalar, then a bit mask (``Mojibake/Category``).", mojibake)}
+{block("wordData", WORD_SUMMARY, words)}
+{block("charmapData", "ftfy's ten single-byte encodings in the order it tries them: the name, then what bytes 0x80-0xFF and 0x1A decode to.", charmaps)}}}
 """
     with open(TABLES, "w", encoding="utf-8") as f:
         f.write(text)
@@ -478,9 +619,10 @@ def main():
     write_tables()
     if args.command in ("write", "check"):
         write_fixture(module)
+        write_mojibake()
         write_sweep(module)
     if args.command == "check":
-        diff = subprocess.run(["git", "diff", "--stat", "--", FIXTURE, SWEEP, TABLES], cwd=ROOT, capture_output=True, text=True)
+        diff = subprocess.run(["git", "diff", "--stat", "--", FIXTURE, MOJIBAKE, SWEEP, TABLES], cwd=ROOT, capture_output=True, text=True)
         print(diff.stdout or "no changes")
         return 1 if diff.stdout else 0
     return 0

@@ -86,6 +86,39 @@ enum CLIPTables {
         return result
     }()
 
+    /// ftfy's categories and UTF-8 clue classes of the scalars in one (``Mojibake/Category`` bits).
+    static let mojibakeClasses: [UInt32: UInt32] = {
+        var result: [UInt32: UInt32] = [:]
+        for line in lines(mojibakeClassData) {
+            let fields = line.split(separator: " ").compactMap { UInt32($0, radix: 16) }
+            if fields.count == 2 { result[fields[0]] = fields[1] }
+        }
+        return result
+    }()
+
+    /// The first scalar of each run of Python's `\w`, alternately in and out of it.
+    private static let wordFlips: [UInt32] = lines(wordData).compactMap { UInt32($0, radix: 16) }
+
+    /// Python's `re` `\w` for a `str`: `str.isalnum()` or `_`.
+    static func isWord(_ scalar: Unicode.Scalar) -> Bool {
+        // The number of flips at or below the scalar is odd inside a run.
+        var low = 0
+        var high = wordFlips.count
+        while low < high {
+            let middle = (low + high) / 2
+            if wordFlips[middle] <= scalar.value { low = middle + 1 } else { high = middle }
+        }
+        return low % 2 == 1
+    }
+
+    /// ftfy's ten single-byte encodings, in the order `fix_encoding` tries them.
+    static let charmaps: [Charmap] = lines(charmapData).compactMap { line in
+        let fields = line.split(separator: " ")
+        let scalars = fields.dropFirst().compactMap { UInt32($0, radix: 16).flatMap(Unicode.Scalar.init) }
+        guard let name = fields.first, scalars.count == 129, let substitute = scalars.last else { return nil }
+        return Charmap(name: String(name), high: Array(scalars.dropLast()), substitute: substitute)
+    }
+
     private static func lines(_ data: String) -> [Substring] {
         data.split(separator: "\n").map { $0.drop(while: { $0 == " " }) }
     }

@@ -4,15 +4,11 @@
 /// a pass runs, in this order: `unescape_html` (only while no piece so far has held a `<`),
 /// `fix_encoding`, `fix_c1_controls`, `fix_latin_ligatures`, `fix_character_width`,
 /// `uncurl_quotes`, `fix_line_breaks`, `fix_surrogates`, `remove_terminal_escapes`,
-/// `remove_control_chars` and NFC. All of them are reproduced except:
-///
-/// - `fix_encoding`, the mojibake repair (`cafÃ©` → `café`): it decides by ftfy's statistical
-///   "badness" heuristic and re-decodes in ten legacy encodings, too large to port. Text it would
-///   repair is tokenized as it is, so its ids differ from open_clip's; text it leaves alone (all
-///   ASCII text, and text without mojibake) is unaffected.
-/// - `fix_surrogates`, which has nothing to do: a Swift string cannot hold a surrogate.
+/// `remove_control_chars` and NFC. All of them are reproduced (`fix_encoding`, the mojibake
+/// repair, in ``Mojibake``) but `fix_surrogates`, which has nothing to do: a Swift string cannot
+/// hold a surrogate.
 extension CLIPTextCleaner {
-    /// ftfy's `fix_text` without `fix_encoding`.
+    /// ftfy's `fix_text`.
     static func ftfyFix(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var result: [Unicode.Scalar] = []
         result.reserveCapacity(text.count)
@@ -35,6 +31,7 @@ extension CLIPTextCleaner {
         while true {
             let original = text
             if unescape { text = ftfyUnescape(text) }
+            text = Mojibake.fixEncoding(text)
             text = text.map(c1Control)
             text = text.flatMap { latinLigatures[$0.value] ?? [$0] }
             text = text.flatMap { CLIPTables.width[$0.value] ?? [$0] }
@@ -49,7 +46,7 @@ extension CLIPTextCleaner {
 
     /// `fix_c1_controls`: a C1 control (U+0080–U+009F) read as the Windows-1252 byte it is,
     /// except the five bytes Windows-1252 leaves undefined.
-    private static func c1Control(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+    static func c1Control(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
         guard (0x80...0x9F).contains(scalar.value) else { return scalar }
         let windows1252: [UInt32] = [
             0x20AC, 0x81, 0x201A, 0x192, 0x201E, 0x2026, 0x2020, 0x2021, 0x2C6, 0x2030, 0x160, 0x2039, 0x152, 0x8D, 0x17D, 0x8F,

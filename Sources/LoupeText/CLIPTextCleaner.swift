@@ -1,8 +1,8 @@
 /// CLIP's text cleaning before its pre-tokenizer, as open_clip's `SimpleTokenizer` does it
 /// with `clean='lower'`: `whitespace_clean(basic_clean(text)).lower()`.
 ///
-/// 1. `basic_clean`: ftfy's `fix_text` (see ``CLIPTextCleaner`` + FTFY for the fixes reproduced:
-///    all but the mojibake repair), then Python's `html.unescape` twice (`&amp;amp;` → `&`),
+/// 1. `basic_clean`: ftfy's `fix_text` (every fix, the mojibake repair included: see
+///    `CLIPTextCleaner+FTFY.swift` and ``Mojibake``), then Python's `html.unescape` twice (`&amp;amp;` → `&`),
 ///    then whitespace stripped from both ends.
 /// 2. `whitespace_clean`: every run of whitespace becomes one space (Python's `str.split()`:
 ///    the scalars of `str.isspace()`, which include U+001C–U+001F and U+0085).
