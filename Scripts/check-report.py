@@ -38,7 +38,13 @@ and fails the file when:
    report, and to OUT-1.png, OUT-2.png, ... (one per report, in argument
    order) for several. It is saved whether or not the report passes, so CI
    can keep it as an artifact.
-4. console: a console.error/console.assert, an uncaught exception, or an
+4. probes: each heatmap that carries its values (`img.probed` with a grey
+   PNG in data-values between data-low and data-high) is scrolled into view
+   and the mouse is moved over it (Input.dispatchMouseEvent, a real pointer
+   event); the line under the map must then name the pixel under the pointer
+   and its value, as computed here from the PNG's bytes. A map whose values
+   the page's script never read, or a wrong pixel or value, fails the file.
+5. console: a console.error/console.assert, an uncaught exception, or an
    error-level browser log entry (this is where Content-Security-Policy
    violations and failed loads are reported: a report carrying
    `default-src 'none'; img-src data:` that trips its CSP tried to load
@@ -74,6 +80,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import select
 import shutil
 import signal
@@ -329,6 +336,18 @@ IMAGES_JS = r"""
 })()
 """
 
+PROBE_JS = r"""
+((index) => {
+  const map = document.querySelectorAll('img.probed')[index];
+  map.scrollIntoView({block: 'center'});
+  const box = map.getBoundingClientRect();
+  return {ready: map.dataset.ready === '1', values: map.dataset.values, low: parseFloat(map.dataset.low),
+          high: parseFloat(map.dataset.high), left: box.left, top: box.top, width: box.width, height: box.height};
+})"""
+
+PROBE_TEXT_JS = r"""
+((index) => document.querySelectorAll('img.probed')[index].parentNode.nextElementSibling.textContent)"""
+
 
 def page_url_key(url):
     """URL without fragment, for comparing a request with the page's own URL."""
@@ -464,6 +483,7 @@ class PageCheck:
                     broken += 1
         if len(images) < min_images:
             self.problems.append(f"only {len(images)} images, expected at least {min_images}")
+        self.check_probes(session)
 
         # Screenshot: 1280 wide, as tall as the page (capped).
         metrics = b.call("Page.getLayoutMetrics", session=session)
@@ -475,6 +495,44 @@ class PageCheck:
         self.pump(0.05)
         self.problems.extend(self.requests)
         return images, broken, shot, (width_px, height_px), small
+
+    def evaluate(self, session, expression):
+        result = self.browser.call("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                                   session=session)
+        if "exceptionDetails" in result:
+            raise CheckError("could not evaluate: " + short(result["exceptionDetails"].get("text", "")))
+        return result["result"]["value"]
+
+    def check_probes(self, session):
+        """Move the pointer over each probed heatmap and check the value line under it."""
+        count = self.evaluate(session, "document.querySelectorAll('img.probed').length")
+        self.probes_checked = 0
+        for index in range(count):
+            probe = None
+            for _ in range(50):  # the script reads each value grid once it has decoded
+                probe = self.evaluate(session, f"{PROBE_JS}({index})")
+                if probe["ready"]:
+                    break
+                self.pump(0.1)
+            if not probe["ready"]:
+                self.problems.append(f"heatmap {index}: the page never read its values (did the probe script run?)")
+                continue
+            width, _, rows = png_pixels(data_url_bytes(probe["values"])[1])
+            height = len(rows)
+            x = probe["left"] + probe["width"] * 0.37
+            y = probe["top"] + probe["height"] * 0.61
+            self.browser.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session=session)
+            self.pump(0.05)
+            text = self.evaluate(session, f"{PROBE_TEXT_JS}({index})")
+            px = min(width - 1, int((x - probe["left"]) / probe["width"] * width))
+            py = min(height - 1, int((y - probe["top"]) / probe["height"] * height))
+            value = probe["low"] + rows[py][px] * (probe["high"] - probe["low"]) / 255
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
+            if (len(numbers) < 3 or numbers[0] != px or numbers[1] != py
+                    or abs(numbers[2] - value) > 1e-3 * abs(value) + 1e-30):
+                self.problems.append(f"heatmap {index}: pointer at pixel ({px}, {py}) shows '{short(text)}', "
+                                     f"expected the value {value:.4g}")
+            self.probes_checked += 1
 
     def capture(self, session, height, scale):
         result = self.browser.call("Page.captureScreenshot", {
@@ -725,8 +783,8 @@ def check_file(path, args, deadline):
     if distinct < MIN_DISTINCT_COLOURS or std < MIN_STDDEV:
         colours = f"{distinct} distinct colour{'s' if distinct != 1 else ''}"
         problems.append(f"screenshot {w}x{h} is blank ({colours}, pixel standard deviation {std:.2f})")
-    summary = (f"{len(images) - broken} images decoded, {page.request_count} network requests, "
-               f"screenshot {w}x{h} non-blank")
+    summary = (f"{len(images) - broken} images decoded, {page.probes_checked} heatmap values probed, "
+               f"{page.request_count} network requests, screenshot {w}x{h} non-blank")
     return problems, summary
 
 

@@ -123,6 +123,24 @@ public struct Heatmap: Sendable, Equatable {
         return try RGBImage(width: width, height: height, pixels: pixels)
     }
 
+    /// The values as an 8-bit grey PNG, one pixel per value, for a page to read back under the cursor.
+    ///
+    /// A finite value is its position in ``dataExtent`` in 255 equal steps (rounded), a
+    /// non-finite one 0; nil when no value is finite. A page recovers `lower + byte × (upper − lower) / 255`, within half a step of the value.
+    ///
+    /// - Returns: the PNG and the extent its bytes span.
+    /// - Throws: ``ImageError/invalidHeatmap(_:)`` (see ``validate()``) and PNG encoding errors.
+    public func valueImage() throws -> (png: Data, range: ClosedRange<Float>)? {
+        try validate()
+        guard let extent = dataExtent else { return nil }
+        let span = extent.upperBound - extent.lowerBound
+        let bytes = values.map { value -> UInt8 in
+            guard value.isFinite, span > 0 else { return 0 }
+            return UInt8(min(max(((value - extent.lowerBound) / span * 255).rounded(), 0), 255))
+        }
+        return (try PNGEncoder().encode(width: width, height: height, format: .grey, pixels: bytes), extent)
+    }
+
     /// A horizontal colour bar, values rising linearly from the range's lower end on the left
     /// to its upper end on the right, through the same gamma as the map.
     ///

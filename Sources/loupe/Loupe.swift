@@ -4,7 +4,7 @@ import Logging
 import LoupeTensor
 
 @main
-struct Loupe: ParsableCommand {
+struct Loupe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loupe",
         abstract: "Look inside neural networks and publish what you find.",
@@ -16,17 +16,22 @@ struct Loupe: ParsableCommand {
             and each layout changed to get one.
             """,
         subcommands: [
-            Render.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self, Embed.self,
+            Render.self, Serve.self, Publish.self, Directives.self, Cache.self, Predict.self, Attribute.self, Features.self, Filters.self,
+            Embed.self,
             Concepts.self, Couple.self, Describe.self, Guide.self, CLIPCommand.self, Models.self,
             Bench.self, Parity.self,
         ]
     )
 
-    static func main() {
+    static func main() async {
         bootstrapLogging()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             exit(withError: code)
         } catch {

@@ -194,14 +194,8 @@ struct RenderSession {
     @discardableResult
     func render(notebook url: URL, displayPath: String, overrides: [NamedValue], to target: String) throws -> Bool {
         let start = ProcessInfo.processInfo.systemUptime
-        let rendering = try NotebookRendering(
-            notebook: url, displayPath: displayPath, overrides: overrides, cache: cache, fileHasher: hasher,
-            events: progress.handle)
-        for diagnostic in rendering.plan.diagnostics where diagnostic.severity == .warning {
-            progress.error("\(diagnostic)")
-        }
+        let rendering = try renderToMemory(notebook: url, displayPath: displayPath, overrides: overrides)
         try write(rendering.report, to: target)
-        reportFailures(rendering, displayPath: displayPath)
         let s = rendering.summary
         let elapsed = ProcessInfo.processInfo.systemUptime - start
         progress.finish(
@@ -209,6 +203,18 @@ struct RenderSession {
                 format: "wrote %@: %d cells ran, %d cached, %d failed, %d skipped in %.2f s",
                 target, s.ran, s.cached, s.failed, s.skipped, elapsed))
         return s.failed == 0 && s.skipped == 0
+    }
+
+    /// Runs the notebook and says what went wrong (warnings, failed cells), writing nothing.
+    func renderToMemory(notebook url: URL, displayPath: String, overrides: [NamedValue]) throws -> NotebookRendering {
+        let rendering = try NotebookRendering(
+            notebook: url, displayPath: displayPath, overrides: overrides, cache: cache, fileHasher: hasher,
+            events: progress.handle)
+        for diagnostic in rendering.plan.diagnostics where diagnostic.severity == .warning {
+            progress.error("\(diagnostic)")
+        }
+        reportFailures(rendering, displayPath: displayPath)
+        return rendering
     }
 
     func write(_ report: Report, to target: String) throws {
@@ -272,26 +278,11 @@ struct RenderSession {
 
     /// Re-renders whenever the notebook or a file it names changes; never returns.
     func watch(notebook url: URL, displayPath: String, overrides: [NamedValue], to target: String) throws {
-        func stamps() -> [String: Date] {
-            var files = [url]
-            if let text = try? String(contentsOf: url, encoding: .utf8),
-                let plan = try? Planner(overrides: overrides, fileHasher: hasher).plan(
-                    text, source: displayPath, baseDirectory: url.deletingLastPathComponent())
-            {
-                files += plan.inputFiles(baseDirectory: url.deletingLastPathComponent())
-            }
-            var result: [String: Date] = [:]
-            for file in files {
-                result[file.path] =
-                    (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? .distantPast
-            }
-            return result
-        }
         progress.finish("watching \(displayPath) and the files it names; Ctrl-C stops")
-        var last = stamps()
+        var last = modificationDates(notebook: url, displayPath: displayPath, overrides: overrides)
         while true {
             Thread.sleep(forTimeInterval: 0.5)
-            let now = stamps()
+            let now = modificationDates(notebook: url, displayPath: displayPath, overrides: overrides)
             guard now != last else { continue }
             last = now
             do {
@@ -300,5 +291,23 @@ struct RenderSession {
                 progress.error("loupe: \(error)")
             }
         }
+    }
+
+    /// When the notebook and each file its cells name were last modified (`distantPast` for a
+    /// file that is not there): a change in any is a reason to render again.
+    func modificationDates(notebook url: URL, displayPath: String, overrides: [NamedValue]) -> [String: Date] {
+        var files = [url]
+        if let text = try? String(contentsOf: url, encoding: .utf8),
+            let plan = try? Planner(overrides: overrides, fileHasher: hasher).plan(
+                text, source: displayPath, baseDirectory: url.deletingLastPathComponent())
+        {
+            files += plan.inputFiles(baseDirectory: url.deletingLastPathComponent())
+        }
+        var result: [String: Date] = [:]
+        for file in files {
+            result[file.path] =
+                (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? .distantPast
+        }
+        return result
     }
 }

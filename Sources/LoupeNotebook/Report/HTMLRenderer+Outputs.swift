@@ -76,7 +76,18 @@ extension HTMLRenderer {
         }
         let facts = Self.heatmapFacts(heatmap, rendered: rendered)
         var html = "<figure class=\"figure heatmap\">\n"
-        html += "\(imageTag(rendered.map, class: "map"))\n"
+        if let values = rendered.values, let extent = rendered.dataExtent {
+            // The value grid for the probe script (HTMLRenderer.probeScript), exact bounds in
+            // Swift's shortest round-trip form.
+            let map = rendered.map
+            html +=
+                "<div class=\"map-frame\"><img class=\"map probed\" src=\"\(dataURL(map.png))\" width=\"\(map.width)\" height=\"\(map.height)\""
+            html +=
+                " alt=\"\(escapeHTML(map.alt))\" data-values=\"\(dataURL(values))\" data-low=\"\(extent.lowerBound)\" data-high=\"\(extent.upperBound)\"></div>\n"
+            html += "<output class=\"probe\">\(Self.probeHint)</output>\n"
+        } else {
+            html += "\(imageTag(rendered.map, class: "map"))\n"
+        }
         html +=
             "<div class=\"colorbar\"><img class=\"bar\" src=\"\(dataURL(rendered.colorBar))\" width=\"256\" height=\"12\" alt=\"colour bar, \(heatmap.colorMap.rawValue)\">"
         html +=

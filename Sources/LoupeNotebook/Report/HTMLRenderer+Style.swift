@@ -36,6 +36,10 @@ extension HTMLRenderer {
         img { max-width: 100%; height: auto; }
         img.plot { display: block; image-rendering: auto; }
         img.map { display: block; width: 100%; max-width: 360px; image-rendering: pixelated; }
+        .map-frame { overflow: auto; max-width: 100%; }
+        img.map.probed { cursor: crosshair; }
+        img.map.zoomed { width: 300%; max-width: none; }
+        output.probe { display: block; font-size: .8rem; color: var(--muted); font-variant-numeric: tabular-nums; margin-top: .2rem; }
         .images .row { display: flex; flex-wrap: wrap; gap: .75rem; }
         .images .sub { margin: 0; flex: 1 1 160px; max-width: 280px; }
         .images .sub img { width: 100%; image-rendering: pixelated; }

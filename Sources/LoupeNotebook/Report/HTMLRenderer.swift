@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Renders a ``Report`` as one self-contained HTML page.
@@ -15,14 +16,124 @@ public struct HTMLRenderer: Sendable {
     /// inline style sheet (no scripts, frames, fonts, connections or remote images).
     public static let contentSecurityPolicy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
+    /// What `loupe serve` adds to a page it serves, or nil for a report as it is written to disk.
+    public let preview: Preview?
+
     /// A renderer.
-    public init() {}
+    ///
+    /// - Parameter preview: the live-preview additions, or nil (the default) for a report file.
+    public init(preview: Preview? = nil) {
+        self.preview = preview
+    }
+
+    /// What a page served by `loupe serve` has beyond the report: a small script (allowed by its
+    /// hash, the one script the page may run) that opens a WebSocket to the server it came from
+    /// (`connect-src 'self'`, no other connection) and reloads the page when a newer render is
+    /// ready; and, when the notebook no longer renders, the error above the last good report.
+    public struct Preview: Sendable, Equatable {
+        /// Which render of the notebook the page shows: the server sends the newest, the page
+        /// reloads when they differ.
+        public var version: Int
+        /// Why the notebook's newest version did not render (the file, line and message), if it did not.
+        public var error: String?
+
+        /// The additions for render `version`, with the error that stopped a newer one.
+        ///
+        /// - Parameters:
+        ///   - version: which render the page shows.
+        ///   - error: why a newer version did not render, or nil.
+        public init(version: Int, error: String? = nil) {
+            self.version = version
+            self.error = error
+        }
+
+        /// The script: connect to `/events`, say which version is shown, reload on a newer one,
+        /// and reconnect half a second after the server goes away.
+        public static let script = """
+            (function () {
+              var shown = document.querySelector('meta[name="loupe-preview"]').content;
+              function connect() {
+                var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/events");
+                socket.onopen = function () { socket.send("shown " + shown); };
+                socket.onmessage = function (event) { if (event.data !== shown) { location.reload(); } };
+                socket.onclose = function () { setTimeout(connect, 500); };
+              }
+              connect();
+            })();
+            """
+
+    }
+
+    /// The Content-Security-Policy of a page: ``contentSecurityPolicy``, plus each script the page
+    /// holds allowed by its SHA-256 (the heatmap probe, the preview's), plus connections to the
+    /// server the page came from for a preview.
+    ///
+    /// - Parameters:
+    ///   - probes: whether the page holds heatmaps with values to probe.
+    ///   - preview: whether it is a page `loupe serve` serves.
+    /// - Returns: the policy.
+    public static func contentSecurityPolicy(probes: Bool, preview: Bool) -> String {
+        let scripts = (probes ? [probeScript] : []) + (preview ? [Preview.script] : [])
+        guard !scripts.isEmpty else { return contentSecurityPolicy }
+        let hashes = scripts.map { "'sha256-\(Data(SHA256.hash(data: Data($0.utf8))).base64EncodedString())'" }
+        return contentSecurityPolicy + "; script-src " + hashes.joined(separator: " ") + (preview ? "; connect-src 'self'" : "")
+    }
+
+    /// What a heatmap's probe line says before the cursor is over the map.
+    static let probeHint = "Point at the map for the value under the cursor; click to zoom."
+
+    /// The heatmap probe: the pixel and value under the cursor, and click to zoom.
+    ///
+    /// For each map with a value grid (`data-values`, a grey PNG whose bytes are the values'
+    /// positions between `data-low` and `data-high` in 255 steps), the `output` after it shows
+    /// the pixel under the cursor, its value and half a step; a click zooms the map to 3×
+    /// (scroll inside its frame) and back. No network: the grid is a `data:` image.
+    public static let probeScript = """
+        (function () {
+          document.querySelectorAll("img.probed").forEach(function (map) {
+            var probe = map.parentNode.nextElementSibling;
+            var low = parseFloat(map.dataset.low), high = parseFloat(map.dataset.high);
+            var step = (high - low) / 255, grid = null, width = 0, height = 0;
+            var source = new Image();
+            source.onload = function () {
+              width = source.naturalWidth; height = source.naturalHeight;
+              var canvas = document.createElement("canvas");
+              canvas.width = width; canvas.height = height;
+              var context = canvas.getContext("2d");
+              context.drawImage(source, 0, 0);
+              grid = context.getImageData(0, 0, width, height).data;
+              map.dataset.ready = "1";
+            };
+            source.src = map.dataset.values;
+            var hint = probe.textContent;
+            map.addEventListener("mousemove", function (event) {
+              if (!grid) { return; }
+              var box = map.getBoundingClientRect();
+              var x = Math.min(width - 1, Math.max(0, Math.floor((event.clientX - box.left) / box.width * width)));
+              var y = Math.min(height - 1, Math.max(0, Math.floor((event.clientY - box.top) / box.height * height)));
+              var value = low + grid[4 * (y * width + x)] * step;
+              probe.textContent = "pixel (" + x + ", " + y + "): " + value.toPrecision(4) + " ± " + (step / 2).toPrecision(2);
+            });
+            map.addEventListener("mouseleave", function () { probe.textContent = hint; });
+            map.addEventListener("click", function () { map.classList.toggle("zoomed"); });
+          });
+        })();
+        """
 
     /// The report as an HTML document (UTF-8 text).
     ///
     /// A heatmap that cannot be drawn (wrong value count, bad range) becomes an error box in its
     /// cell; the rest of the report still renders.
     public func render(_ report: Report) -> String {
+        renderPage(report).html
+    }
+
+    /// The report as an HTML document and the Content-Security-Policy it carries (for a server
+    /// to send as a header too).
+    ///
+    /// - Parameter report: the report.
+    /// - Returns: the document and its policy.
+    public func renderPage(_ report: Report) -> (html: String, contentSecurityPolicy: String) {
         var anchors = HeadingAnchors()
         for cell in report.cells { anchors.reserve(cell.anchor) }
         var toc: [TOCEntry] = []
@@ -30,14 +141,16 @@ public struct HTMLRenderer: Sendable {
         for cell in report.cells {
             body += renderCell(cell, anchors: &anchors, toc: &toc)
         }
+        let probes = body.contains("class=\"map probed\"")
+        let policy = Self.contentSecurityPolicy(probes: probes, preview: preview != nil)
 
         var html = """
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta http-equiv="Content-Security-Policy" content="\(policy)">
+            \(preview.map { "<meta name=\"loupe-preview\" content=\"\($0.version)\">\n" } ?? "")<meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="generator" content="Loupe \(escapeHTML(report.provenance.loupeVersion))">
             <title>\(escapeHTML(report.title))</title>
             <style>
@@ -56,11 +169,19 @@ public struct HTMLRenderer: Sendable {
             html += "<p class=\"description\">\(escapeHTML(description))</p>\n"
         }
         html += "</header>\n"
+        if let error = preview?.error {
+            html +=
+                "<div class=\"error preview-error\" role=\"alert\"><strong>The notebook did not render; below is the last version that did.</strong>\n"
+            html += "\(escapeHTML(error))</div>\n"
+        }
         html += renderTOC(toc)
         html += body
         html += renderProvenance(report.provenance)
-        html += "</main>\n</body>\n</html>\n"
-        return html
+        html += "</main>\n"
+        if probes { html += "<script>\(Self.probeScript)</script>\n" }
+        if preview != nil { html += "<script>\(Preview.script)</script>\n" }
+        html += "</body>\n</html>\n"
+        return (html, policy)
     }
 
     private func renderTOC(_ entries: [TOCEntry]) -> String {

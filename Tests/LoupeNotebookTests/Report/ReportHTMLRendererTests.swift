@@ -31,17 +31,24 @@ import Testing
             #expect(!html.contains("\"//"))
             #expect(!html.contains("@import"))
             #expect(!html.contains("<link"))
-            #expect(!html.contains("<script"))
+            // The only script is the heatmap probe, allowed by its hash.
+            #expect(
+                html.components(separatedBy: "<script").count - 1 == html.components(
+                    separatedBy: "<script>\(HTMLRenderer.probeScript)</script>"
+                ).count - 1)
         }
     }
 
     @Test func contentSecurityPolicyFollowsTheCharset() throws {
+        // The sample has heatmaps, so its policy allows the probe script by its hash, and nothing else.
         let html = HTMLRenderer().render(try ReportSampleData.small())
+        let policy = HTMLRenderer.contentSecurityPolicy(probes: true, preview: false)
+        #expect(policy.hasPrefix("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-"))
         #expect(
             html.contains(
                 """
                 <meta charset="utf-8">
-                <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+                <meta http-equiv="Content-Security-Policy" content="\(policy)">
 
                 """))
         #expect(html.components(separatedBy: "Content-Security-Policy").count == 2)
