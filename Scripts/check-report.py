@@ -38,11 +38,12 @@ and fails the file when:
    report, and to OUT-1.png, OUT-2.png, ... (one per report, in argument
    order) for several. It is saved whether or not the report passes, so CI
    can keep it as an artifact.
-4. probes: each heatmap that carries its values (`img.probed` with a grey
-   PNG in data-values between data-low and data-high) is scrolled into view
+4. probes: each picture that carries its values (heatmaps and feature-map
+   tiles: `img.probed` with a grey PNG in data-values between data-low and
+   data-high, and a data-label such as "channel 12") is scrolled into view
    and the mouse is moved over it (Input.dispatchMouseEvent, a real pointer
-   event); the line under the map must then name the pixel under the pointer
-   and its value, as computed here from the PNG's bytes. A map whose values
+   event); the line of its figure must then name the label, the pixel under
+   the pointer and its value, as computed here from the PNG's bytes. A map whose values
    the page's script never read, or a wrong pixel or value, fails the file.
 5. console: a console.error/console.assert, an uncaught exception, or an
    error-level browser log entry (this is where Content-Security-Policy
@@ -342,11 +343,12 @@ PROBE_JS = r"""
   map.scrollIntoView({block: 'center'});
   const box = map.getBoundingClientRect();
   return {ready: map.dataset.ready === '1', values: map.dataset.values, low: parseFloat(map.dataset.low),
+          label: map.dataset.label || null,
           high: parseFloat(map.dataset.high), left: box.left, top: box.top, width: box.width, height: box.height};
 })"""
 
 PROBE_TEXT_JS = r"""
-((index) => document.querySelectorAll('img.probed')[index].parentNode.nextElementSibling.textContent)"""
+((index) => document.querySelectorAll('img.probed')[index].closest('figure').querySelector('output.probe').textContent)"""
 
 
 def page_url_key(url):
@@ -515,23 +517,36 @@ class PageCheck:
                     break
                 self.pump(0.1)
             if not probe["ready"]:
-                self.problems.append(f"heatmap {index}: the page never read its values (did the probe script run?)")
+                self.problems.append(f"probed picture {index}: the page never read its values (did the probe script run?)")
                 continue
             width, _, rows = png_pixels(data_url_bytes(probe["values"])[1])
             height = len(rows)
-            x = probe["left"] + probe["width"] * 0.37
-            y = probe["top"] + probe["height"] * 0.61
+            # Integer viewport coordinates, as the page's pointer events see them. The pointer first
+            # leaves the picture (so that the move onto it is an event even where the last picture
+            # sat at the same place) and the box is measured after that, then again after the move:
+            # a page that moves under the pointer fails.
+            self.browser.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0}, session=session)
+            self.pump(0.05)
+            probe = self.evaluate(session, f"{PROBE_JS}({index})")
+            x = math.floor(probe["left"] + probe["width"] * 0.37)
+            y = math.floor(probe["top"] + probe["height"] * 0.61)
             self.browser.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session=session)
             self.pump(0.05)
             text = self.evaluate(session, f"{PROBE_TEXT_JS}({index})")
-            px = min(width - 1, int((x - probe["left"]) / probe["width"] * width))
-            py = min(height - 1, int((y - probe["top"]) / probe["height"] * height))
+            moved = self.evaluate(session, f"{PROBE_JS}({index})")
+            if abs(moved["top"] - probe["top"]) >= 0.5 or abs(moved["left"] - probe["left"]) >= 0.5:
+                self.problems.append(f"probed picture {index}: the page moved under the pointer "
+                                     f"(top {probe['top']:.2f} -> {moved['top']:.2f})")
+            # The script's own arithmetic: floor((clientX - box.left) / box.width * width).
+            px = min(width - 1, max(0, math.floor((x - probe["left"]) / probe["width"] * width)))
+            py = min(height - 1, max(0, math.floor((y - probe["top"]) / probe["height"] * height)))
             value = probe["low"] + rows[py][px] * (probe["high"] - probe["low"]) / 255
-            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
-            if (len(numbers) < 3 or numbers[0] != px or numbers[1] != py
-                    or abs(numbers[2] - value) > 1e-3 * abs(value) + 1e-30):
-                self.problems.append(f"heatmap {index}: pointer at pixel ({px}, {py}) shows '{short(text)}', "
-                                     f"expected the value {value:.4g}")
+            shown = re.search(r"pixel \((\d+), (\d+)\): (\S+) ±", text)
+            label_ok = probe["label"] is None or text.startswith(probe["label"] + " · ")
+            if (not shown or not label_ok or int(shown[1]) != px or int(shown[2]) != py
+                    or abs(float(shown[3]) - value) > 1e-3 * abs(value) + 1e-30):
+                self.problems.append(f"probed picture {index}: pointer at pixel ({px}, {py}) shows '{short(text)}', "
+                                     f"expected {probe['label'] or 'no label'} and the value {value:.4g}")
             self.probes_checked += 1
 
     def capture(self, session, height, scale):
@@ -783,7 +798,7 @@ def check_file(path, args, deadline):
     if distinct < MIN_DISTINCT_COLOURS or std < MIN_STDDEV:
         colours = f"{distinct} distinct colour{'s' if distinct != 1 else ''}"
         problems.append(f"screenshot {w}x{h} is blank ({colours}, pixel standard deviation {std:.2f})")
-    summary = (f"{len(images) - broken} images decoded, {page.probes_checked} heatmap values probed, "
+    summary = (f"{len(images) - broken} images decoded, {page.probes_checked} probed pictures checked, "
                f"{page.request_count} network requests, screenshot {w}x{h} non-blank")
     return problems, summary
 

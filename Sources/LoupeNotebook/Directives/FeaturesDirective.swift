@@ -119,10 +119,12 @@ struct FeaturesDirective: Directive {
             let heatmap = Heatmap(
                 values: enlarged, width: map.width * factor, height: map.height * factor, colorMap: colorMap, range: shown)
             colorBar = try colorBar ?? heatmap.colorBar().pngData()
+            // The page says the channel, pixel and activation under the cursor, from the map's own grid.
+            let values = try ValueGrid(Heatmap(values: map.values, width: map.width, height: map.height), label: "channel \(map.channel)")
             tiles.append(
                 TileGrid.tile(
                     png: try heatmap.colored().pngData(), width: heatmap.width, height: heatmap.height, caption: label,
-                    alt: "\(features.caption) \(label)"))
+                    alt: "\(features.caption) \(label)", values: values))
         }
         var outputs = TileGrid.rows(tiles, columns: columns, caption: "")
         if let colorBar {

@@ -108,13 +108,18 @@ extension Table: Codable {
     }
 }
 
-/// An image is `{"png": …, "width": …, "height": …, "caption": …, "alt": …}`.
+/// An image is `{"png": …, "width": …, "height": …, "caption": …, "alt": …}`, and `"values":
+/// {"png": …, "low": …, "high": …, "label": …}` when it carries a ``ValueGrid``.
 ///
 /// `png` is `Data`, which `JSONEncoder` writes as base64 by default; the bytes are stored as
 /// they are, not re-encoded.
 extension ImageOutput: Codable {
     enum CodingKeys: String, CodingKey {
-        case png, width, height, caption, alt
+        case png, width, height, caption, alt, values
+    }
+
+    enum GridKeys: String, CodingKey {
+        case png, low, high, label
     }
 
     /// Decodes an image written by ``encode(to:)``.
@@ -122,16 +127,28 @@ extension ImageOutput: Codable {
     /// - Throws: `DecodingError` for a missing key, a value of the wrong type or invalid base64.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        var values: ValueGrid?
+        if container.contains(.values) {
+            let grid = try container.nestedContainer(keyedBy: GridKeys.self, forKey: .values)
+            let (low, high) = (try grid.decode(Float.self, forKey: .low), try grid.decode(Float.self, forKey: .high))
+            guard low <= high else {
+                throw DecodingError.dataCorruptedError(forKey: .high, in: grid, debugDescription: "a value grid's high is below its low")
+            }
+            values = ValueGrid(
+                png: try grid.decode(Data.self, forKey: .png), range: low...high,
+                label: try grid.decodeIfPresent(String.self, forKey: .label))
+        }
         self.init(
             png: try container.decode(Data.self, forKey: .png),
             width: try container.decode(Int.self, forKey: .width),
             height: try container.decode(Int.self, forKey: .height),
             caption: try container.decode(String.self, forKey: .caption),
-            alt: try container.decode(String.self, forKey: .alt)
+            alt: try container.decode(String.self, forKey: .alt),
+            values: values
         )
     }
 
-    /// Encodes the PNG bytes, size, caption and alternative text.
+    /// Encodes the PNG bytes, size, caption, alternative text and value grid.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(png, forKey: .png)
@@ -139,5 +156,12 @@ extension ImageOutput: Codable {
         try container.encode(height, forKey: .height)
         try container.encode(caption, forKey: .caption)
         try container.encode(alt, forKey: .alt)
+        if let values {
+            var grid = container.nestedContainer(keyedBy: GridKeys.self, forKey: .values)
+            try grid.encode(values.png, forKey: .png)
+            try grid.encode(values.range.lowerBound, forKey: .low)
+            try grid.encode(values.range.upperBound, forKey: .high)
+            try grid.encodeIfPresent(values.label, forKey: .label)
+        }
     }
 }

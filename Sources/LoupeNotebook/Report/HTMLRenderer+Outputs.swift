@@ -13,12 +13,12 @@ extension HTMLRenderer {
             return renderTable(table)
         case let .image(image):
             return
-                "<figure class=\"figure image\">\n\(imageTag(image, class: "plot"))\n<figcaption>\(escapeHTML(image.caption))</figcaption>\n</figure>\n"
+                "<figure class=\"figure image\">\n\(imageTag(image, class: "plot"))\n<figcaption>\(escapeHTML(image.caption))</figcaption>\(probeLine(image, hint: ""))\n</figure>\n"
         case let .images(images, caption):
             var html = "<figure class=\"figure images\">\n<div class=\"row\">\n"
             for image in images {
                 html +=
-                    "<figure class=\"sub\">\(imageTag(image, class: "plot"))<figcaption>\(escapeHTML(image.caption))</figcaption></figure>\n"
+                    "<figure class=\"sub\">\(imageTag(image, class: "plot"))<figcaption>\(escapeHTML(image.caption))</figcaption>\(probeLine(image, hint: ""))</figure>\n"
             }
             html += "</div>\n<figcaption>\(escapeHTML(caption))</figcaption>\n</figure>\n"
             return html
@@ -47,8 +47,23 @@ extension HTMLRenderer {
         return html
     }
 
+    /// The `<img>`; with a value grid, marked `probed` and carrying it for the probe script
+    /// (``HTMLRenderer/probeScript``): the grid as a `data:` PNG, its extent in Swift's shortest
+    /// round-trip form, and its label.
     private func imageTag(_ image: ImageOutput, class className: String) -> String {
-        "<img class=\"\(className)\" src=\"\(dataURL(image.png))\" width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(escapeHTML(image.alt))\">"
+        var tag = "<img class=\"\(className)\(image.values == nil ? "" : " probed")\" src=\"\(dataURL(image.png))\""
+        tag += " width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(escapeHTML(image.alt))\""
+        if let grid = image.values {
+            tag += " data-values=\"\(dataURL(grid.png))\" data-low=\"\(grid.range.lowerBound)\" data-high=\"\(grid.range.upperBound)\""
+            if let label = grid.label { tag += " data-label=\"\(escapeHTML(label))\"" }
+        }
+        return tag + ">"
+    }
+
+    /// The line the probe script writes the value under the cursor into, for an image with a
+    /// value grid; nothing for one without.
+    private func probeLine(_ image: ImageOutput, hint: String) -> String {
+        image.values == nil ? "" : "<output class=\"probe\">\(escapeHTML(hint))</output>"
     }
 
     private func dataURL(_ png: Data) -> String {
@@ -76,17 +91,12 @@ extension HTMLRenderer {
         }
         let facts = Self.heatmapFacts(heatmap, rendered: rendered)
         var html = "<figure class=\"figure heatmap\">\n"
-        if let values = rendered.values, let extent = rendered.dataExtent {
-            // The value grid for the probe script (HTMLRenderer.probeScript), exact bounds in
-            // Swift's shortest round-trip form.
-            let map = rendered.map
-            html +=
-                "<div class=\"map-frame\"><img class=\"map probed\" src=\"\(dataURL(map.png))\" width=\"\(map.width)\" height=\"\(map.height)\""
-            html +=
-                " alt=\"\(escapeHTML(map.alt))\" data-values=\"\(dataURL(values))\" data-low=\"\(extent.lowerBound)\" data-high=\"\(extent.upperBound)\"></div>\n"
-            html += "<output class=\"probe\">\(Self.probeHint)</output>\n"
+        var map = rendered.map
+        map.values = rendered.values
+        if map.values != nil {
+            html += "<div class=\"map-frame\">\(imageTag(map, class: "map"))</div>\n\(probeLine(map, hint: Self.probeHint))\n"
         } else {
-            html += "\(imageTag(rendered.map, class: "map"))\n"
+            html += "\(imageTag(map, class: "map"))\n"
         }
         html +=
             "<div class=\"colorbar\"><img class=\"bar\" src=\"\(dataURL(rendered.colorBar))\" width=\"256\" height=\"12\" alt=\"colour bar, \(heatmap.colorMap.rawValue)\">"

@@ -37,9 +37,13 @@ extension HTMLRenderer {
         img.plot { display: block; image-rendering: auto; }
         img.map { display: block; width: 100%; max-width: 360px; image-rendering: pixelated; }
         .map-frame { overflow: auto; max-width: 100%; }
-        img.map.probed { cursor: crosshair; }
+        img.probed { cursor: crosshair; }
+        img.map.zoomed { cursor: zoom-out; }
         img.map.zoomed { width: 300%; max-width: none; }
-        output.probe { display: block; font-size: .8rem; color: var(--muted); font-variant-numeric: tabular-nums; margin-top: .2rem; }
+        output.probe { display: block; height: 1.4em; margin-top: .2rem; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; font-size: .8rem; color: var(--muted); font-variant-numeric: tabular-nums; }
+        .sub { position: relative; }
+        .sub output.probe { position: absolute; top: 0; left: 0; margin: 0; padding: .1rem .3rem; max-width: 100%; height: auto; white-space: normal; font-size: .7rem; line-height: 1.25; background: rgba(255, 255, 255, .9); color: var(--fg); pointer-events: none; }
+        .sub output.probe:empty { display: none; }
         .images .row { display: flex; flex-wrap: wrap; gap: .75rem; }
         .images .sub { margin: 0; flex: 1 1 160px; max-width: 280px; }
         .images .sub img { width: 100%; image-rendering: pixelated; }

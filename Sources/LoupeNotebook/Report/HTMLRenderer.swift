@@ -80,18 +80,21 @@ public struct HTMLRenderer: Sendable {
     }
 
     /// What a heatmap's probe line says before the cursor is over the map.
-    static let probeHint = "Point at the map for the value under the cursor; click to zoom."
+    static let probeHint = "Point at the map for values; click to zoom."
 
-    /// The heatmap probe: the pixel and value under the cursor, and click to zoom.
+    /// The probe: the channel, pixel and value under the cursor, and click to zoom a heatmap.
     ///
-    /// For each map with a value grid (`data-values`, a grey PNG whose bytes are the values'
-    /// positions between `data-low` and `data-high` in 255 steps), the `output` after it shows
-    /// the pixel under the cursor, its value and half a step; a click zooms the map to 3×
-    /// (scroll inside its frame) and back. No network: the grid is a `data:` image.
+    /// For each picture with a value grid (`img.probed`: `data-values`, a grey PNG whose bytes
+    /// are the values' positions between `data-low` and `data-high` in 255 steps, and an
+    /// optional `data-label` such as `channel 12`), the `output.probe` of its figure shows the
+    /// label, the pixel of the grid under the cursor, its value and half a step; a click zooms a
+    /// heatmap (`img.map`) to 3× (scroll inside its frame) and back. No network: the grid is a
+    /// `data:` image.
     public static let probeScript = """
         (function () {
           document.querySelectorAll("img.probed").forEach(function (map) {
-            var probe = map.parentNode.nextElementSibling;
+            var probe = map.closest("figure").querySelector("output.probe");
+            var label = map.dataset.label ? map.dataset.label + " · " : "";
             var low = parseFloat(map.dataset.low), high = parseFloat(map.dataset.high);
             var step = (high - low) / 255, grid = null, width = 0, height = 0;
             var source = new Image();
@@ -112,10 +115,12 @@ public struct HTMLRenderer: Sendable {
               var x = Math.min(width - 1, Math.max(0, Math.floor((event.clientX - box.left) / box.width * width)));
               var y = Math.min(height - 1, Math.max(0, Math.floor((event.clientY - box.top) / box.height * height)));
               var value = low + grid[4 * (y * width + x)] * step;
-              probe.textContent = "pixel (" + x + ", " + y + "): " + value.toPrecision(4) + " ± " + (step / 2).toPrecision(2);
+              probe.textContent = label + "pixel (" + x + ", " + y + "): " + value.toPrecision(4) + " ± " + (step / 2).toPrecision(2);
             });
             map.addEventListener("mouseleave", function () { probe.textContent = hint; });
-            map.addEventListener("click", function () { map.classList.toggle("zoomed"); });
+            if (map.classList.contains("map")) {
+              map.addEventListener("click", function () { map.classList.toggle("zoomed"); });
+            }
           });
         })();
         """
@@ -141,7 +146,8 @@ public struct HTMLRenderer: Sendable {
         for cell in report.cells {
             body += renderCell(cell, anchors: &anchors, toc: &toc)
         }
-        let probes = body.contains("class=\"map probed\"")
+        // User text cannot hold this attribute: quotes in it are escaped.
+        let probes = body.contains(" data-values=\"data:")
         let policy = Self.contentSecurityPolicy(probes: probes, preview: preview != nil)
 
         var html = """

@@ -50,7 +50,7 @@ public struct HeatmapFigure: Sendable, Equatable {
         let map = try heatmap.colored(over: underlay, opacity: opacity)
         return RenderedHeatmap(
             map: try ImageOutput(map, caption: caption, alt: caption), colorBar: try heatmap.colorBar().pngData(),
-            range: try heatmap.shownRange(), dataExtent: heatmap.dataExtent, values: try heatmap.valueImage()?.png)
+            range: try heatmap.shownRange(), dataExtent: heatmap.dataExtent, values: try ValueGrid(heatmap))
     }
 }
 
@@ -65,10 +65,8 @@ public struct RenderedHeatmap: Sendable, Equatable {
     public var range: ClosedRange<Float>
     /// The smallest and largest finite values in the data (`nil` when there are none).
     public var dataExtent: ClosedRange<Float>?
-    /// The values as a grey PNG, each its position in ``dataExtent`` in 255 steps
-    /// (`Heatmap.valueImage()`), for the page to show the value under the cursor; `nil` when
-    /// no value is finite.
-    public var values: Data?
+    /// The values, for the page to show the value under the cursor; `nil` when no value is finite.
+    public var values: ValueGrid?
     /// The label at the colour bar's left end (the range's lower end).
     public var lowerLabel: String { formatValue(range.lowerBound) }
     /// The label at the colour bar's right end (the range's upper end).

@@ -10,9 +10,9 @@ enum TileGrid {
     /// How a tile's alt text starts; `HTMLRenderer.styleSheet` keys its tile rules on it.
     static let altPrefix = "tile: "
 
-    /// A tile with its caption; `alt` gets ``altPrefix``.
-    static func tile(png: Data, width: Int, height: Int, caption: String, alt: String) -> ImageOutput {
-        ImageOutput(png: png, width: width, height: height, caption: caption, alt: altPrefix + alt)
+    /// A tile with its caption, and the values it shows when it has them; `alt` gets ``altPrefix``.
+    static func tile(png: Data, width: Int, height: Int, caption: String, alt: String, values: ValueGrid? = nil) -> ImageOutput {
+        ImageOutput(png: png, width: width, height: height, caption: caption, alt: altPrefix + alt, values: values)
     }
 
     /// The rows: `tiles` in groups of `columns`, starting a new row at every index in

@@ -161,7 +161,21 @@ import Testing
                 #expect(first.pixel(x: x, y: y) == ColorMap.viridis.rgb((value - low) / (high - low)), "(\(x), \(y))")
             }
         }
+        // Each map carries its own activations for the page's probe: the channel, and every value
+        // within half of 1/255 of the map's extent.
+        let grid = try #require(maps[0].values)
+        #expect(grid.label == "channel \(top[0].channel)")
+        #expect(grid.range == top[0].minimum...top[0].maximum)
+        let bytes = try decode(ImageOutput(png: grid.png, width: 112, height: 112, caption: "", alt: ""))
+        let step = (grid.range.upperBound - grid.range.lowerBound) / 255
+        for y in stride(from: 0, to: 112, by: 9) {
+            for x in stride(from: 0, to: 112, by: 11) {
+                let shown = grid.range.lowerBound + Float(bytes.pixel(x: x, y: y).x) * step
+                #expect(abs(shown - top[0].values[y * 112 + x]) <= step / 2 * 1.001, "(\(x), \(y))")
+            }
+        }
         let bar = try #require(rows.last)
+        #expect(bar.images.first?.values == nil, "the colour bar has no values to probe")
         #expect(bar.images.first?.caption == "viridis: \(formatValue(low)) (left) to \(formatValue(high)) (right), shared by every map")
         #expect((bar.images.first?.width, bar.images.first?.height) == (256, 12))
         #expect(bar.caption.hasPrefix("Feature maps of _conv_stem (Conv2d(3, 32"))

@@ -24,6 +24,23 @@ import Testing
         #expect(HTMLRenderer().render(decoded) == HTMLRenderer().render(report))
     }
 
+    /// A feature-map tile keeps its value grid through the cell cache, and a grid whose range is
+    /// reversed is refused.
+    @Test func valueGridsRoundTrip() throws {
+        let grid = try #require(try ValueGrid(Heatmap(values: [-1, 0.5, 2, 3], width: 2, height: 2), label: "channel <7>"))
+        let tile = ImageOutput(png: Data([1, 2, 3]), width: 2, height: 2, caption: "c", alt: "a", values: grid)
+        #expect(try roundTrip(tile) == tile)
+        #expect(try roundTrip(ImageOutput(png: Data([1]), width: 1, height: 1, caption: "c", alt: "a")).values == nil)
+        let html = HTMLRenderer().render(
+            Report(
+                title: "t", cells: [CellResult(id: "f", source: "", outputs: [.images([tile], caption: "")])],
+                provenance: Provenance(loupeVersion: "v")))
+        #expect(html.contains("data-low=\"-1.0\" data-high=\"3.0\" data-label=\"channel &lt;7&gt;\""), "the label is escaped")
+        #expect(html.contains("<output class=\"probe\"></output>") && html.contains("<script>\(HTMLRenderer.probeScript)</script>"))
+        let reversed = #"{"alt":"a","caption":"c","height":1,"png":"AQ==","values":{"high":0,"low":1,"png":"AQ=="},"width":1}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ImageOutput.self, from: Data(reversed.utf8)) }
+    }
+
     @Test func hostileReportRoundTrips() throws {
         let report = try ReportSampleData.hostileReport()
         #expect(try roundTrip(report) == report)
