@@ -217,6 +217,10 @@ def torch_child(args):
     with torch.no_grad():
         out["image_b1"], out["image_b1_all"] = timed_median(lambda: model.encode_image(one), 2, 5)
         out["image_b32"], out["image_b32_all"] = timed_median(lambda: model.encode_image(many), 1, 3)
+        if args.images_only:
+            out["peak_rss_mib"] = peak_rss_mib()
+            print(json.dumps(out))
+            return
 
         def embed(rows):
             return torch.cat([model.encode_text(rows[i:i + TEXT_BATCH]) for i in range(0, rows.shape[0], TEXT_BATCH)])
@@ -403,9 +407,9 @@ def machine():
     return info
 
 
-def loupe_round(loupe, weights, activation, templates):
+def loupe_round(loupe, weights, activation, templates, images_only=False):
     command = [loupe, "bench", "clip", "--weights", weights, "--activation", activation, "--templates", str(templates),
-               "--batch", str(TEXT_BATCH), "--json"]
+               "--batch", str(TEXT_BATCH), "--json"] + (["--no-text"] if images_only else [])
     result, error = child_json(command, "loupe bench clip")
     if result is None:
         return None, error
@@ -439,6 +443,7 @@ def main():
     p.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads (default: leave torch's default)")
     p.add_argument("--json", metavar="OUT")
     p.add_argument("--models", default="ViT-B/32,RN50", help="comma-separated: ViT-B/32, RN50")
+    p.add_argument("--images-only", action="store_true", help="time the image towers only (no prompts, no text export)")
     p.add_argument("--skip-padded", action="store_true",
                    help="skip open_clip's 77-token text pass (and ONNX Runtime's text), which dominate at 80 templates")
     p.add_argument("--child", choices=["torch", "onnxruntime"], help=argparse.SUPPRESS)
@@ -487,7 +492,7 @@ def main():
         ids_path = os.path.join(WORK, f"ids-{config}-{args.templates}.npy")
         loupe_rounds, torch_rounds, ort_rounds = [], [], []
         for turn in range(args.rounds):
-            result, error = loupe_round(args.loupe, weights, activation, args.templates)
+            result, error = loupe_round(args.loupe, weights, activation, args.templates, args.images_only)
             loupe_rounds.append(result)
             if error:
                 errors.append(f"{label} round {turn + 1}: {error}")
@@ -497,13 +502,16 @@ def main():
                 command += ["--torch-threads", str(args.torch_threads)]
             if args.skip_padded:
                 command.append("--skip-padded")
+            if args.images_only:
+                command.append("--images-only")
             result, error = child_json(command, "PyTorch child")
             torch_rounds.append(result)
             if error:
                 errors.append(f"{label} round {turn + 1}: {error}")
-            if onnx[0] and os.path.exists(ids_path):
+            if onnx[0] and (os.path.exists(ids_path) or args.images_only):
                 command = [sys.executable, os.path.abspath(__file__), "--child", "onnxruntime", "--onnx-image", onnx[0],
-                           "--ids", ids_path] + (["--onnx-text", onnx[1]] if onnx[1] and not args.skip_padded else [])
+                           "--ids", ids_path] + (["--onnx-text", onnx[1]] if onnx[1] and not (args.skip_padded or args.images_only)
+                                                 else [])
                 result, error = child_json(command, "ONNX Runtime child")
                 ort_rounds.append(result)
                 if error:

@@ -29,7 +29,7 @@ public enum CLIPBenchmark {
     }
 
     /// Loads the CLIP at `weights`, times images at batch 1 and 32 (random inputs, seeded) and
-    /// the embedding of every label in every template.
+    /// the embedding of every label in every template (none when `labels` is empty).
     ///
     /// - Parameters:
     ///   - weights: the checkpoint.
@@ -53,13 +53,16 @@ public enum CLIPBenchmark {
         let single = try Timing.median(warmup: 2, minimumRepetitions: 5, budget: 1) { _ = try model.imageEmbeddings(one) }
         let batch = try Timing.median(warmup: 1, minimumRepetitions: 3, budget: 1) { _ = try model.imageEmbeddings(many) }
         let prompts = labels.flatMap { label in templates.map { $0.sentences([label])[0] } }
-        // Kernels for the text tower are made on a first, small pass.
-        _ = try model.textEmbeddings(prompts.prefix(textBatch).map { tokenizer.encode($0).ids }, batchSize: textBatch)
-        start = Timing.now()
-        let rows = prompts.map { tokenizer.encode($0).ids }
-        let tokenize = Timing.now() - start
-        _ = try model.textEmbeddings(rows, batchSize: textBatch)
-        let text = Timing.now() - start
+        var (rows, tokenize, text) = ([[Int]](), 0.0, 0.0)
+        if !prompts.isEmpty {
+            // Kernels for the text tower are made on a first, small pass.
+            _ = try model.textEmbeddings(prompts.prefix(textBatch).map { tokenizer.encode($0).ids }, batchSize: textBatch)
+            start = Timing.now()
+            rows = prompts.map { tokenizer.encode($0).ids }
+            tokenize = Timing.now() - start
+            _ = try model.textEmbeddings(rows, batchSize: textBatch)
+            text = Timing.now() - start
+        }
         return Result(
             variant: model.configuration.variantName, load_seconds: load, image_batch1_seconds: single, image_batch32_seconds: batch,
             prompts: prompts.count, prompt_tokens: rows.reduce(0) { $0 + $1.count }, text_seconds: text, tokenize_seconds: tokenize,

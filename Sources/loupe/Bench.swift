@@ -26,6 +26,9 @@ extension Bench {
         @Option(help: "Prompts per forward pass.")
         var batch = 256
 
+        @Flag(help: "Time the image tower only (no prompts).")
+        var noText = false
+
         @Flag(help: "Print one JSON object instead of a line.")
         var json = false
 
@@ -39,7 +42,7 @@ extension Bench {
                 let prompts = try ZeroShotPrompts.pretrained { FileHandle.standardError.write(Data("loupe: \($0)\n".utf8)) }
                 let result = try CLIPBenchmark.run(
                     weights: URL(fileURLWithPath: ((model.weights ?? "") as NSString).expandingTildeInPath), activation: model.activation,
-                    labels: prompts.classNames, templates: templates == 80 ? prompts.templates : prompts.simpleTemplates,
+                    labels: noText ? [] : prompts.classNames, templates: templates == 80 ? prompts.templates : prompts.simpleTemplates,
                     textBatch: batch)
                 if json { return try printJSON(result) }
                 print(
