@@ -548,7 +548,8 @@ def ratio(a, b):
 
 def report(rows, args, info, errors):
     threads = args.torch_threads or info["torch_default_threads"]
-    print(f"\nCLIP, {args.templates} templates x 1,000 classes, text batches of {TEXT_BATCH}; medians of {args.rounds} "
+    workload = "image towers only" if args.images_only else f"{args.templates} templates x 1,000 classes, text batches of {TEXT_BATCH}"
+    print(f"\nCLIP, {workload}; medians of {args.rounds} "
           f"alternating round(s); PyTorch with {threads} thread(s); ratio = Loupe / other (goal: <= 0.70 against PyTorch)")
     if threads < info["cores"]:
         print(f"NOTE: PyTorch runs {threads} thread(s) on {info['cores']} cores (torch's default here; Loupe uses every core): "
@@ -559,6 +560,8 @@ def report(rows, args, info, errors):
         lines = [("load", "load", "load", "load"), ("image b1", "image_b1", "image_b1", "image_b1"),
                  ("image b32", "image_b32", "image_b32", "image_b32"), ("text", "text", "text", None),
                  ("text trim", "text", "text_trim", None), ("tokenize", "tokenize", "tokenize", None)]
+        if args.images_only:
+            lines = lines[:3]
         for name, lk, tk, ok in lines:
             ov = o.get(ok) if ok else None
             print(f"{r['model']:9} {name:10} {cell(l.get(lk))} {cell(t.get(tk))} {ratio(l.get(lk), t.get(tk)):>7} {cell(ov)} "
@@ -570,7 +573,7 @@ def report(rows, args, info, errors):
         print(f"{r['model']:9} {'peak MiB':10} {cell(l.get('peak_rss_mib'), 9, 0)} {cell(t.get('peak_rss_mib'), 9, 0)} "
               f"{ratio(l.get('peak_rss_mib'), t.get('peak_rss_mib')):>7} {cell(o.get('peak_rss_mib'), 9, 0)} "
               f"{ratio(l.get('peak_rss_mib'), o.get('peak_rss_mib'))}")
-        if l and t:
+        if l and t and not args.images_only:
             same = l.get("prompts") == t.get("prompts") and l.get("prompt_tokens") == t.get("prompt_tokens")
             print(f"{'':9} prompts: Loupe {l.get('prompts')} ({l.get('prompt_tokens')} tokens), open_clip {t.get('prompts')} "
                   f"({t.get('prompt_tokens')} non-padding tokens of {t.get('prompts', 0) * 77}){'' if same else '  MISMATCH'}; "
