@@ -228,10 +228,14 @@ struct RenderSession {
 
     /// Compiler-style lines for failed cells: `file:line: error: cell 'id': message`.
     func reportFailures(_ rendering: NotebookRendering, displayPath: String) {
-        for (cell, result) in zip(rendering.plan.cells, rendering.report.cells) {
-            if case let .failed(message) = result.status {
-                progress.error("\(displayPath):\(cell.messageLine): error: cell '\(result.id)': \(message)")
-            }
+        for line in Self.failures(rendering, displayPath: displayPath) { progress.error(line) }
+    }
+
+    /// The failed cells as compiler-style lines: `file:line: error: cell 'id': message`.
+    static func failures(_ rendering: NotebookRendering, displayPath: String) -> [String] {
+        zip(rendering.plan.cells, rendering.report.cells).compactMap { cell, result in
+            guard case let .failed(message) = result.status else { return nil }
+            return "\(displayPath):\(cell.messageLine): error: cell '\(result.id)': \(message)"
         }
     }
 

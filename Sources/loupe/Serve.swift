@@ -73,8 +73,9 @@ actor PreviewState {
     private(set) var page: Data
     /// The page's Content-Security-Policy, sent as a header too.
     private(set) var policy: String
-    /// The last report that rendered.
+    /// The last report that rendered, and its failed cells with their lines.
     private var report: Report?
+    private var failures: [String] = []
     /// The open pages' connections, by an id of their own.
     private var listeners: [UUID: AsyncStream<WSMessage>.Continuation] = [:]
     /// When the change behind each version was saved and how long its cells computed, to time
@@ -98,14 +99,19 @@ actor PreviewState {
     /// - Parameters:
     ///   - report: the new report, or nil when the notebook did not render.
     ///   - error: why it did not, or nil.
+    ///   - failures: the new report's failed cells with their lines.
     ///   - changedAt: when the file whose change caused the render was saved.
-    func publish(report: Report?, error: String?, changedAt: Date) {
-        if let report { self.report = report }
+    func publish(report: Report?, error: String?, failures: [String] = [], changedAt: Date) {
+        if let report {
+            self.report = report
+            self.failures = failures
+        }
         version += 1
         let computing = report?.cells.filter { !$0.cached }.compactMap(\.duration).reduce(0, +) ?? 0
         changes[version] = (changedAt, computing)
         if let report = self.report {
-            let rendered = HTMLRenderer(preview: HTMLRenderer.Preview(version: version, error: error)).renderPage(report)
+            let rendered = HTMLRenderer(preview: HTMLRenderer.Preview(version: version, error: error, failures: self.failures)).renderPage(
+                report)
             (page, policy) = (Data(rendered.html.utf8), rendered.contentSecurityPolicy)
         } else {
             (page, policy) = Self.placeholder(title: title, error: error, version: version)
@@ -269,19 +275,19 @@ final class PreviewWatcher: @unchecked Sendable {
     }
 
     private func render(changedAt: Date) {
-        let report: Report?
-        let problem: String?
+        var (report, problem, failures): (Report?, String?, [String]) = (nil, nil, [])
         do {
-            report = try session.renderToMemory(notebook: notebook, displayPath: displayPath, overrides: overrides).report
-            problem = nil
+            let rendering = try session.renderToMemory(notebook: notebook, displayPath: displayPath, overrides: overrides)
+            report = rendering.report
+            failures = RenderSession.failures(rendering, displayPath: displayPath)
         } catch {
             progress.error("loupe: \(error)")
-            (report, problem) = (nil, "\(error)")
+            problem = "\(error)"
         }
         // Publish before looking for the next change, so renders reach the pages in order.
         let (state, published) = (state, DispatchSemaphore(value: 0))
         Task {
-            await state.publish(report: report, error: problem, changedAt: changedAt)
+            await state.publish(report: report, error: problem, failures: failures, changedAt: changedAt)
             published.signal()
         }
         published.wait()

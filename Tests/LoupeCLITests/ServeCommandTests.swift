@@ -37,6 +37,14 @@ import Testing
         #expect(page.contains("First &lt;good&gt; report"), "the last good report stays")
         #expect(page.contains("note.md:3: error: invalid &lt;front&gt; matter"), "the error is shown, escaped")
 
+        let failure = "note.md:12: error: cell 'show-1': '{show}' has no option ':image:'"
+        await state.publish(report: Self.report("Second report"), error: nil, failures: [failure], changedAt: Date())
+        #expect(await iterator.next() == .text("3"))
+        page = String(decoding: await state.page, as: UTF8.self)
+        #expect(page.contains("Second report") && !page.contains("invalid &lt;front&gt;"), "a good render clears the error")
+        #expect(
+            page.contains("A cell failed:</strong>\nnote.md:12: error: cell &#39;show-1&#39;"), "failed cells are listed with their lines")
+
         #expect(await state.pageShows(2) != nil)
         #expect(await state.pageShows(2) == nil, "a version's latency is taken once")
         #expect(await state.pageShows(9) == nil, "no such version")

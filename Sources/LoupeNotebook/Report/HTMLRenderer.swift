@@ -36,15 +36,19 @@ public struct HTMLRenderer: Sendable {
         public var version: Int
         /// Why the notebook's newest version did not render (the file, line and message), if it did not.
         public var error: String?
+        /// The cells of the shown render that failed, each as `file:line: error: cell 'id': message`.
+        public var failures: [String]
 
         /// The additions for render `version`, with the error that stopped a newer one.
         ///
         /// - Parameters:
         ///   - version: which render the page shows.
         ///   - error: why a newer version did not render, or nil.
-        public init(version: Int, error: String? = nil) {
+        ///   - failures: the shown render's failed cells with their lines.
+        public init(version: Int, error: String? = nil, failures: [String] = []) {
             self.version = version
             self.error = error
+            self.failures = failures
         }
 
         /// The script: connect to `/events`, say which version is shown, reload on a newer one,
@@ -179,6 +183,11 @@ public struct HTMLRenderer: Sendable {
             html +=
                 "<div class=\"error preview-error\" role=\"alert\"><strong>The notebook did not render; below is the last version that did.</strong>\n"
             html += "\(escapeHTML(error))</div>\n"
+        }
+        if let failures = preview?.failures, !failures.isEmpty {
+            let count = failures.count == 1 ? "A cell" : "\(failures.count) cells"
+            html += "<div class=\"error preview-error\" role=\"alert\"><strong>\(count) failed:</strong>\n"
+            html += failures.map(escapeHTML).joined(separator: "\n") + "</div>\n"
         }
         html += renderTOC(toc)
         html += body
