@@ -194,9 +194,14 @@ struct PreviewServer: Sendable {
                     throw error
                 }
             }
-            // Listening, or failed to bind: whichever comes first.
+            // Listening, or failed to bind: whichever comes first, within ten seconds.
+            let deadline = ContinuousClock.now + .seconds(10)
             while true {
                 if await server.isListening { return PreviewServer(port: port, run: run) }
+                guard ContinuousClock.now < deadline else {
+                    run.cancel()
+                    throw ServeError.cannotListen(port: port, reason: "the server did not start listening within 10 s")
+                }
                 if let error = failure.withLock({ $0 }) {
                     guard case let SocketError.failed(_, code, _) = error, code == EADDRINUSE else {
                         throw ServeError.cannotListen(port: port, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
