@@ -40,7 +40,7 @@ if [ ! -d "$work/seeds" ]; then
       find Tests/LoupeImageTests/Fixtures Notebooks/images -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' \) \
         -size -300k -exec cp -t "$work/seeds" {} + ;;
     checkpoint)
-      find Tests/LoupeModelsTests/Fixtures/checkpoints -type f \( -name '*.pt' -o -name '*.bin' -o -name '*.safetensors' \) \
+      find Tests/LoupeModelsTests/Fixtures/checkpoints Tests/LoupeModelsTests/Fixtures/fuzz -type f \( -name '*.pt' -o -name '*.bin' -o -name '*.safetensors' \) \
         -size -300k -exec cp -t "$work/seeds" {} + ;;
     notebook)
       n=0; for f in Notebooks/*.md Notebooks/*/*.md Tests/LoupeNotebookTests/Fixtures/parsing/*; do

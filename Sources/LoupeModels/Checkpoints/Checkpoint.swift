@@ -63,7 +63,7 @@ extension Checkpoint {
         guard let mapping = try? MappedFile(url), (try? CheckpointFormat(sniffing: mapping.data, file: url.path)) == .torchZip else {
             return false
         }
-        return TorchZip.isTorchScript(url)
+        return TorchZip.isTorchScript(url, data: mapping.data)
     }
 }
 

@@ -88,12 +88,16 @@ enum TorchZip {
         }
     }
 
-    /// Whether the zip archive at `url` is a TorchScript archive (`torch.jit.save`: it has
-    /// `code/` or `constants.pkl`) rather than a `torch.save` checkpoint; `false` for anything
-    /// that is not a readable zip archive.
-    static func isTorchScript(_ url: URL) -> Bool {
+    /// Whether the zip archive at `url`, whose bytes (memory-mapped) are `data`, is a
+    /// TorchScript archive (`torch.jit.save`: it has `code/` or `constants.pkl`) rather than a
+    /// `torch.save` checkpoint; `false` for anything that is not a readable zip archive.
+    ///
+    /// The archive passes ``ZipPreflight`` first, as for reading: ZIPFoundation traps on forged
+    /// directory offsets when it lists the entries (found by `Fuzz/`'s checkpoint harness).
+    static func isTorchScript(_ url: URL, data: Data) -> Bool {
         let archive: Archive
         do {
+            try ZipPreflight.check(data, file: url.path)
             archive = try Archive(url: url, accessMode: .read, pathEncoding: nil)
         } catch {
             return false

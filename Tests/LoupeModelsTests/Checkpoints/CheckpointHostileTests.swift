@@ -59,6 +59,21 @@ func loadError(_ url: URL) -> ModelError? {
         #expect(error.description.hasPrefix(url.path + ":"), "\(error)")
     }
 
+    /// Found by `Fuzz/`'s checkpoint harness: a zip archive whose central directory ZIPFoundation
+    /// cannot address. Asking whether it is a TorchScript archive listed its entries without the
+    /// zip preflight, and ZIPFoundation trapped, ending the process (`loupe clip` and `loupe
+    /// models install` ask that of a user's file).
+    @Test func aForgedZipDirectoryIsNeitherTorchScriptNorACrash() throws {
+        let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures/fuzz/zip_directory_offset.pt")
+        #expect(FileManager.default.fileExists(atPath: url.path))
+        #expect(!Checkpoint.isTorchScriptArchive(at: url))
+        let error = try #require(loadError(url), "the forged archive loaded")
+        #expect([.notACheckpoint, .truncated].contains(ModelErrorKind(error)), "\(error)")
+        // A real archive still is one.
+        #expect(Checkpoint.isTorchScriptArchive(at: try checkpointFixture("tiny_script.pt")))
+        #expect(!Checkpoint.isTorchScriptArchive(at: try checkpointFixture("tiny_zip.pt")))
+    }
+
     @Test func forbiddenGlobalsAreNamed() throws {
         let expected = [
             "evil_posix_system.pt": ("posix", "system"),
