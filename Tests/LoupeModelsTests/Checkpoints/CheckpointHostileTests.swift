@@ -59,7 +59,9 @@ func loadError(_ url: URL) -> ModelError? {
         #expect(error.description.hasPrefix(url.path + ":"), "\(error)")
     }
 
-    /// Found by `Fuzz/`'s checkpoint harness: a zip archive whose central directory ZIPFoundation
+    /// A forged zip directory found by fuzzing is neither a TorchScript archive nor a crash.
+    ///
+    /// `Fuzz/`'s checkpoint harness found a zip archive whose central directory ZIPFoundation
     /// cannot address. Asking whether it is a TorchScript archive listed its entries without the
     /// zip preflight, and ZIPFoundation trapped, ending the process (`loupe clip` and `loupe
     /// models install` ask that of a user's file).
