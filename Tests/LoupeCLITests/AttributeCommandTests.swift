@@ -82,7 +82,7 @@ import Testing
             ["render", "nb.md", "-o", "nb.html", "--no-cache", "--quiet"], in: folder, home: AttributeCommandTests.home)
         #expect(render.status == 0, "\(render.errors)")
         let html = try String(contentsOf: folder.appendingPathComponent("nb.html"), encoding: .utf8)
-        let marker = "<img class=\"map\" src=\"data:image/png;base64,"
+        let marker = "<img class=\"map probed\" src=\"data:image/png;base64,"
         let start = try #require(html.range(of: marker))
         let encoded = html[start.upperBound...].prefix { $0 != "\"" }
         let fromReport = try #require(Data(base64Encoded: String(encoded)))

@@ -229,6 +229,6 @@ import Testing
         #expect(run.status == 0, "\(run.errors)")
         let html = try String(contentsOf: folder.appendingPathComponent("Output/dog.html"), encoding: .utf8)
         #expect(html.contains("German shepherd"))
-        #expect(html.contains("<img class=\"map\""), "the Grad-CAM overlay is drawn")
+        #expect(html.contains("<img class=\"map probed\""), "the Grad-CAM overlay is drawn, with its values")
     }
 }
