@@ -52,6 +52,12 @@ import Testing
         #expect(await iterator.next() == nil, "the stream ends when the page goes")
     }
 
+    @Test func aMissingNotebookIsBadInput() throws {
+        let run = try runLoupe(["serve", "no-such-notebook.md", "--port", "9"])
+        #expect(run.status == 2)
+        #expect(run.errors.contains("no-such-notebook.md: no such notebook"), "\(run.errors)")
+    }
+
     @Test func thePreviewScriptIsTheOneItsHashAllows() throws {
         let page = HTMLRenderer(preview: .init(version: 3)).render(Self.report("x"))
         let script = try #require(
