@@ -55,7 +55,7 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
         case let .tooLarge(name, width, height):
             let megapixels = (Double(width) * Double(height) / 1e6).rounded()
             return "\(name): the image declares \(width)×\(height) pixels (\(Int(megapixels)) megapixels); Loupe decodes at most "
-                + "\(RGBImage.maximumSide) pixels a side and \(RGBImage.maximumPixelCount / 1_000_000) megapixels"
+                + RGBImage.limitDescription
         case let .pixelCountMismatch(width, height, channels, count):
             return "a \(width)×\(height) image with \(channels) channels needs \(width * height * channels) bytes, got \(count)"
         case let .invalidArgument(op, message):

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An 8-bit RGB picture: what a model's input pipeline starts from.
 ///
 /// Pixels are interleaved and row-major (height, width, channel: `HWC`), so the red value of the
@@ -17,8 +19,30 @@ public struct RGBImage: Sendable, Equatable {
 
     /// The longest side, in pixels, that decoding and resizing accept.
     public static let maximumSide = 30_000
-    /// The most pixels that decoding and resizing accept (200 megapixels).
-    public static let maximumPixelCount = 200_000_000
+    /// The most pixels that decoding and resizing accept: 200 megapixels (600 MB decoded), or
+    /// the environment's `LOUPE_MAX_IMAGE_PIXELS` when it is a whole number from 1 to 900
+    /// million (as PIL's `Image.MAX_IMAGE_PIXELS`: more for a user with huge scans, less for a
+    /// server rendering strangers' photos). A header declaring more is refused before anything
+    /// is allocated.
+    public static let maximumPixelCount = pixelLimit(ProcessInfo.processInfo.environment[pixelLimitVariable])
+
+    /// The environment variable that sets ``maximumPixelCount``.
+    public static let pixelLimitVariable = "LOUPE_MAX_IMAGE_PIXELS"
+
+    /// The pixel limit a value of ``pixelLimitVariable`` asks for; 200 megapixels when it is
+    /// unset or not a whole number from 1 to 900 million (30,000 a side allows no more).
+    static func pixelLimit(_ value: String?) -> Int {
+        guard let value, let limit = Int(value.trimmingCharacters(in: .whitespaces)), (1...900_000_000).contains(limit) else {
+            return 200_000_000
+        }
+        return limit
+    }
+
+    /// The limits in words: `30000 pixels a side and 200 megapixels` (or `… and 5000 pixels`).
+    static var limitDescription: String {
+        let count = maximumPixelCount % 1_000_000 == 0 ? "\(maximumPixelCount / 1_000_000) megapixels" : "\(maximumPixelCount) pixels"
+        return "\(maximumSide) pixels a side and \(count) (\(pixelLimitVariable) sets the second)"
+    }
 
     /// An image holding `pixels` (interleaved RGB, row-major).
     ///
@@ -57,8 +81,7 @@ public struct RGBImage: Sendable, Equatable {
         guard width <= maximumSide, height <= maximumSide, width * height <= maximumPixelCount else {
             throw ImageError.invalidArgument(
                 op: op,
-                message:
-                    "\(width)×\(height) exceeds Loupe's limit of \(maximumSide) pixels a side and \(maximumPixelCount / 1_000_000) megapixels"
+                message: "\(width)×\(height) exceeds Loupe's limit of \(limitDescription)"
             )
         }
     }

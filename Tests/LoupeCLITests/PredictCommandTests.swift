@@ -47,6 +47,22 @@ import Testing
         expectOneParagraph(run, naming: cut.path, saying: ["truncated"])
     }
 
+    /// `LOUPE_MAX_IMAGE_PIXELS` lowers (or raises) the pixel limit; a photo above it is refused
+    /// from its header, naming the file, the size and the variable.
+    @Test func thePixelLimitComesFromTheEnvironment() throws {
+        let photo = try validImage()
+        let arguments = [
+            "predict", "--arch", "resnet18", "--weights", Self.checkpoints.appendingPathComponent("tiny_zip.pt").path, "--image",
+            photo.path,
+        ]
+        let refused = try runLoupe(arguments, environment: ["LOUPE_MAX_IMAGE_PIXELS": "1000"])
+        expectOneParagraph(refused, naming: photo.path, saying: ["declares", "1000 pixels", "LOUPE_MAX_IMAGE_PIXELS"])
+        let allowed = try runLoupe(arguments, environment: ["LOUPE_MAX_IMAGE_PIXELS": "not a number"])
+        // An unreadable value keeps the default: the photo decodes, and the tiny checkpoint (not a
+        // ResNet-18) is what fails next.
+        #expect(!allowed.errors.contains("declares") && allowed.errors.contains("conv1.weight"), "\(allowed.errors)")
+    }
+
     @Test func textFileNamedLikeAnImage() throws {
         let text = Self.badImages.appendingPathComponent("text.jpg")
         let run = try loupe([

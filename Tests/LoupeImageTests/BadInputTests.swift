@@ -1,7 +1,8 @@
 import Foundation
-import LoupeImage
 import LoupeTensor
 import Testing
+
+@testable import LoupeImage
 
 /// Broken, hostile and mislabelled files give an ``ImageError`` naming the file, never a crash.
 @Suite struct BadInputTests {
@@ -24,6 +25,15 @@ import Testing
         } catch {
             Issue.record("\(name): threw a non-ImageError \(error)")
             return nil
+        }
+    }
+
+    @Test func thePixelLimitReadsItsVariable() {
+        #expect(RGBImage.pixelLimit(nil) == 200_000_000)
+        #expect(RGBImage.pixelLimit("5000") == 5000)
+        #expect(RGBImage.pixelLimit(" 900000000 ") == 900_000_000)
+        for unusable in ["0", "-3", "1e6", "lots", "900000001", ""] {
+            #expect(RGBImage.pixelLimit(unusable) == 200_000_000, "\(unusable)")
         }
     }
 
