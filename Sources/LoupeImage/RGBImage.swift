@@ -19,11 +19,12 @@ public struct RGBImage: Sendable, Equatable {
 
     /// The longest side, in pixels, that decoding and resizing accept.
     public static let maximumSide = 30_000
-    /// The most pixels that decoding and resizing accept: 200 megapixels (600 MB decoded), or
-    /// the environment's `LOUPE_MAX_IMAGE_PIXELS` when it is a whole number from 1 to 900
-    /// million (as PIL's `Image.MAX_IMAGE_PIXELS`: more for a user with huge scans, less for a
-    /// server rendering strangers' photos). A header declaring more is refused before anything
-    /// is allocated.
+    /// The most pixels that decoding and resizing accept.
+    ///
+    /// 200 megapixels (600 MB decoded), or the environment's `LOUPE_MAX_IMAGE_PIXELS` when it is
+    /// a whole number from 1 to 900 million (as PIL's `Image.MAX_IMAGE_PIXELS`: more for a user
+    /// with huge scans, less for a server rendering strangers' photos). A header declaring more
+    /// is refused before anything is allocated.
     public static let maximumPixelCount = pixelLimit(ProcessInfo.processInfo.environment[pixelLimitVariable])
 
     /// The environment variable that sets ``maximumPixelCount``.
