@@ -59,6 +59,9 @@ PY
   esac
 fi
 
+# Pictures up to 25 megapixels (the default limit is 200): a 200-megapixel decode takes over 10 s
+# under AddressSanitizer and would count as a hang; the limit's own check runs either way.
+export LOUPE_MAX_IMAGE_PIXELS=${LOUPE_MAX_IMAGE_PIXELS:-25000000}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/Fuzz/lsan-suppressions.txt:print_suppressions=0}
 ".build-fuzz/release/$product" "$work/corpus" "$work/seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
