@@ -49,6 +49,7 @@ derived here from the library that open_clip calls, never typed by hand):
 """
 
 import argparse
+import functools
 import gzip
 import hashlib
 import html
@@ -308,7 +309,7 @@ def badness_probes(count=2500, seed=32):
     import ftfy.chardata
 
     rng = random.Random(seed)
-    alphabet = sorted(set(mojibake_alphabet(ftfy)) | set("aZ .,?!_1\n\t\u00a0"))
+    alphabet = sorted(set(mojibake_alphabet()) | set("aZ .,?!_1\n\t\u00a0"))
     probes = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(count)]
     source = ftfy.badness.BADNESS_RE.pattern
     for value in ftfy.badness.MOJIBAKE_CATEGORIES.values():
@@ -326,11 +327,28 @@ def badness_probes(count=2500, seed=32):
     return probes
 
 
-def mojibake_alphabet(ftfy):
+def mojibake_alphabet():
     """Every scalar below U+10000 in one of ftfy's badness categories or UTF-8 clue classes."""
-    classes = [re.compile(f"[{v}]") for v in list(ftfy.badness.MOJIBAKE_CATEGORIES.values())
-               + list(ftfy.chardata.UTF8_CLUES.values())]
-    return [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF and any(k.match(chr(c)) for k in classes)]
+    return [chr(c) for c in mojibake_masks()]
+
+
+@functools.lru_cache(maxsize=None)
+def mojibake_masks():
+    """{scalar: bits} for every scalar below U+10000 in one of ftfy's categories or UTF-8 clue
+    classes, the bits in MOJIBAKE_BITS order (none of them names a scalar above U+FFFF)."""
+    import ftfy.badness
+    import ftfy.chardata
+
+    sets = {**ftfy.badness.MOJIBAKE_CATEGORIES, **ftfy.chardata.UTF8_CLUES}
+    assert list(sets) == MOJIBAKE_BITS, list(sets)
+    assert all(ord(ch) < 0x10000 for value in sets.values() for ch in value)
+    classes = [re.compile(f"[{sets[name]}]") for name in MOJIBAKE_BITS]
+    masks = {}
+    for c in range(0x10000):
+        mask = sum(1 << bit for bit, k in enumerate(classes) if k.match(chr(c)))
+        if mask:
+            masks[c] = mask
+    return masks
 
 
 def random_texts(count=100, seed=20):
@@ -530,15 +548,7 @@ def mojibake_tables():
     import ftfy.badness
     import ftfy.chardata
 
-    sets = {**ftfy.badness.MOJIBAKE_CATEGORIES, **ftfy.chardata.UTF8_CLUES}
-    assert list(sets) == MOJIBAKE_BITS, list(sets)
-    classes = [re.compile(f"[{sets[name]}]") for name in MOJIBAKE_BITS]
-    assert all(ord(ch) < 0x10000 for value in sets.values() for ch in value)
-    masks = []
-    for c in range(0x10000):
-        mask = sum(1 << bit for bit, k in enumerate(classes) if k.match(chr(c)))
-        if mask:
-            masks.append(f"{c:X} {mask:X}")
+    masks = [f"{c:X} {mask:X}" for c, mask in mojibake_masks().items()]
     word = re.compile(r"\w")
     flips, inside = [], False
     for c in range(0x110000):

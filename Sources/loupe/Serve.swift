@@ -90,7 +90,7 @@ actor PreviewState {
     /// - Parameter title: the notebook's name, for the pages before a report exists.
     init(title: String) {
         self.title = title
-        (page, policy) = Self.placeholder(title: title, error: nil, version: 0)
+        (page, policy) = Self.page(of: nil, title: title, preview: .init(version: 0))
     }
 
     /// A new render: `report` when the notebook rendered, `error` when it did not (the last good
@@ -109,13 +109,7 @@ actor PreviewState {
         version += 1
         let computing = report?.cells.filter { !$0.cached }.compactMap(\.duration).reduce(0, +) ?? 0
         changes[version] = (changedAt, computing)
-        if let report = self.report {
-            let rendered = HTMLRenderer(preview: HTMLRenderer.Preview(version: version, error: error, failures: self.failures)).renderPage(
-                report)
-            (page, policy) = (Data(rendered.html.utf8), rendered.contentSecurityPolicy)
-        } else {
-            (page, policy) = Self.placeholder(title: title, error: error, version: version)
-        }
+        (page, policy) = Self.page(of: self.report, title: title, preview: .init(version: version, error: error, failures: self.failures))
         for listener in listeners.values { listener.yield(.text(String(version))) }
     }
 
@@ -142,12 +136,15 @@ actor PreviewState {
         return (latency, change.computing)
     }
 
-    /// The page before any report, and its policy: the title and the error, if the first render failed.
-    private static func placeholder(title: String, error: String?, version: Int) -> (Data, String) {
-        let report = Report(
-            title: title, description: error == nil ? "Rendering…" : nil, cells: [],
-            provenance: Provenance(loupeVersion: LoupeVersion.string))
-        let rendered = HTMLRenderer(preview: HTMLRenderer.Preview(version: version, error: error)).renderPage(report)
+    /// The page and its policy: `report` with the preview's additions, or before any report the
+    /// title (and the error, if the first render failed).
+    private static func page(of report: Report?, title: String, preview: HTMLRenderer.Preview) -> (Data, String) {
+        let shown =
+            report
+            ?? Report(
+                title: title, description: preview.error == nil ? "Rendering…" : nil, cells: [],
+                provenance: Provenance(loupeVersion: LoupeVersion.string))
+        let rendered = HTMLRenderer(preview: preview).renderPage(shown)
         return (Data(rendered.html.utf8), rendered.contentSecurityPolicy)
     }
 }
