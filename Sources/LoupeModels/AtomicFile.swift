@@ -26,6 +26,9 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
 /// was. A target that exists and is not a regular file — `/dev/null`, a FIFO, a terminal — is
 /// written in place: renaming over it would replace the device with a file.
 public enum AtomicFile {
+    /// How a failed write ends its reason: nothing was lost.
+    static let unchanged = "the file there before is unchanged"
+
     /// Writes `data` to `url`.
     ///
     /// - Throws: ``AtomicFileError`` saying which step failed.
@@ -63,21 +66,25 @@ public enum AtomicFile {
                 path: target.path, reason: "cannot create directory \(directory.path): \(FileErrorReason.text(for: error))")
         }
         let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw AtomicFileError(
+                path: target.path,
+                reason: "cannot create a file in \(directory.path): \(FileErrorReason.posixText(errno)) (\(Self.unchanged))")
+        }
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw AtomicFileError(path: target.path, reason: "cannot create temporary file \(temporary.path)")
-            }
-            let handle = try FileHandle(forWritingTo: temporary)
+            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
             do {
                 try body(handle)
                 try handle.synchronize()
                 try handle.close()
             } catch {
                 try? handle.close()
-                throw AtomicFileError(path: target.path, reason: "writing \(temporary.path): \(error)")
+                throw AtomicFileError(path: target.path, reason: "\(FileErrorReason.text(for: error)) (\(Self.unchanged))")
             }
             guard rename(temporary.path, target.path) == 0 else {
-                throw AtomicFileError(path: target.path, reason: "renaming the temporary file over it: \(String(cString: strerror(errno)))")
+                throw AtomicFileError(
+                    path: target.path, reason: "renaming the new copy over it: \(FileErrorReason.posixText(errno)) (\(Self.unchanged))")
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)

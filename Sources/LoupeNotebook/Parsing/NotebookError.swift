@@ -40,7 +40,7 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             let hint = suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?"
             return "\(file): error: --set \(name)=…: the notebook has no param '\(name)'\(hint)"
         case let .writeFailed(path, reason):
-            return "could not write report to \(path): \(reason)"
+            return "could not write \(path): \(reason)"
         case let .notebookEncodingFailed(reason):
             return "internal error: could not encode the report as a Jupyter notebook: \(reason)"
         }
