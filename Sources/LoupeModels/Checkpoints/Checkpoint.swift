@@ -161,17 +161,26 @@ extension Checkpoint {
     ///   - tensors: the keyed tensors to read.
     ///   - file: the checkpoint, for errors.
     ///   - bigEndian: whether the storages hold big-endian elements.
-    ///   - storageBytes: the bytes of the storage with a given key.
+    ///   - storageBytes: the bytes of the storage with a given key, given how many of its first
+    ///     bytes the tensors read (a reader may return just those).
     /// - Returns: the tensors as Float32.
     /// - Throws: ``ModelError/unsupportedDType(file:key:dtype:)`` for element types Loupe does not
     ///   convert, ``ModelError/truncated(file:detail:)`` for storages shorter than they claim, and
     ///   whatever `storageBytes` throws.
     static func materialize(
         _ tensors: [(String, TensorReference)], file: String, bigEndian: Bool = false,
-        storageBytes: (String) throws -> Data
+        storageBytes: (_ key: String, _ needed: Int) throws -> Data
     ) throws -> StateDict {
         var uses: [String: Int] = [:]
-        for (_, tensor) in tensors { uses[tensor.storage.key, default: 0] += 1 }
+        // How many of each storage's first bytes its tensors read: a reader need keep no more.
+        var needed: [String: Int] = [:]
+        for (_, tensor) in tensors {
+            let storage = tensor.storage
+            uses[storage.key, default: 0] += 1
+            let (end, overflow1) = storage.offset.addingReportingOverflow(storage.count)
+            let (bytes, overflow2) = end.multipliedReportingOverflow(by: storage.type.byteSize)
+            needed[storage.key] = max(needed[storage.key] ?? 0, overflow1 || overflow2 ? .max : bytes)
+        }
         var cache: [String: Data] = [:]
         var result = StateDict()
         for (key, tensor) in tensors {
@@ -183,7 +192,7 @@ extension Checkpoint {
             if let cached = cache[storage.key] {
                 bytes = cached
             } else {
-                bytes = try storageBytes(storage.key)
+                bytes = try storageBytes(storage.key, needed[storage.key] ?? .max)
                 cache[storage.key] = bytes
             }
             let size = storage.type.byteSize

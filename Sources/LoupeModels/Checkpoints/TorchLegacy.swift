@@ -51,7 +51,7 @@ enum TorchLegacy {
                 let records = try storageRecords(keys, roots: roots, reader: &reader)
                 return (records, try Checkpoint.stateDictTensors(in: root, file: file))
             }
-            return try Checkpoint.materialize(tensors, file: file) { key in
+            return try Checkpoint.materialize(tensors, file: file) { key, _ in
                 guard let range = records[key] else {
                     throw ModelError.notACheckpoint(file: file, reason: "storage \(key) is used but its data was never written")
                 }

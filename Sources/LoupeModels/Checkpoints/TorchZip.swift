@@ -67,11 +67,11 @@ enum TorchZip {
                 return try? String(decoding: contents(of: entry, in: archive, fileLength: fileLength, file: file), as: UTF8.self)
             }
             let tensors = try Checkpoint.stateDictTensors(in: root, file: file, flatten: isTorchScript ? modules.flatten : nil)
-            return try Checkpoint.materialize(tensors, file: file, bigEndian: bigEndian) { key in
+            return try Checkpoint.materialize(tensors, file: file, bigEndian: bigEndian) { key, needed in
                 guard let entry = entries[folder + "data/" + key] else {
                     throw ModelError.notACheckpoint(file: file, reason: "the archive has no record \(folder)data/\(key) for storage \(key)")
                 }
-                return try contents(of: entry, in: archive, fileLength: fileLength, file: file)
+                return try contents(of: entry, in: archive, fileLength: fileLength, file: file, keeping: needed)
             }
         }
     }
@@ -119,12 +119,14 @@ enum TorchZip {
         return .storage(StorageReference(key: key, type: type, count: count))
     }
 
-    /// Reads a whole entry into one buffer.
+    /// Reads an entry, keeping its first `kept` bytes (all of it by default) in one buffer.
     ///
     /// Sizes in the zip's directory are checked against the file first, and reading stops with
     /// an error as soon as the entry yields more or fewer bytes than it declares, so that neither
-    /// a forged size nor a decompression bomb can make Loupe allocate without bound.
-    static func contents(of entry: Entry, in archive: Archive, fileLength: Int, file: String) throws -> Data {
+    /// a forged size nor a decompression bomb can make Loupe allocate without bound. The whole
+    /// entry is always read, for its size and CRC-32, but bytes past `kept` (a storage's bytes
+    /// that no tensor uses) are checked and dropped, never held.
+    static func contents(of entry: Entry, in archive: Archive, fileLength: Int, file: String, keeping kept: Int = .max) throws -> Data {
         let declared = entry.uncompressedSize
         guard entry.type == .file else {
             throw ModelError.notACheckpoint(file: file, reason: "\(entry.path) is not a file in the archive")
@@ -142,17 +144,21 @@ enum TorchZip {
                 file: file, reason: "\(entry.path) claims \(declared) byte(s) from \(entry.compressedSize) stored byte(s)")
         }
         var buffer = Data()
-        buffer.reserveCapacity(Int(min(declared, UInt64(fileLength))))
+        buffer.reserveCapacity(Int(min(declared, UInt64(fileLength), UInt64(max(kept, 0)))))
         var overrun = false
+        var read: UInt64 = 0
+        var crc: UInt32 = 0
         do {
             _ = try archive.extract(entry, bufferSize: chunkSize, skipCRC32: true) { chunk in
                 // An empty chunk before the end means the file ended early.
-                guard !chunk.isEmpty || UInt64(buffer.count) == declared else { throw Archive.ArchiveError.invalidEntrySize }
-                guard UInt64(buffer.count) + UInt64(chunk.count) <= declared else {
+                guard !chunk.isEmpty || read == declared else { throw Archive.ArchiveError.invalidEntrySize }
+                guard read + UInt64(chunk.count) <= declared else {
                     overrun = true
                     throw Archive.ArchiveError.invalidEntrySize
                 }
-                buffer.append(chunk)
+                read += UInt64(chunk.count)
+                crc = chunk.withUnsafeBytes { ZipChecksum.checksum($0, after: crc) }
+                if buffer.count < kept { buffer.append(chunk.prefix(kept - buffer.count)) }
             }
         } catch let error as ModelError {
             throw error
@@ -161,12 +167,12 @@ enum TorchZip {
                 throw ModelError.notACheckpoint(file: file, reason: "\(entry.path) holds more than the \(declared) byte(s) it declares")
             }
             throw ModelError.truncated(
-                file: file, detail: "\(entry.path) declares \(declared) byte(s) but only \(buffer.count) could be read (\(error))")
+                file: file, detail: "\(entry.path) declares \(declared) byte(s) but only \(read) could be read (\(error))")
         }
-        guard UInt64(buffer.count) == declared else {
-            throw ModelError.truncated(file: file, detail: "\(entry.path) declares \(declared) byte(s) but holds \(buffer.count)")
+        guard read == declared else {
+            throw ModelError.truncated(file: file, detail: "\(entry.path) declares \(declared) byte(s) but holds \(read)")
         }
-        guard buffer.withUnsafeBytes(ZipChecksum.checksum) == entry.checksum else {
+        guard crc == entry.checksum else {
             throw ModelError.notACheckpoint(file: file, reason: "\(entry.path) fails its CRC-32 check; the file is corrupt")
         }
         return buffer

@@ -22,11 +22,12 @@ enum ZipChecksum {
         return tables
     }()
 
-    /// The checksum of `bytes`, equal to Python's `zlib.crc32(bytes)`.
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress else { return 0 }
+    /// The checksum of `bytes`, equal to Python's `zlib.crc32(bytes)`; with `previous`, the
+    /// checksum of the bytes that gave `previous` followed by `bytes` (`zlib.crc32(bytes, previous)`).
+    static func checksum(_ bytes: UnsafeRawBufferPointer, after previous: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress else { return previous }
         return tables.withUnsafeBufferPointer { table in
-            var crc: UInt32 = 0xFFFF_FFFF
+            var crc: UInt32 = previous ^ 0xFFFF_FFFF
             var offset = 0
             let count = bytes.count
             while count - offset >= 8 {

@@ -32,6 +32,9 @@ public struct NotebookRendering {
         let path = displayPath ?? url.path
         let text: String
         do {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber {
+                try NotebookLimits.check(bytes: size.intValue, file: path)
+            }
             let data = try Data(contentsOf: url)
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw NotebookError.unreadableNotebook(path: path, reason: "it is not UTF-8 text")

@@ -100,7 +100,12 @@ public struct Planner: Sendable {
     /// - Throws: ``NotebookError`` for front matter that cannot be read, or an override of a
     ///   param the notebook does not have.
     public func plan(_ text: String, source: String, baseDirectory: URL) throws -> Plan {
+        try NotebookLimits.check(bytes: text.utf8.count, file: source)
+        if NotebookLimits.fenceCount(text) > NotebookLimits.maximumCells {
+            try NotebookLimits.check(cells: NotebookLimits.fenceCount(text), file: source)
+        }
         var (document, diagnostics) = try Document.parse(text, source: source)
+        try NotebookLimits.check(cells: document.directives.count, file: source)
         let sourceLines = SourceLine.split(text).map(\.text)
         var params = document.frontMatter.orderedParams
         for override in overrides {

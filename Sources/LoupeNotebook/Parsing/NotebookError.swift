@@ -23,6 +23,9 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     case unreadableNotebook(path: String, reason: String)
     /// `--set` names a param the notebook's front matter does not declare.
     case unknownParam(file: String, name: String, suggestions: [String])
+    /// The notebook is over one of ``NotebookLimits``: `size` says how large it is ("is 104857603
+    /// bytes"), `limit` the limit and what sets it.
+    case tooLarge(file: String, size: String, limit: String)
 
     /// A compiler-style message naming the file and line where that applies.
     public var description: String {
@@ -41,6 +44,8 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
             return "\(file): error: --set \(name)=…: the notebook has no param '\(name)'\(hint)"
         case let .writeFailed(path, reason):
             return "could not write \(path): \(reason)"
+        case let .tooLarge(file, size, limit):
+            return "\(file): error: the notebook \(size); Loupe reads at most \(limit)"
         case let .notebookEncodingFailed(reason):
             return "internal error: could not encode the report as a Jupyter notebook: \(reason)"
         }
