@@ -3,7 +3,7 @@
 
     python3 Scripts/check-report.py REPORT.html [REPORT2.html ...]
         [--screenshot OUT.png] [--min-images N] [--timeout SECONDS]
-        [--chromium PATH]
+        [--chromium PATH] [--expect-text TEXT ...]
 
 Loupe's reports are meant to be self-contained: every image is a data: PNG, and
 opening the file must not touch the network. For each file this script starts
@@ -50,6 +50,12 @@ and fails the file when:
    violations and failed loads are reported: a report carrying
    `default-src 'none'; img-src data:` that trips its CSP tried to load
    something), or a JavaScript dialog.
+6. active content: a <script> whose SHA-256 the page's CSP does not list, an
+   on* attribute, a javascript:/vbscript: URL or an HTML data: URL in any URL
+   attribute, or an iframe/object/embed/form/base/refresh element: whatever a
+   notebook, a file name, a label or an error message put into the report
+   must arrive as text. With --expect-text TEXT (repeatable), TEXT must be in
+   the page's visible text, literally.
 
 The screenshot is analysed with Pillow (Debian's python3-pil) when it can be
 imported; otherwise a second, quarter-scale screenshot is decoded by a small
@@ -78,6 +84,7 @@ Chromium: /usr/bin/chromium (Debian 12: `apt-get install -y chromium`), or
 import argparse
 import base64
 import fcntl
+import hashlib
 import json
 import math
 import os
@@ -371,6 +378,31 @@ def short(text, n=160):
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
+DOM_JS = r"""
+(() => {
+  const problems = [];
+  const urlAttributes = ["href", "src", "action", "formaction", "xlink:href", "poster", "background", "srcset", "data"];
+  for (const element of document.querySelectorAll("*")) {
+    const tag = element.tagName.toLowerCase();
+    if (["iframe", "frame", "object", "embed", "form", "base", "applet"].includes(tag)) problems.push(`<${tag}>`);
+    if (tag === "meta" && (element.getAttribute("http-equiv") || "").toLowerCase() === "refresh") problems.push("<meta http-equiv=refresh>");
+    for (const attribute of element.attributes) {
+      const name = attribute.name.toLowerCase();
+      const value = attribute.value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
+      if (name.startsWith("on")) problems.push(`<${tag} ${name}="${attribute.value}">`);
+      if (urlAttributes.includes(name) && (value.startsWith("javascript:") || value.startsWith("vbscript:")
+          || (value.startsWith("data:") && !value.startsWith("data:image/png") && !value.startsWith("data:image/jpeg")))) {
+        problems.push(`<${tag} ${name}="${attribute.value.slice(0, 80)}">`);
+      }
+    }
+  }
+  const csp = [...document.querySelectorAll("meta[http-equiv]")]
+    .filter(m => m.getAttribute("http-equiv").toLowerCase() === "content-security-policy").map(m => m.content).join(" ");
+  return {problems, csp, scripts: [...document.scripts].map(s => s.text), text: document.body ? document.body.innerText : ""};
+})()
+"""
+
+
 class PageCheck:
     def __init__(self, browser, path):
         self.browser = browser
@@ -432,7 +464,7 @@ class PageCheck:
         self.browser.pump(seconds)
         self.handle_events()
 
-    def run(self, min_images):
+    def run(self, min_images, expected_text=()):
         b = self.browser
         target = b.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = b.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -486,6 +518,7 @@ class PageCheck:
         if len(images) < min_images:
             self.problems.append(f"only {len(images)} images, expected at least {min_images}")
         self.check_probes(session)
+        self.check_dom(session, expected_text)
 
         # Screenshot: 1280 wide, as tall as the page (capped).
         metrics = b.call("Page.getLayoutMetrics", session=session)
@@ -504,6 +537,23 @@ class PageCheck:
         if "exceptionDetails" in result:
             raise CheckError("could not evaluate: " + short(result["exceptionDetails"].get("text", "")))
         return result["result"]["value"]
+
+    def check_dom(self, session, expected_text):
+        """No active content but Loupe's own: every <script> is one the page's CSP allows by hash,
+        no element has an on* attribute, no URL attribute is javascript:, vbscript: or an HTML
+        data: URL, no frame, object, embed, form, base or refresh; and each expected text (a
+        hostile string a notebook put there) is shown literally."""
+        found = self.evaluate(session, DOM_JS)
+        for problem in found["problems"]:
+            self.problems.append(f"active content in the DOM: {short(problem)}")
+        allowed = set(re.findall(r"'sha256-([A-Za-z0-9+/=]+)'", found["csp"]))
+        for script in found["scripts"]:
+            digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+            if digest not in allowed:
+                self.problems.append(f"a <script> the CSP does not allow by hash: {short(script)}")
+        for text in expected_text:
+            if text not in found["text"]:
+                self.problems.append(f"the text {text!r} is not shown literally")
 
     def check_probes(self, session):
         """Move the pointer over each probed heatmap and check the value line under it."""
@@ -774,7 +824,7 @@ def check_file(path, args, deadline):
     try:
         page = PageCheck(browser, path)
         try:
-            images, broken, shot, (w, h), small = page.run(args.min_images)
+            images, broken, shot, (w, h), small = page.run(args.min_images, args.expect_text)
         except Deadline:
             page.handle_events()
             problems = page.problems + page.requests
@@ -813,6 +863,9 @@ def main(argv=None):
                         help="save the screenshot here (several reports: OUT-1.png, OUT-2.png, ...)")
     parser.add_argument("--min-images", type=int, default=0, metavar="N",
                         help="fail a report with fewer than N <img> elements (default 0)")
+    parser.add_argument("--expect-text", action="append", default=[], metavar="TEXT",
+                        help="fail a report whose visible text lacks TEXT (repeatable): for hostile strings "
+                             "a notebook put in, which must be shown literally")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="time limit per report, browser start included (default 60)")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM") or shutil.which("chromium")

@@ -103,7 +103,9 @@ struct Render: ParsableCommand {
         return URL(fileURLWithPath: expanded).standardizedFileURL.path
     }
 
-    /// The files matching `pattern` (shell glob), sorted.
+    /// The files matching `pattern` (shell glob), sorted; a file whose name is not UTF-8 is left
+    /// out with a warning on standard error (a Swift string cannot name it, so no cell could
+    /// open it).
     static func expand(glob pattern: String) throws -> [String] {
         var matches = glob_t()
         defer { globfree(&matches) }
@@ -113,8 +115,15 @@ struct Render: ParsableCommand {
         }
         var files: [String] = []
         for index in 0..<Int(matches.gl_pathc) {
-            if let path = matches.gl_pathv[index] { files.append(String(cString: path)) }
+            guard let path = matches.gl_pathv[index] else { continue }
+            guard let name = String(validatingCString: path) else {
+                FileHandle.standardError.write(
+                    Data("loupe: warning: --each: skipping '\(String(cString: path))': its name is not UTF-8; rename the file\n".utf8))
+                continue
+            }
+            files.append(name)
         }
+        guard !files.isEmpty else { throw ValidationError("--each: no file with a UTF-8 name matches '\(pattern)'") }
         return files.sorted().map(absolutePathIfFile)
     }
 }

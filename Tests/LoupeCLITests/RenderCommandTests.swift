@@ -198,6 +198,7 @@ import Testing
         let html = try workspace.read("p.html")
         let png = try Data(contentsOf: Self.images.appendingPathComponent("chelsea.png")).base64EncodedString()
         #expect(html.contains("<img src=\"data:image/png;base64,\(png)\" alt=\"Chelsea the cat\""))
+        #expect(html.contains("<span class=\"unembedded-image\">[image: a remote one]</span>") && !html.contains("example.com/x.png\""))
     }
 
     @Test func directivesListsEveryDirective() throws {

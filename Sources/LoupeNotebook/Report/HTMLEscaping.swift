@@ -3,6 +3,11 @@
 ///
 /// Every piece of user text that the report shows (titles, captions, labels, file names, table
 /// cells, error messages, option values, directive sources) goes through this one function.
+///
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and control
+/// characters other than tab and line breaks are shown as `[U+202E]`: an override in a file name
+/// or a cell's source could otherwise make the report show text in another order than the one
+/// that runs (`photo‮gpj.exe`), and a control character has no visible form.
 public func escapeHTML(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
@@ -13,8 +18,18 @@ public func escapeHTML(_ text: String) -> String {
         case ">": result += "&gt;"
         case "\"": result += "&quot;"
         case "'": result += "&#39;"
+        case "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{00}"..."\u{08}", "\u{0B}", "\u{0C}", "\u{0E}"..."\u{1F}",
+            "\u{7F}"..."\u{9F}":
+            result += "[U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) + "]"
         default: result.unicodeScalars.append(scalar)
         }
     }
     return result
+}
+
+extension String {
+    /// The string with zeros in front, to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
 }

@@ -11,6 +11,15 @@ import Testing
         #expect(escapeHTML("") == "")
     }
 
+    @Test func bidiOverridesAndControlsAreShownNotObeyed() {
+        #expect(escapeHTML("photo\u{202E}gpj.exe") == "photo[U+202E]gpj.exe")
+        #expect(escapeHTML("\u{2066}a\u{2069}\u{202A}") == "[U+2066]a[U+2069][U+202A]")
+        #expect(escapeHTML("a\u{0}b\u{1B}[31m\u{7F}\u{85}") == "a[U+0000]b[U+001B][31m[U+007F][U+0085]")
+        // Tabs and line breaks are text; right-to-left scripts and marks are left alone.
+        #expect(escapeHTML("a\tb\nc\r") == "a\tb\nc\r")
+        #expect(escapeHTML("שלום \u{200F}עולם") == "שלום \u{200F}עולם")
+    }
+
     @Test func userTextIsEscapedEverywhere() throws {
         let html = HTMLRenderer().render(try ReportSampleData.hostileReport())
         let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"
