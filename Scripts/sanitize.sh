@@ -27,6 +27,9 @@ case "$kind" in
     ;;
   *) echo "sanitize: unknown sanitiser '$kind' (address, thread)" >&2; exit 2 ;;
 esac
+# Instrumented code runs several times slower: tests that wait for a process to reach a point
+# (the preview server's) wait this many times longer.
+export LOUPE_TEST_TIME_SCALE=${LOUPE_TEST_TIME_SCALE:-5}
 scratch=.build-sanitize-$kind
 mkdir -p "$scratch"
 log=$scratch/test.log

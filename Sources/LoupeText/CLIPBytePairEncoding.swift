@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// CLIP's byte-level BPE: the vocabulary and merges of `bpe_simple_vocab_16e6.txt`, and words to ids.
 ///
@@ -158,19 +157,23 @@ public struct CLIPBytePairEncoding: Sendable {
     }
 
     /// Words already split, shared by copies of the encoding and safe across threads.
-    private final class Cache: Sendable {
+    ///
+    /// Guarded by an `NSLock` (a pthread mutex), which ThreadSanitizer understands; it does not
+    /// see the futex inside the standard library's `Mutex` on Linux and reports its users as racing.
+    private final class Cache: @unchecked Sendable {
         /// Past this many words the cache starts again, so a long stream of text cannot grow it without bound.
         static let limit = 100_000
-        private let words = Mutex<[[UInt8]: [Int]]>([:])
+        private let lock = NSLock()
+        private var words: [[UInt8]: [Int]] = [:]
 
         func ids(of word: [UInt8]) -> [Int]? {
-            words.withLock { $0[word] }
+            lock.withLock { words[word] }
         }
 
         func store(_ ids: [Int], for word: [UInt8]) {
-            words.withLock {
-                if $0.count >= Self.limit { $0.removeAll(keepingCapacity: true) }
-                $0[word] = ids
+            lock.withLock {
+                if words.count >= Self.limit { words.removeAll(keepingCapacity: true) }
+                words[word] = ids
             }
         }
     }

@@ -3,7 +3,6 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 import LoupeNotebook
-import Synchronization
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -182,12 +181,12 @@ struct PreviewServer: Sendable {
                     body: page)
             }
             await server.appendRoute("GET /events", to: .webSocket(PreviewEvents(state: state, log: log)))
-            let failure = Mutex<(any Error)?>(nil)
+            let failure = FailureBox()
             let run = Task {
                 do {
                     try await server.run()
                 } catch {
-                    failure.withLock { $0 = error }
+                    failure.set(error)
                     throw error
                 }
             }
@@ -199,7 +198,7 @@ struct PreviewServer: Sendable {
                     run.cancel()
                     throw ServeError.cannotListen(port: port, reason: "the server did not start listening within 10 s")
                 }
-                if let error = failure.withLock({ $0 }) {
+                if let error = failure.error {
                     guard case let SocketError.failed(_, code, _) = error, code == EADDRINUSE else {
                         throw ServeError.cannotListen(port: port, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
                     }
@@ -308,5 +307,19 @@ enum ServeError: Error, CustomStringConvertible {
         case let .noFreePort(port): "ports \(port)–\(Int(port) + 20) are all in use; choose another with --port"
         case let .cannotListen(port, reason): "cannot listen on 127.0.0.1:\(port): \(reason)"
         }
+    }
+}
+
+/// The error a server task ended with, set on its task and read by the one waiting for it to
+/// listen (an `NSLock`, which ThreadSanitizer understands, rather than the standard library's
+/// `Mutex`, whose futex it does not see on Linux).
+private final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var error: (any Error)? { lock.withLock { stored } }
+
+    func set(_ error: any Error) {
+        lock.withLock { stored = error }
     }
 }
