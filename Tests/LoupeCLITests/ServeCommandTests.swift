@@ -102,10 +102,10 @@ import Testing
         let port = UInt16.random(in: 20_000..<40_000)
         let blocker = try BackgroundProcess(loupeBinary, ["serve", notebook.path, "--port", "\(port)"], folder: folder, name: "blocker")
         defer { blocker.stop() }
-        _ = try await blocker.waitForLine(containing: "serving", seconds: 60)
+        _ = try await blocker.waitForLine(containing: "serving", seconds: 180)
         let server = try BackgroundProcess(loupeBinary, ["serve", notebook.path, "--port", "\(port)"], folder: folder, name: "server")
         defer { server.stop() }
-        let taken = try await server.waitForLine(containing: "is in use", seconds: 60)
+        let taken = try await server.waitForLine(containing: "is in use", seconds: 180)
         #expect(taken.contains("port \(port) is in use; serving on \(port + 1)"))
         _ = try await server.waitForLine(containing: "serving", seconds: 10)
         let url = try #require(URL(string: "http://127.0.0.1:\(port + 1)/"))
@@ -118,11 +118,11 @@ import Testing
             ],
             folder: folder, name: "chromium")
         defer { browser.stop() }
-        _ = try await server.waitForLine(containing: "a page is open", seconds: 60)
+        _ = try await server.waitForLine(containing: "a page is open", seconds: 180)
         #expect(try await Self.page(url).contains("first caption"))
 
         try write(caption: "second caption")
-        let shown = try await server.waitForLine(containing: "a page shows render 2", seconds: 60)
+        let shown = try await server.waitForLine(containing: "a page shows render 2", seconds: 180)
         let page = try await Self.page(url)
         #expect(page.contains("second caption") && !page.contains("first caption"))
         // "… 0.31 s after the save (0.05 s of it computing cells)": the page follows within a
