@@ -70,7 +70,7 @@ import Testing
 
     /// The served page in Chromium: it opens, shows the first render, reloads onto the second
     /// after an option changes on disk, and the server outlives the browser.
-    @Test(.timeLimit(.minutes(3))) func chromiumShowsEachSave() async throws {
+    @Test(.timeLimit(.minutes(10))) func chromiumShowsEachSave() async throws {
         let chromium = try #require(
             ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "headless Chromium is needed: bash Scripts/setup.sh --dev")
