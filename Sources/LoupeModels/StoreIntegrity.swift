@@ -59,7 +59,7 @@ final class StoreLock {
     func acquire(waiting: () -> Void) -> Bool {
         descriptor = open(url.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            failure = String(cString: strerror(errno))
+            failure = FileErrorReason.posixText(errno)
             return false
         }
         if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
@@ -72,7 +72,7 @@ final class StoreLock {
     }
 
     private func fail() -> Bool {
-        failure = String(cString: strerror(errno))
+        failure = FileErrorReason.posixText(errno)
         close(descriptor)
         descriptor = -1
         return false

@@ -44,8 +44,7 @@ import Testing
         """#
 
     @Test func hostileTextArrivesAsTextInChromium() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-escaping-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("loupe-escaping")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(
             at: Self.root.appendingPathComponent("Notebooks/images/dog.jpg"), to: folder.appendingPathComponent(Self.photoName))

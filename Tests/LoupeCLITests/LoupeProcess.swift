@@ -17,6 +17,13 @@ var loupeBinary: URL {
     return dir.appendingPathComponent("loupe")
 }
 
+/// A new, empty folder under the temporary directory, named `prefix-UUID`.
+func makeTemporaryFolder(_ prefix: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
 /// Runs `loupe` with `arguments` in `directory`, with `LOUPE_HOME` in a test folder unless the
 /// caller passes one and `environment` added to the test's, and records a crash as a test issue.
 func runLoupe(_ arguments: [String], in directory: URL? = nil, home: URL? = nil, environment extra: [String: String] = [:]) throws

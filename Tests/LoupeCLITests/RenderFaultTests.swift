@@ -40,12 +40,6 @@ import Testing
         ```
         """
 
-    private func scratch() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-faults-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     /// Every cache entry in `home` parses as JSON with a version and outputs, and no temporary
     /// file is left among them.
     private func expectReadableCache(_ home: URL, _ context: String) throws {
@@ -59,7 +53,7 @@ import Testing
     }
 
     @Test func concurrentRendersShareCacheAndStore() throws {
-        let folder = try scratch()
+        let folder = try makeTemporaryFolder("loupe-faults")
         defer { try? FileManager.default.removeItem(at: folder) }
         let other = PredictCommandTests.root.appendingPathComponent("Notebooks/.loupe-test-other-\(UUID().uuidString).md")
         try Data(Self.other.utf8).write(to: other)
@@ -94,7 +88,7 @@ import Testing
     }
 
     @Test func killedRendersLeaveTheReportAndCacheReadable() throws {
-        let folder = try scratch()
+        let folder = try makeTemporaryFolder("loupe-faults")
         defer { try? FileManager.default.removeItem(at: folder) }
         let home = folder.appendingPathComponent("home")
         let report = folder.appendingPathComponent("report.html")
@@ -166,7 +160,7 @@ import Testing
     /// saying so, the report there before is unchanged, nothing is left beside it, and a cell
     /// cache on the full disk only costs warnings.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root")) func fullAndReadOnlyDisksKeepThePreviousReport() throws {
-        let folder = try scratch()
+        let folder = try makeTemporaryFolder("loupe-faults")
         defer { try? FileManager.default.removeItem(at: folder) }
         let home = folder.appendingPathComponent("home")
         let previous = folder.appendingPathComponent("previous.html")

@@ -10,14 +10,8 @@ import Testing
 @Suite struct StoreFaultTests {
     private static let model = "efficientnet-lite0"
 
-    private func freshHome() throws -> URL {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        return home
-    }
-
     @Test func processesInstallingTogetherDownloadOnce() throws {
-        let home = try freshHome()
+        let home = try makeTemporaryFolder("loupe-store")
         defer { try? FileManager.default.removeItem(at: home) }
         let started = try (0..<3).map { _ in try StartedLoupe(["models", "install", Self.model], home: home) }
         let runs = try started.map { try $0.wait() }
@@ -33,7 +27,7 @@ import Testing
     }
 
     @Test func damagedWeightsAreFetchedAgain() throws {
-        let home = try freshHome()
+        let home = try makeTemporaryFolder("loupe-store")
         defer { try? FileManager.default.removeItem(at: home) }
         let entry = try ModelStore.entry(named: Self.model)
         let weights = ModelStore(home: home).checkpointURL(for: entry)
@@ -61,7 +55,7 @@ import Testing
     }
 
     @Test func pipMissingSaysWhatToInstall() throws {
-        let home = try freshHome()
+        let home = try makeTemporaryFolder("loupe-store")
         defer { try? FileManager.default.removeItem(at: home) }
         // The system's python3 without its site packages: a python3 that has no pip.
         let bin = home.appendingPathComponent("bin")
@@ -81,7 +75,7 @@ import Testing
     }
 
     @Test func unreachableIndexSaysSo() throws {
-        let home = try freshHome()
+        let home = try makeTemporaryFolder("loupe-store")
         defer { try? FileManager.default.removeItem(at: home) }
         let environment = [
             "PIP_INDEX_URL": "https://127.0.0.1:9/simple", "PIP_RETRIES": "1", "PIP_FIND_LINKS": home.appendingPathComponent("none").path,

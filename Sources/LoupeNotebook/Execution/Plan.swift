@@ -101,9 +101,8 @@ public struct Planner: Sendable {
     ///   param the notebook does not have.
     public func plan(_ text: String, source: String, baseDirectory: URL) throws -> Plan {
         try NotebookLimits.check(bytes: text.utf8.count, file: source)
-        if NotebookLimits.fenceCount(text) > NotebookLimits.maximumCells {
-            try NotebookLimits.check(cells: NotebookLimits.fenceCount(text), file: source)
-        }
+        // The fences counted without parsing (at least the directive cells), then the cells.
+        try NotebookLimits.check(cells: NotebookLimits.fenceCount(text), file: source)
         var (document, diagnostics) = try Document.parse(text, source: source)
         try NotebookLimits.check(cells: document.directives.count, file: source)
         let sourceLines = SourceLine.split(text).map(\.text)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The text with `&`, `<`, `>`, `"` and `'` replaced by character references, safe inside HTML
 /// element content and inside double- or single-quoted attribute values.
 ///
@@ -20,16 +22,9 @@ public func escapeHTML(_ text: String) -> String {
         case "'": result += "&#39;"
         case "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}", "\u{00}"..."\u{08}", "\u{0B}", "\u{0C}", "\u{0E}"..."\u{1F}",
             "\u{7F}"..."\u{9F}":
-            result += "[U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) + "]"
+            result += String(format: "[U+%04X]", scalar.value)
         default: result.unicodeScalars.append(scalar)
         }
     }
     return result
-}
-
-extension String {
-    /// The string with zeros in front, to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
-    }
 }
