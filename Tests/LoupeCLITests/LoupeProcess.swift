@@ -68,6 +68,11 @@ final class StartedLoupe {
         try process.run()
     }
 
+    /// What the process has written to standard error so far.
+    var errorsSoFar: String {
+        String(decoding: (try? Data(contentsOf: scratch.appendingPathComponent("err"))) ?? Data(), as: UTF8.self)
+    }
+
     /// Waits for the process to end and returns what it did, recording a crash as a test issue.
     func wait(crashExpected: Bool = false) throws -> LoupeRun {
         process.waitUntilExit()

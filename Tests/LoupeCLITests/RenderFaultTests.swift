@@ -94,24 +94,23 @@ import Testing
         let report = folder.appendingPathComponent("report.html")
         let first = try runLoupe(["render", Self.sample.path, "-o", report.path, "--reproducible"], home: home)
         try #require(first.status == 0, "\(first.errors)")
-        // How long a render that computes every cell takes here (the model fetched): the kills
-        // are placed in fractions of it.
-        let start = Date()
-        let timing = folder.appendingPathComponent("timing.html")
-        try #require(try runLoupe(["render", Self.sample.path, "-o", timing.path, "--no-cache"], home: home).status == 0)
-        let whole = Date().timeIntervalSince(start)
         var previous = try Data(contentsOf: report)
 
         // Each render is of another photo, so each computes and caches new cells; the kills fall
         // from process start-up to the report's writing (most in the last part, where outputs
         // are cached and the report is written).
         let photos = ["chelsea.png", "coffee.png", "eagle.jpg", "giraffe.jpg", "horses.jpg", "person.jpg", "astronaut.png"]
-        let delays = [0.05, 0.2, 0.4, 0.55, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9].map { $0 * whole }
+        // Each kill falls once the render has reported `stage` of its 9 cells finished (0: at
+        // once; 9: while the report is written), so where it lands does not depend on the load.
+        let stages = Array(0...9)
         var killed = 0
-        for (index, delay) in delays.enumerated() {
+        for (index, stage) in stages.enumerated() {
             let photo = "photo=images/\(photos[index % photos.count])"
             let render = try StartedLoupe(["render", Self.sample.path, "-o", report.path, "--reproducible", "--set", photo], home: home)
-            Thread.sleep(forTimeInterval: delay)
+            let deadline = Date().addingTimeInterval(120)
+            while render.process.isRunning, Date() < deadline, render.errorsSoFar.components(separatedBy: "/9] ").count - 1 < stage {
+                Thread.sleep(forTimeInterval: 0.002)
+            }
             if render.process.isRunning {
                 kill(render.process.processIdentifier, SIGKILL)
                 killed += 1
@@ -125,13 +124,13 @@ import Testing
                     try runLoupe(["render", Self.sample.path, "-o", check.path, "--reproducible", "--set", photo], home: home).status == 0)
                 #expect(
                     try now == Data(contentsOf: check),
-                    "kill \(index) after \(delay) s left a report that is not whole (status \(run.status))")
+                    "kill \(index) after cell \(stage) left a report that is not whole (status \(run.status))")
                 previous = now
             }
-            try expectReadableCache(home, "kill \(index) after \(delay) s")
+            try expectReadableCache(home, "kill \(index) after cell \(stage)")
         }
-        #expect(killed >= delays.count / 2, "only \(killed) of \(delays.count) renders were still running when killed")
-        print("RenderFaultTests: a render computing every cell took \(whole) s; \(killed) of \(delays.count) renders killed")
+        #expect(killed >= stages.count / 2, "only \(killed) of \(stages.count) renders were still running when killed")
+        print("RenderFaultTests: \(killed) of \(stages.count) renders killed")
 
         // What the killed renders cached is right: a render from the cache equals one without it.
         for photo in photos.prefix(3) {
